@@ -1,1 +1,20 @@
-export {};
+export type {
+  Balancer,
+  BalancerKind,
+  Clock,
+  Endpoint,
+  EndpointUpdate,
+  PickResult,
+  Picker,
+  Random,
+  RequestHandle,
+} from './types';
+export * from './defaults';
+export { BalanceError, type BalanceErrorCode } from './errors';
+export { BALANCER_KINDS, createBalancer, type BalancerOptions } from './create-balancer';
+export { RttEstimate } from './rtt-estimate';
+export { EdfScheduler } from './edf-scheduler';
+export { murmur3 } from './hash';
+export { ringEntryCounts } from './ring-hash';
+export { maglevTable } from './maglev';
+export { ManualClock, seededRandom } from './seeded-random';

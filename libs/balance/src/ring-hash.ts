@@ -1,0 +1,80 @@
+import { BalanceError } from './errors';
+import { murmur3 } from './hash';
+import { type PickerInput, NO_ENDPOINT, pickedResults, randomIndex } from './picker';
+import type { Endpoint, PickResult, Picker } from './types';
+
+export interface RingHashOptions {
+  minRingSize: number;
+  maxRingSize: number;
+  entriesPerEndpoint: number;
+}
+
+// Ring entries are packed as hash * n + endpoint index in a float64, exact below 2^53.
+const MAX_RING_ENDPOINTS = 2 ** 21;
+
+/**
+ * Entries per endpoint: proportional to weight, the lightest endpoint getting
+ * max(entriesPerEndpoint, ceil(minRingSize / total relative weight)), scaled down if the ring
+ * would exceed maxRingSize (every endpoint keeps at least one entry).
+ */
+export function ringEntryCounts(weights: readonly number[], opts: RingHashOptions): number[] {
+  const minWeight = Math.min(...weights);
+  const units = weights.map((w) => w / minWeight);
+  const totalUnits = units.reduce((a, b) => a + b, 0);
+  const perUnit = Math.max(opts.entriesPerEndpoint, Math.ceil(opts.minRingSize / totalUnits));
+  const counts = units.map((u) => Math.max(1, Math.round(u * perUnit)));
+  const total = counts.reduce((a, b) => a + b, 0);
+  if (total <= opts.maxRingSize) return counts;
+  const scale = opts.maxRingSize / total;
+  return counts.map((c) => Math.max(1, Math.floor(c * scale)));
+}
+
+/**
+ * Consistent hashing on a ring, as Envoy's ring hash: endpoint e owns the points
+ * murmur3(e.id, seed j) for j < its entry count; a key goes to the owner of the first point at
+ * or after murmur3(key), wrapping around. Endpoints are ordered by id, so the ring depends only
+ * on the set, not on the order of updates. A pick without a key is random. O(log ring) per pick.
+ */
+export function ringHashPicker<T>(input: PickerInput<T>, opts: RingHashOptions): Picker<T> {
+  const endpoints: Endpoint<T>[] = [...input.endpoints].sort((a, b) => (a.id < b.id ? -1 : 1));
+  const n = endpoints.length;
+  if (n > MAX_RING_ENDPOINTS) {
+    throw new BalanceError('INVALID_OPTION', `ring hash supports at most ${MAX_RING_ENDPOINTS} endpoints, got ${n}`);
+  }
+  const results = pickedResults(endpoints);
+  const counts = ringEntryCounts(
+    endpoints.map((e) => e.weight),
+    opts,
+  );
+  const size = counts.reduce((a, b) => a + b, 0);
+  const packed = new Float64Array(size);
+  let at = 0;
+  endpoints.forEach((e, index) => {
+    const count = counts[index] ?? 1;
+    for (let j = 0; j < count; j++) packed[at++] = murmur3(e.id, j) * n + index;
+  });
+  packed.sort();
+  const hashes = new Uint32Array(size);
+  const owners = new Int32Array(size);
+  for (let i = 0; i < size; i++) {
+    const p = packed[i] ?? 0;
+    const owner = p % n;
+    owners[i] = owner;
+    hashes[i] = (p - owner) / n;
+  }
+  const random = input.random;
+  return {
+    pick(key?: string): PickResult<T> {
+      if (key === undefined) return results[randomIndex(random, n)] ?? NO_ENDPOINT;
+      const h = murmur3(key);
+      let lo = 0;
+      let hi = size;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if ((hashes[mid] ?? 0) < h) lo = mid + 1;
+        else hi = mid;
+      }
+      return results[owners[lo === size ? 0 : lo] ?? 0] ?? NO_ENDPOINT;
+    },
+  };
+}
