@@ -96,7 +96,7 @@ describe.each(BALANCER_KINDS)('%s balancer', (kind) => {
 });
 
 describe('peak-ewma balancer', () => {
-  it('steers away from an endpoint whose RTT peaked until the other's pending load costs more', () => {
+  it('steers away from an endpoint whose RTT peaked until pending load on the other costs more', () => {
     const { b, clock } = balancer('peak-ewma');
     b.update({ type: 'reset', endpoints: [ep('fast'), ep('slow')] });
     const slow = b.start('slow');
