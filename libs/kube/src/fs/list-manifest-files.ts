@@ -1,0 +1,23 @@
+import { readdir } from 'node:fs/promises';
+import { sep } from 'node:path';
+
+// Upper bound on manifest files one folder may hold; beyond it the rest are reported and ignored.
+// Chosen well above any local demo (tens of files) while bounding one rescan's work.
+export const MAX_MANIFEST_FILES = 10_000;
+
+const MANIFEST_EXTENSION = /\.(ya?ml|json)$/i;
+
+/** True for paths the source reads: manifest extensions, no hidden segment (editor and temp files). */
+export function isManifestPath(relativePath: string): boolean {
+  if (!MANIFEST_EXTENSION.test(relativePath)) return false;
+  return !relativePath.split(/[\\/]/).some((segment) => segment.startsWith('.'));
+}
+
+/** Manifest paths under dir (recursive), relative to dir, sorted so that results are deterministic. */
+export async function listManifestFiles(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true });
+  return entries
+    .map((entry) => entry.split(sep).join('/'))
+    .filter(isManifestPath)
+    .sort();
+}

@@ -1,0 +1,207 @@
+import type { KubernetesListObject, KubernetesObject } from '@kubernetes/client-node';
+import {
+  AppsV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  DiscoveryV1Api,
+  KubeConfig,
+  ListWatch,
+  Watch,
+} from '@kubernetes/client-node';
+import { BehaviorSubject, Subject, distinctUntilChanged } from 'rxjs';
+import type { Deployment, EndpointSlice, KubeObject, Pod, ResourceKind, Service, ServiceProfile } from '../model';
+import { API_VERSIONS, RESOURCE_KINDS } from '../model';
+import { ObjectStore } from '../object-store';
+import type { InformerStats, Source, SourceError, SourceLogger } from '../source';
+import type { BackoffOptions } from './backoff';
+import { backoffDelayMs } from './backoff';
+
+export interface KubernetesSourceOptions {
+  logger?: SourceLogger;
+  /** Defaults to KubeConfig.loadFromDefault(): in-cluster service account, or KUBECONFIG / ~/.kube/config. */
+  kubeConfig?: KubeConfig;
+  backoff?: BackoffOptions;
+}
+
+type ListFn = () => Promise<KubernetesListObject<KubernetesObject>>;
+
+interface KindSpec {
+  path: string;
+  list: (kc: KubeConfig) => ListFn;
+}
+
+const KINDS: Record<ResourceKind, KindSpec> = {
+  Service: {
+    path: '/api/v1/services',
+    list: (kc) => {
+      const api = kc.makeApiClient(CoreV1Api);
+      return () => api.listServiceForAllNamespaces() as Promise<KubernetesListObject<KubernetesObject>>;
+    },
+  },
+  Pod: {
+    path: '/api/v1/pods',
+    list: (kc) => {
+      const api = kc.makeApiClient(CoreV1Api);
+      return () => api.listPodForAllNamespaces() as Promise<KubernetesListObject<KubernetesObject>>;
+    },
+  },
+  EndpointSlice: {
+    path: '/apis/discovery.k8s.io/v1/endpointslices',
+    list: (kc) => {
+      const api = kc.makeApiClient(DiscoveryV1Api);
+      return () => api.listEndpointSliceForAllNamespaces() as Promise<KubernetesListObject<KubernetesObject>>;
+    },
+  },
+  Deployment: {
+    path: '/apis/apps/v1/deployments',
+    list: (kc) => {
+      const api = kc.makeApiClient(AppsV1Api);
+      return () => api.listDeploymentForAllNamespaces() as Promise<KubernetesListObject<KubernetesObject>>;
+    },
+  },
+  ServiceProfile: {
+    path: '/apis/linkerd.io/v1alpha2/serviceprofiles',
+    list: (kc) => {
+      const api = kc.makeApiClient(CustomObjectsApi);
+      return () =>
+        api.listClusterCustomObject({ group: 'linkerd.io', version: 'v1alpha2', plural: 'serviceprofiles' }) as Promise<
+          KubernetesListObject<KubernetesObject>
+        >;
+    },
+  },
+};
+
+/** Asks the server for BOOKMARK events, which keep the resume resourceVersion fresh between changes. */
+class BookmarkWatch extends Watch {
+  override watch(
+    path: string,
+    queryParams: Record<string, string | number | boolean | undefined>,
+    callback: (phase: string, apiObj: unknown, watchObj?: unknown) => void,
+    done: (err: unknown) => void,
+  ): Promise<AbortController> {
+    return super.watch(path, { ...queryParams, allowWatchBookmarks: true }, callback, done);
+  }
+}
+
+/**
+ * The typed list APIs return model classes (dates as Date, fields the model lacks dropped) and omit
+ * kind/apiVersion on items, while watch events carry raw JSON; this brings both to the same plain shape.
+ */
+function toPlain(obj: KubernetesObject, kind: ResourceKind): KubeObject {
+  const plain = JSON.parse(JSON.stringify(obj)) as KubeObject;
+  plain.kind ??= kind;
+  plain.apiVersion ??= API_VERSIONS[kind];
+  return plain;
+}
+
+function reasonOf(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  if (typeof err === 'object' && err !== null) {
+    const { statusCode, code, message } = err as { statusCode?: number; code?: number; message?: string };
+    return [statusCode ?? code, message].filter((x) => x !== undefined).join(' ') || JSON.stringify(err);
+  }
+  return String(err);
+}
+
+const sameResourceVersion = (a: KubeObject, b: KubeObject) =>
+  a.metadata.resourceVersion !== undefined && a.metadata.resourceVersion === b.metadata.resourceVersion;
+
+/**
+ * One ListWatch per kind, all namespaces. The client's ListWatch relists on its own after a 410 Gone
+ * and resumes a watch that ends cleanly; any other failure stops it, and this source restarts it
+ * after a backoff (resuming from the last resourceVersion when it has one). Failures never reach
+ * events$; they are reported on errors$.
+ */
+export function createKubernetesSource(options: KubernetesSourceOptions = {}): Source {
+  const log = options.logger;
+  const kc = options.kubeConfig ?? loadDefaultConfig();
+  const stores = Object.fromEntries(
+    RESOURCE_KINDS.map((k) => [k, new ObjectStore<KubeObject>(sameResourceVersion)]),
+  ) as Record<ResourceKind, ObjectStore<KubeObject>>;
+  const errors = new Subject<SourceError>();
+  const synced = new BehaviorSubject(false);
+  const syncedKinds = new Set<ResourceKind>();
+  const timers = new Set<NodeJS.Timeout>();
+  const informers: ListWatch<KubernetesObject>[] = [];
+  let closed = false;
+
+  const startKind = (kind: ResourceKind) => {
+    const store = stores[kind];
+    const list = KINDS[kind].list(kc);
+    let failures = 0;
+
+    const listFn: ListFn = async () => {
+      const started = performance.now();
+      const result = await list();
+      const events = store.replaceAll((result.items ?? []).map((item) => toPlain(item, kind)));
+      store.stats.lists += 1;
+      store.stats.lastLagMs = performance.now() - started;
+      failures = 0;
+      for (const event of events) store.emit(event);
+      if (!syncedKinds.has(kind)) {
+        syncedKinds.add(kind);
+        store.markSynced();
+        if (syncedKinds.size === RESOURCE_KINDS.length) synced.next(true);
+      }
+      return result;
+    };
+
+    const informer = new ListWatch<KubernetesObject>(KINDS[kind].path, new BookmarkWatch(kc), listFn, false);
+    const upsert = (obj: KubernetesObject) => {
+      failures = 0;
+      store.emit(store.upsert(toPlain(obj, kind)));
+    };
+    informer.on('add', upsert);
+    informer.on('update', upsert);
+    informer.on('delete', (obj) => {
+      const plain = toPlain(obj, kind);
+      store.emit(store.remove(plain.metadata.namespace ?? '', plain.metadata.name));
+    });
+    informer.on('error', (err: unknown) => {
+      if (closed) return;
+      failures += 1;
+      store.stats.restarts += 1;
+      const delay = backoffDelayMs(failures, options.backoff);
+      const reason = `${kind} list/watch failed: ${reasonOf(err)}; restarting in ${delay} ms`;
+      log?.warn({ kind, failures, delayMs: delay }, reason);
+      errors.next({ source: 'kubernetes', kind, reason });
+      const timer = setTimeout(() => {
+        timers.delete(timer);
+        if (!closed) void informer.start().catch((e: unknown) => log?.warn({ kind, err: reasonOf(e) }, 'restart failed'));
+      }, delay);
+      timers.add(timer);
+    });
+    informers.push(informer);
+    void informer.start().catch((e: unknown) => log?.warn({ kind, err: reasonOf(e) }, 'start failed'));
+  };
+
+  for (const kind of RESOURCE_KINDS) startKind(kind);
+
+  return {
+    services: stores.Service as unknown as ObjectStore<Service>,
+    endpointSlices: stores.EndpointSlice as unknown as ObjectStore<EndpointSlice>,
+    pods: stores.Pod as unknown as ObjectStore<Pod>,
+    serviceProfiles: stores.ServiceProfile as unknown as ObjectStore<ServiceProfile>,
+    deployments: stores.Deployment as unknown as ObjectStore<Deployment>,
+    synced$: synced.pipe(distinctUntilChanged()),
+    errors$: errors.asObservable(),
+    stats: () =>
+      Object.fromEntries(RESOURCE_KINDS.map((k) => [k, { ...stores[k].stats }])) as Record<ResourceKind, InformerStats>,
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      for (const timer of timers) clearTimeout(timer);
+      timers.clear();
+      await Promise.all(informers.map((informer) => informer.stop()));
+      for (const kind of RESOURCE_KINDS) stores[kind].close();
+      errors.complete();
+      synced.complete();
+    },
+  };
+}
+
+function loadDefaultConfig(): KubeConfig {
+  const kc = new KubeConfig();
+  kc.loadFromDefault();
+  return kc;
+}

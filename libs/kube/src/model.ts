@@ -1,0 +1,174 @@
+// Kubernetes object model: plain JSON shapes with only the fields Trellis reads. Objects keep every
+// other field they arrived with, so writing one back loses nothing.
+
+export interface OwnerReference {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  uid?: string;
+  controller?: boolean;
+}
+
+export interface ObjectMeta {
+  name: string;
+  namespace?: string;
+  uid?: string;
+  resourceVersion?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  creationTimestamp?: string;
+  ownerReferences?: OwnerReference[];
+}
+
+export interface KubeObject {
+  apiVersion: string;
+  kind: string;
+  metadata: ObjectMeta;
+}
+
+export interface ServicePort {
+  name?: string;
+  port: number;
+  targetPort?: number | string;
+  protocol?: string;
+  appProtocol?: string;
+}
+
+export interface Service extends KubeObject {
+  spec?: { selector?: Record<string, string>; clusterIP?: string; ports?: ServicePort[] };
+}
+
+export interface ObjectReference {
+  kind?: string;
+  name?: string;
+  namespace?: string;
+  uid?: string;
+}
+
+export interface Endpoint {
+  addresses: string[];
+  conditions?: { ready?: boolean; serving?: boolean; terminating?: boolean };
+  targetRef?: ObjectReference;
+  nodeName?: string;
+  zone?: string;
+  hostname?: string;
+}
+
+export interface EndpointPort {
+  name?: string;
+  port?: number;
+  protocol?: string;
+  appProtocol?: string;
+}
+
+/** discovery.k8s.io/v1. metadata.labels['kubernetes.io/service-name'] names the Service. */
+export interface EndpointSlice extends KubeObject {
+  addressType: 'IPv4' | 'IPv6' | 'FQDN';
+  endpoints?: Endpoint[];
+  ports?: EndpointPort[];
+}
+
+export interface EndpointAddress {
+  ip: string;
+  hostname?: string;
+  nodeName?: string;
+  targetRef?: ObjectReference;
+}
+
+export interface EndpointSubset {
+  addresses?: EndpointAddress[];
+  notReadyAddresses?: EndpointAddress[];
+  ports?: { name?: string; port: number; protocol?: string; appProtocol?: string }[];
+}
+
+/** Legacy v1 Endpoints; the fs source converts them into EndpointSlices. */
+export interface Endpoints extends KubeObject {
+  subsets?: EndpointSubset[];
+}
+
+export interface Pod extends KubeObject {
+  spec?: {
+    containers: { name: string; ports?: { name?: string; containerPort: number }[] }[];
+    nodeName?: string;
+  };
+  status?: {
+    podIP?: string;
+    podIPs?: { ip: string }[];
+    phase?: string;
+    conditions?: { type: string; status: string }[];
+  };
+}
+
+// The ServiceProfile spec as Linkerd documents it. Sources do not validate it: every field may hold
+// anything a manifest author wrote, and the destination service validates before use.
+export interface ServiceProfileRoute {
+  name?: string;
+  condition?: unknown;
+  responseClasses?: unknown[];
+  isRetryable?: boolean;
+  timeout?: string;
+  [field: string]: unknown;
+}
+
+export interface ServiceProfileSpec {
+  routes?: ServiceProfileRoute[];
+  retryBudget?: { retryRatio?: number; minRetriesPerSecond?: number; ttl?: string };
+  dstOverrides?: { authority?: string; weight?: string | number }[];
+  opaquePorts?: unknown[];
+  [field: string]: unknown;
+}
+
+/** linkerd.io/v1alpha2 */
+export interface ServiceProfile extends KubeObject {
+  spec: ServiceProfileSpec;
+}
+
+export interface Deployment extends KubeObject {
+  spec?: {
+    replicas?: number;
+    selector?: { matchLabels?: Record<string, string> };
+    template?: {
+      metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> };
+      spec?: unknown;
+    };
+  };
+  status?: { replicas?: number; readyReplicas?: number };
+}
+
+export type ResourceKind = 'Service' | 'EndpointSlice' | 'Pod' | 'ServiceProfile' | 'Deployment';
+
+export const RESOURCE_KINDS: readonly ResourceKind[] = [
+  'Service',
+  'EndpointSlice',
+  'Pod',
+  'ServiceProfile',
+  'Deployment',
+];
+
+/** The apiVersion each kind is served under (and defaulted to in manifests that omit it). */
+export const API_VERSIONS: Readonly<Record<ResourceKind | 'Endpoints', string>> = {
+  Service: 'v1',
+  Endpoints: 'v1',
+  Pod: 'v1',
+  EndpointSlice: 'discovery.k8s.io/v1',
+  Deployment: 'apps/v1',
+  ServiceProfile: 'linkerd.io/v1alpha2',
+};
+
+// Namespace used when an object omits one, as kubectl does.
+export const DEFAULT_NAMESPACE = 'default';
+
+// Label that ties an EndpointSlice to its Service (Kubernetes discovery.k8s.io/v1).
+export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
+
+export interface KindMap {
+  Service: Service;
+  EndpointSlice: EndpointSlice;
+  Pod: Pod;
+  ServiceProfile: ServiceProfile;
+  Deployment: Deployment;
+}
+
+export function namespaceOf(obj: KubeObject): string {
+  return obj.metadata.namespace ?? DEFAULT_NAMESPACE;
+}

@@ -1,0 +1,58 @@
+import type { Observable } from 'rxjs';
+import type { Deployment, EndpointSlice, KubeObject, Pod, ResourceKind, Service, ServiceProfile } from './model';
+
+export interface WatchEvent<T> {
+  type: 'ADDED' | 'MODIFIED' | 'DELETED';
+  object: T;
+}
+
+/** A read-only, always-current cache of one kind, fed by a list+watch (kubernetes) or by files (fs). */
+export interface Informer<T extends KubeObject> {
+  get(namespace: string, name: string): T | undefined;
+  list(namespace?: string): T[];
+  /** Hot stream of changes AFTER the initial sync. Never errors (errors go to Source.errors$); completes on close. */
+  readonly events$: Observable<WatchEvent<T>>;
+}
+
+export interface SourceError {
+  source: 'fs' | 'kubernetes';
+  file?: string;
+  kind?: string;
+  reason: string;
+}
+
+/** Counters a source keeps per kind, for metrics (informer health). */
+export interface InformerStats {
+  /** Full lists done (initial sync included); a relist after a 410 Gone or a restart adds one. */
+  lists: number;
+  /** Restarts after a failure (watch or list error), each after a backoff delay. */
+  restarts: number;
+  /** Change events emitted on events$. */
+  events: number;
+  /** Milliseconds between the last change being seen and it being applied to the cache (fs: file change to apply). */
+  lastLagMs: number;
+}
+
+/** One interface, two implementations: createKubernetesSource(opts) and createFsSource(dir, opts). */
+export interface Source {
+  readonly services: Informer<Service>;
+  readonly endpointSlices: Informer<EndpointSlice>;
+  readonly pods: Informer<Pod>;
+  readonly serviceProfiles: Informer<ServiceProfile>;
+  readonly deployments: Informer<Deployment>;
+  /** Emits false until every informer has done its initial list, then true (and again on relist state changes). */
+  readonly synced$: Observable<boolean>;
+  /** Problems that do not stop the source: a broken file (with file name and reason), an unknown kind, a watch failure. */
+  readonly errors$: Observable<SourceError>;
+  /** Counters per kind; cheap, read on each metrics scrape. */
+  stats(): Record<ResourceKind, InformerStats>;
+  /** Idempotent; completes every events$ stream. */
+  close(): Promise<void>;
+}
+
+/** Minimal structured logger (pino's call shape), so libs need no logging dependency. */
+export interface SourceLogger {
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+}
