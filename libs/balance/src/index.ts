@@ -18,3 +18,7 @@ export { murmur3 } from './hash';
 export { ringEntryCounts } from './ring-hash';
 export { maglevTable } from './maglev';
 export { ManualClock, seededRandom } from './seeded-random';
+export { ExponentialBackoff, type BackoffOptions } from './backoff';
+export { RetryBudget, type RetryBudgetOptions } from './retry-budget';
+export { TokenBucket, type TokenBucketOptions } from './token-bucket';
+export { OutlierDetector, type OutlierDetectorOptions } from './outlier-detector';

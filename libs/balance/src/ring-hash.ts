@@ -13,15 +13,17 @@ export interface RingHashOptions {
 const MAX_RING_ENDPOINTS = 2 ** 21;
 
 /**
- * Entries per endpoint: proportional to weight, the lightest endpoint getting
- * max(entriesPerEndpoint, ceil(minRingSize / total relative weight)), scaled down if the ring
- * would exceed maxRingSize (every endpoint keeps at least one entry).
+ * Entries per endpoint, proportional to weight: per unit of the smallest weight,
+ * entriesPerEndpoint, or minRingSize while the set is too light to reach minRingSize that way.
+ * The per-unit count thus changes only when the set crosses that size, so removing an endpoint
+ * usually moves only its own keys (Envoy re-scales on every change). Scaled down if the ring
+ * would exceed maxRingSize; every endpoint keeps at least one entry.
  */
 export function ringEntryCounts(weights: readonly number[], opts: RingHashOptions): number[] {
   const minWeight = Math.min(...weights);
   const units = weights.map((w) => w / minWeight);
   const totalUnits = units.reduce((a, b) => a + b, 0);
-  const perUnit = Math.max(opts.entriesPerEndpoint, Math.ceil(opts.minRingSize / totalUnits));
+  const perUnit = totalUnits * opts.entriesPerEndpoint >= opts.minRingSize ? opts.entriesPerEndpoint : opts.minRingSize;
   const counts = units.map((u) => Math.max(1, Math.round(u * perUnit)));
   const total = counts.reduce((a, b) => a + b, 0);
   if (total <= opts.maxRingSize) return counts;
