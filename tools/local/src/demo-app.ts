@@ -1,0 +1,70 @@
+// The demo workload of local mode (and of the `demo` image): an HTTP service (DEMO_PROTOCOL=http, the
+// default) or a gRPC greeter (DEMO_PROTOCOL=grpc) on HOST:PORT that says which replica answered.
+import { Server as GrpcServer, ServerCredentials } from '@grpc/grpc-js';
+import { readDemoConfig } from './demo/demo-config';
+import type { DemoConfig } from './demo/demo-config';
+import { greeterDefinition, greeterImplementation } from './demo/greeter-grpc';
+import { createDemoHttpServer } from './demo/http-app';
+
+// After SIGTERM, open connections get this long to finish before they are cut (well inside the
+// runner's termination grace).
+const SHUTDOWN_GRACE_MS = 2_000;
+
+function fail(message: string): never {
+  console.error(`demo-app: ${message}`);
+  process.exit(1);
+}
+
+async function serveHttp(config: DemoConfig): Promise<() => Promise<void>> {
+  const server = createDemoHttpServer({ ...config, random: Math.random });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => resolve());
+  });
+  return () =>
+    new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeIdleConnections();
+      setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS).unref();
+    });
+}
+
+async function serveGrpc(config: DemoConfig): Promise<() => Promise<void>> {
+  const server = new GrpcServer();
+  server.addService(greeterDefinition, greeterImplementation(config));
+  await new Promise<void>((resolve, reject) => {
+    server.bindAsync(`${config.host}:${config.port}`, ServerCredentials.createInsecure(), (err) => (err ? reject(err) : resolve()));
+  });
+  return () =>
+    new Promise<void>((resolve) => {
+      const force = setTimeout(() => server.forceShutdown(), SHUTDOWN_GRACE_MS);
+      force.unref();
+      server.tryShutdown(() => {
+        clearTimeout(force);
+        resolve();
+      });
+    });
+}
+
+async function main(): Promise<void> {
+  let config: DemoConfig;
+  try {
+    config = readDemoConfig(process.env);
+  } catch (err) {
+    fail((err as Error).message);
+  }
+  const stop = await (config.protocol === 'grpc' ? serveGrpc(config) : serveHttp(config)).catch((err: Error) =>
+    fail(`cannot listen on ${config.host}:${config.port}: ${err.message}`),
+  );
+  console.log(`demo-app ${config.replica} (${config.version}) serving ${config.protocol} on ${config.host}:${config.port}`);
+  let stopping = false;
+  const shutdown = () => {
+    if (stopping) return;
+    stopping = true;
+    void stop().then(() => process.exit(0));
+  };
+  process.on('SIGTERM', shutdown);
+  process.on('SIGINT', shutdown);
+}
+
+void main();

@@ -1,0 +1,105 @@
+import type { Endpoint, EndpointPort, EndpointSlice, Service } from '@trellis/kube';
+import { SERVICE_NAME_LABEL } from '@trellis/kube';
+import type { ReplicaPhase } from './reconcile';
+
+// The proxy's standard ports, by the names the deploy/ sidecar gives them (Knative queue-proxy: 8012 http,
+// 8013 h2c, 8022 admin, 9090 autoscaling stats, 9091 metrics). A Service's named targetPort resolves here.
+export const PROXY_PORTS: Readonly<Record<string, number>> = {
+  http: 8012,
+  h2c: 8013,
+  admin: 8022,
+  autoscaling: 9090,
+  metrics: 9091,
+};
+
+// Marks the slices the runner writes, the way Kubernetes' controller marks its own.
+export const MANAGED_BY_LABEL = 'endpointslice.kubernetes.io/managed-by';
+export const MANAGED_BY_RUNNER = 'local.trellis.io';
+// Every local replica reports this node name.
+export const LOCAL_NODE_NAME = 'local';
+
+export interface SliceWorkload {
+  key: string;
+  namespace: string;
+  name: string;
+  labels: Record<string, string>;
+  namedPorts: Record<string, number>;
+}
+
+export interface SliceReplica {
+  podName: string;
+  address: string;
+  workload: string;
+  phase: ReplicaPhase;
+}
+
+export interface SlicePlan {
+  /** One slice per (Service, Deployment) pair the Service selects, keyed by namespace/slice name. */
+  slices: Map<string, EndpointSlice>;
+  problems: string[];
+}
+
+function selects(service: Service, workload: SliceWorkload): boolean {
+  const selector = service.spec?.selector;
+  if ((service.metadata.namespace ?? 'default') !== workload.namespace) return false;
+  if (!selector || Object.keys(selector).length === 0) return false;
+  return Object.entries(selector).every(([k, v]) => workload.labels[k] === v);
+}
+
+function slicePorts(service: Service, workload: SliceWorkload, problems: string[]): EndpointPort[] {
+  const ports: EndpointPort[] = [];
+  for (const p of service.spec?.ports ?? []) {
+    const target = p.targetPort ?? p.port;
+    const port = typeof target === 'number' ? target : /^\d+$/.test(target) ? Number(target) : (workload.namedPorts[target] ?? PROXY_PORTS[target]);
+    if (port === undefined) {
+      problems.push(`Service ${service.metadata.name}: targetPort "${String(target)}" names no port of ${workload.key} nor a proxy port (${Object.keys(PROXY_PORTS).join(', ')})`);
+      continue;
+    }
+    ports.push({ ...(p.name === undefined ? {} : { name: p.name }), port, protocol: p.protocol ?? 'TCP', ...(p.appProtocol ? { appProtocol: p.appProtocol } : {}) });
+  }
+  return ports;
+}
+
+function endpointOf(r: SliceReplica, namespace: string): Endpoint {
+  const ready = r.phase === 'ready';
+  return {
+    addresses: [r.address],
+    conditions: { ready, serving: ready, terminating: r.phase === 'stopping' },
+    targetRef: { kind: 'Pod', name: r.podName, namespace },
+    nodeName: LOCAL_NODE_NAME,
+  };
+}
+
+function compareAddresses(a: Endpoint, b: Endpoint): number {
+  const key = (e: Endpoint) => (e.addresses[0] ?? '').split('.').map((p) => p.padStart(3, '0')).join('.');
+  return key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0;
+}
+
+/** The EndpointSlices that describe `replicas` for every Service that selects one of `workloads`. */
+export function planSlices(services: readonly Service[], workloads: readonly SliceWorkload[], replicas: readonly SliceReplica[]): SlicePlan {
+  const slices = new Map<string, EndpointSlice>();
+  const problems: string[] = [];
+  for (const service of services) {
+    for (const workload of workloads) {
+      if (!selects(service, workload)) continue;
+      const name = `${service.metadata.name}-${workload.name}-local`;
+      const endpoints = replicas
+        .filter((r) => r.workload === workload.key)
+        .map((r) => endpointOf(r, workload.namespace))
+        .sort(compareAddresses);
+      slices.set(`${workload.namespace}/${name}`, {
+        apiVersion: 'discovery.k8s.io/v1',
+        kind: 'EndpointSlice',
+        metadata: {
+          name,
+          namespace: workload.namespace,
+          labels: { [SERVICE_NAME_LABEL]: service.metadata.name, [MANAGED_BY_LABEL]: MANAGED_BY_RUNNER },
+        },
+        addressType: 'IPv4',
+        endpoints,
+        ports: slicePorts(service, workload, problems),
+      });
+    }
+  }
+  return { slices, problems };
+}

@@ -1,0 +1,183 @@
+import { readFile, readdir, writeFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { build } from 'esbuild';
+import type { EndpointSlice } from '@trellis/kube';
+import type { TempDir } from '@trellis/testing';
+import { createTempDir, waitFor } from '@trellis/testing';
+import { parse } from 'yaml';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { LocalRunner, SLICE_FOLDER } from './runner';
+
+// Runs real processes: the demo app (bundled once) behind a stand-in proxy (fixtures/fake-proxy.mjs) on
+// addresses of their own, so the test never clashes with a real local mesh on 127.0.0.x.
+const ADDRESSES = '127.71.0.2-127.71.0.40';
+const here = fileURLToPath(new URL('.', import.meta.url));
+const fakeProxy = join(here, 'fixtures', 'fake-proxy.mjs');
+
+const manifest = (replicas: number, command: string) => `apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: demo}
+spec:
+  selector: {app: web}
+  ports: [{name: http, port: 80, targetPort: http}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  namespace: demo
+  annotations:
+    local.trellis.io/command: '${command}'
+spec:
+  replicas: ${replicas}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers:
+        - name: app
+          env: [{name: DEMO_VERSION, value: v7}]
+`;
+
+interface EndpointState {
+  address: string;
+  ready: boolean;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('local runner', () => {
+  let bundleDir: TempDir;
+  let dir: TempDir;
+  let runner: LocalRunner | undefined;
+  let demoCommand: string;
+  const messages: string[] = [];
+
+  const slices = async (): Promise<EndpointState[]> => {
+    const files = await readdir(join(dir.path, SLICE_FOLDER)).catch(() => []);
+    const out: EndpointState[] = [];
+    for (const f of files) {
+      const slice = parse(await readFile(join(dir.path, SLICE_FOLDER, f), 'utf8')) as EndpointSlice;
+      for (const e of slice.endpoints ?? []) out.push({ address: e.addresses[0] ?? '', ready: e.conditions?.ready === true });
+    }
+    return out;
+  };
+  const readyCount = async () => (await slices()).filter((e) => e.ready).length;
+  const hello = async (address: string) => {
+    const res = await fetch(`http://${address}:8012/hello`);
+    return (await res.json()) as { replica: string; version: string };
+  };
+
+  beforeAll(async () => {
+    bundleDir = await createTempDir('trellis-runner-bundle-');
+    await build({
+      entryPoints: [join(here, '..', 'demo-app.ts')],
+      outfile: join(bundleDir.path, 'demo-app.mjs'),
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      logLevel: 'error',
+      banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" },
+    });
+    demoCommand = `node ${join(bundleDir.path, 'demo-app.mjs')}`;
+  });
+
+  afterAll(async () => {
+    await bundleDir.remove();
+  });
+
+  afterEach(async () => {
+    await runner?.close();
+    runner = undefined;
+    await dir.remove();
+    messages.length = 0;
+  });
+
+  const startRunner = async (replicas: number, command: string) => {
+    dir = await createTempDir('trellis-runner-');
+    await dir.write('web.yaml', manifest(replicas, command));
+    await dir.write(`${SLICE_FOLDER}/demo.stale.yaml`, 'kind: EndpointSlice\nmetadata: {name: stale, namespace: demo}\naddressType: IPv4\n');
+    runner = new LocalRunner({
+      dir: dir.path,
+      proxyCommand: ['node', fakeProxy],
+      addressRange: ADDRESSES,
+      drainDelayMs: 50,
+      terminationGraceMs: 2_000,
+      report: (m) => messages.push(m),
+    });
+    await runner.start();
+    return runner;
+  };
+
+  it('scales 1 → 3 → 0 → 2 as spec.replicas is edited, and the EndpointSlices follow', async () => {
+    const r = await startRunner(1, demoCommand);
+    const file = join(dir.path, 'web.yaml');
+    expect(await readdir(join(dir.path, SLICE_FOLDER))).toEqual(['demo.web-web-local.yaml']);
+    await waitFor(async () => (await readyCount()) === 1, { what: '1 ready endpoint' });
+
+    const seen = new Set<string>();
+    for (const replicas of [3, 0, 2]) {
+      await writeFile(file, manifest(replicas, demoCommand));
+      await waitFor(async () => (await slices()).length === replicas && (await readyCount()) === replicas, {
+        what: `${replicas} ready endpoints`,
+        timeoutMs: 15_000,
+      });
+      const endpoints = await slices();
+      const answers = await Promise.all(endpoints.map((e) => hello(e.address)));
+      expect(new Set(answers.map((a) => a.replica)).size).toBe(replicas);
+      expect(answers.every((a) => a.version === 'v7')).toBe(true);
+      for (const e of endpoints) seen.add(e.address);
+      expect(r.status()).toEqual([{ workload: 'demo/web', desired: replicas, ready: replicas, running: replicas, restarts: 0 }]);
+    }
+    // Addresses are not reused right after release: the two replicas started after scaling to 0 got fresh ones.
+    expect(seen.size).toBe(5);
+  });
+
+  it('lists a replica as not ready until its readiness probe passes', async () => {
+    const r = await startRunner(2, 'node -e setInterval(()=>{},1000)');
+    await waitFor(async () => (await slices()).length === 2, { what: 'two endpoints' });
+    // The app never listens, so the proxy's probe keeps failing: the endpoints stay listed but not ready.
+    await waitFor(() => messages.some((m) => m.includes('starting web-1')), { what: 'second replica started' });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect((await slices()).map((e) => e.ready)).toEqual([false, false]);
+    expect(r.status()[0]).toMatchObject({ desired: 2, ready: 0, running: 2 });
+
+    const oldAddresses = new Set((await slices()).map((e) => e.address));
+    await writeFile(join(dir.path, 'web.yaml'), manifest(2, demoCommand));
+    await waitFor(async () => (await readyCount()) === 2 && (await slices()).length === 2, { what: 'replaced by ready replicas', timeoutMs: 15_000 });
+    const now = (await slices()).map((e) => e.address);
+    expect(now.some((a) => oldAddresses.has(a))).toBe(false);
+  });
+
+  it('restarts a killed replica on the same address and stops every process on close', async () => {
+    const r = await startRunner(2, demoCommand);
+    await waitFor(async () => (await readyCount()) === 2, { what: '2 ready' });
+    const before = r.replicaInfo();
+    const victim = before[0];
+    const appPid = victim?.pids[0];
+    expect(appPid).toBeDefined();
+    process.kill(appPid ?? 0, 'SIGKILL');
+
+    await waitFor(() => r.status()[0]?.restarts === 1, { what: 'restart counted' });
+    await waitFor(async () => (await readyCount()) === 2, { what: 'back to 2 ready' });
+    const after = r.replicaInfo().find((i) => i.podName === victim?.podName);
+    expect(after?.address).toBe(victim?.address);
+    expect(after?.pids[0]).not.toBe(appPid);
+    expect((await hello(after?.address ?? '')).replica).toBe(victim?.podName);
+    expect(messages.some((m) => m.includes(`${victim?.podName}/app killed by SIGKILL`))).toBe(true);
+
+    const pids = r.replicaInfo().flatMap((i) => i.pids);
+    expect(pids).toHaveLength(4);
+    await r.close();
+    expect(pids.filter(alive)).toEqual([]);
+    expect(await readdir(join(dir.path, SLICE_FOLDER))).toEqual([]);
+  });
+});
