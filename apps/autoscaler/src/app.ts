@@ -18,6 +18,8 @@ import { watchTargets } from './target-watch';
 export interface RunningAutoscaler {
   readonly adminPort: number;
   readonly autoscaler: Autoscaler;
+  /** Whether this replica may actuate now (always true without leader election). */
+  isLeader(): boolean;
   /** Idempotent: stops the loops, gives up the Lease and closes every socket and watch. */
   close(): Promise<void>;
 }
@@ -80,6 +82,7 @@ export async function startAutoscaler(flags: AutoscalerFlags, logger: Logger, ku
   return {
     adminPort: admin.port,
     autoscaler,
+    isLeader: () => elector?.isLeader() ?? true,
     close() {
       closing ??= (async () => {
         clearInterval(scrapeTimer);
