@@ -1,0 +1,101 @@
+import { BenchError } from './errors';
+
+export interface BenchArgs {
+  readonly runs: number;
+  readonly durationSeconds: number;
+  readonly warmupSeconds: number;
+  readonly out: string;
+  /** Variant ids to run (direct always runs); empty means all. */
+  readonly only: readonly string[];
+  readonly build: boolean;
+  /** Free-text notes copied into the report (e.g. what else ran on the machine). */
+  readonly notes: readonly string[];
+}
+
+export const DEFAULT_RUNS = 3;
+export const DEFAULT_DURATION_S = 10;
+export const DEFAULT_WARMUP_S = 2;
+export const QUICK_RUNS = 1;
+export const QUICK_DURATION_S = 3;
+export const QUICK_WARMUP_S = 1;
+export const MAX_RUNS = 20;
+export const MAX_DURATION_S = 120;
+export const DEFAULT_OUT = 'docs/benchmarks/proxy.md';
+
+export const USAGE = `usage: proxy-bench [--quick] [--runs N] [--duration SECONDS] [--out FILE.md] [--only id,id] [--no-build]
+  --quick       ${QUICK_RUNS} run of ${QUICK_DURATION_S} s per measurement (unless --runs/--duration say otherwise)
+  --runs        interleaved rounds (default ${DEFAULT_RUNS}, at most ${MAX_RUNS})
+  --duration    seconds per measurement (default ${DEFAULT_DURATION_S}, at most ${MAX_DURATION_S})
+  --out         Markdown report; the SVG chart goes next to it with the .svg extension (default ${DEFAULT_OUT})
+  --only        comma-separated variant ids to run besides direct
+  --no-build    use the existing dist/ bundles of the proxy and destination service instead of building them
+  --note        a line of text for the report (repeatable)`;
+
+function integer(flag: string, value: string | undefined, min: number, max: number): number {
+  if (value === undefined || !/^\d+$/.test(value) || Number(value) < min || Number(value) > max) {
+    throw new BenchError('BENCH_ARGS', `${flag} needs an integer between ${min} and ${max}, got "${value ?? ''}"`);
+  }
+  return Number(value);
+}
+
+export function parseArgs(argv: readonly string[]): BenchArgs {
+  let quick = false;
+  let runs: number | undefined;
+  let duration: number | undefined;
+  let out = DEFAULT_OUT;
+  let only: string[] = [];
+  let build = true;
+  const notes: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i];
+    switch (flag) {
+      case '--':
+        break;
+      case '--quick':
+        quick = true;
+        break;
+      case '--no-build':
+        build = false;
+        break;
+      case '--runs':
+        runs = integer(flag, argv[++i], 1, MAX_RUNS);
+        break;
+      case '--duration':
+        duration = integer(flag, argv[++i], 1, MAX_DURATION_S);
+        break;
+      case '--out': {
+        const value = argv[++i];
+        if (!value?.endsWith('.md')) throw new BenchError('BENCH_ARGS', `--out needs a path ending in .md, got "${value ?? ''}"`);
+        out = value;
+        break;
+      }
+      case '--only': {
+        const value = argv[++i];
+        if (!value) throw new BenchError('BENCH_ARGS', '--only needs a comma-separated list of variant ids');
+        only = value.split(',').map((id) => id.trim()).filter((id) => id !== '');
+        break;
+      }
+      case '--note': {
+        const value = argv[++i];
+        if (!value) throw new BenchError('BENCH_ARGS', '--note needs a text');
+        notes.push(value);
+        break;
+      }
+      default:
+        throw new BenchError('BENCH_ARGS', `unknown argument "${flag}"\n${USAGE}`);
+    }
+  }
+  return {
+    runs: runs ?? (quick ? QUICK_RUNS : DEFAULT_RUNS),
+    durationSeconds: duration ?? (quick ? QUICK_DURATION_S : DEFAULT_DURATION_S),
+    warmupSeconds: quick ? QUICK_WARMUP_S : DEFAULT_WARMUP_S,
+    out,
+    only,
+    build,
+    notes,
+  };
+}
+
+export function svgPathFor(markdownPath: string): string {
+  return markdownPath.replace(/\.md$/, '.svg');
+}

@@ -1,0 +1,230 @@
+import { build as esbuild } from 'esbuild';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs, svgPathFor, USAGE, type BenchArgs } from './args';
+import { BenchError } from './errors';
+import { measure, type LoadPaths, type Target } from './load';
+import { describeMachine } from './machine';
+import { nginxH2BackendConfig } from './nginx-config';
+import { freePort, installExitHandlers, LOAD_CPU, peakRssBytes, PROXY_CPU, startProcess, stopProcess, waitForPort, type Managed } from './processes';
+import { renderReport } from './report';
+import { SCENARIOS, type Sample, type ScenarioId, type VariantResult } from './results';
+import { GRPC_EMPTY_FRAME, smokeH1, smokeH2 } from './smoke';
+import { rotate, summarize } from './stats';
+import { renderChart } from './svg-chart';
+import { installHint, locateTools } from './tools-check';
+import { ALL_VARIANTS } from './variants/index';
+import { proxyBundleTime } from './variants/trellis';
+import type { StartContext, VariantAdapter } from './variants/variant';
+import { runNginx } from './variants/nginx';
+
+const REPO_ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
+const CHILDREN = ['backend-h1', 'http-proxy-peer', 'fastify-peer', 'undici-peer'];
+const CHILDREN_OUT_DIR = 'dist/tools/bench/proxy';
+const BACKEND_BODY_BYTES = 100;
+
+interface VariantState {
+  readonly adapter: VariantAdapter;
+  skipped?: string;
+  readonly samples: Partial<Record<ScenarioId, Sample[]>>;
+  readonly scenarioSkips: Partial<Record<ScenarioId, string>>;
+  peakRssBytes?: number;
+}
+
+/** Compiles the child scripts to plain ESM next to the app bundles, so they run under node without a loader. */
+async function compileChildren(): Promise<string> {
+  const outdir = path.join(REPO_ROOT, CHILDREN_OUT_DIR);
+  await esbuild({
+    entryPoints: CHILDREN.map((name) => path.join(REPO_ROOT, 'tools/bench/src/proxy/children', `${name}.ts`)),
+    outdir,
+    bundle: true,
+    packages: 'external',
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    outExtension: { '.js': '.mjs' },
+    logLevel: 'warning',
+  });
+  return outdir;
+}
+
+async function startBackends(childrenDir: string, workDir: string, nginx: string): Promise<{ h1Port: number; h2Port: number; processes: Managed[] }> {
+  const [h1Port, h2Port] = [await freePort(), await freePort()];
+  const h1 = startProcess('backend-h1', LOAD_CPU, process.execPath, [path.join(childrenDir, 'backend-h1.mjs'), String(h1Port)]);
+  const dir = path.join(workDir, 'backend-h2');
+  const h2 = await runNginx('backend-h2', LOAD_CPU, nginx, dir, nginxH2BackendConfig(dir, h2Port, 'x'.repeat(BACKEND_BODY_BYTES)));
+  await waitForPort(h1, h1Port);
+  await waitForPort(h2, h2Port);
+  return { h1Port, h2Port, processes: [h1, h2] };
+}
+
+function describeSample(sample: Sample): string {
+  const rate = `${Math.round(sample.requestsPerSecond)} req/s`;
+  const latency = sample.p50Ms !== undefined ? `p50 ${sample.p50Ms.toFixed(3)} ms, p99 ${sample.p99Ms?.toFixed(3)} ms` : `mean ${sample.meanMs?.toFixed(3)} ms`;
+  return `${rate}, ${latency}${sample.errors > 0 ? `, ${sample.errors} errors` : ''}`;
+}
+
+function reason(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** One slot: start the variant, check it answers, warm it up, measure each scenario once, read its peak RSS, stop it. */
+async function runSlot(state: VariantState, ctx: StartContext, load: LoadPaths, args: BenchArgs, round: number): Promise<void> {
+  const { adapter } = state;
+  const slotDir = path.join(ctx.workDir, `${adapter.id}-${round}`);
+  await mkdir(slotDir, { recursive: true });
+  let started;
+  try {
+    started = await adapter.start({ ...ctx, workDir: slotDir });
+  } catch (err) {
+    state.skipped = `did not start: ${reason(err)}`;
+    console.log(`  ${adapter.id}: skipped, ${state.skipped}`);
+    return;
+  }
+  try {
+    const targets: Partial<Record<'h1' | 'h2', Target>> = {};
+    if (started.h1) {
+      try {
+        await smokeH1(started.h1, BACKEND_BODY_BYTES);
+        targets.h1 = started.h1;
+      } catch (err) {
+        state.skipped = `does not proxy HTTP/1.1: ${reason(err)}`;
+        console.log(`  ${adapter.id}: skipped, ${state.skipped}`);
+        return;
+      }
+    }
+    if (started.h2 && !state.scenarioSkips.h2) {
+      try {
+        await smokeH2(started.h2);
+        targets.h2 = started.h2;
+      } catch (err) {
+        state.scenarioSkips.h2 = `does not proxy h2c: ${reason(err)}`;
+      }
+    }
+    for (const [id, why] of Object.entries(started.scenarioSkips ?? {})) state.scenarioSkips[id as ScenarioId] ??= why;
+    if (!targets.h2) state.scenarioSkips.h2 ??= 'no HTTP/2 listener';
+    for (const scenario of SCENARIOS) {
+      const target = targets[scenario.protocol];
+      if (!target || state.scenarioSkips[scenario.id]) continue;
+      if (scenario.id !== 'h1-c1') {
+        await measure(load, target, scenario, args.warmupSeconds).catch(() => undefined);
+      }
+      try {
+        const sample = await measure(load, target, scenario, args.durationSeconds);
+        (state.samples[scenario.id] ??= []).push(sample);
+        console.log(`  ${adapter.id} ${scenario.id}: ${describeSample(sample)}`);
+      } catch (err) {
+        console.log(`  ${adapter.id} ${scenario.id}: failed, ${reason(err)}`);
+      }
+    }
+    const peak = Math.max(0, ...started.processes.map((p) => peakRssBytes(p.pid)));
+    if (started.processes.length > 0) state.peakRssBytes = Math.max(state.peakRssBytes ?? 0, peak);
+  } finally {
+    await started.stop();
+  }
+}
+
+function chart(results: readonly VariantResult[]): string {
+  return renderChart({
+    title: 'Requests per second through each proxy (median, whiskers min–max)',
+    unit: 'requests per second',
+    series: SCENARIOS.map((s) => s.id),
+    groups: results
+      .filter((r) => !r.skipped)
+      .map((r) => ({
+        label: r.label,
+        bars: SCENARIOS.map((s) => summarize((r.samples[s.id] ?? []).map((x) => x.requestsPerSecond))),
+      })),
+  });
+}
+
+async function main(): Promise<number> {
+  const argv = process.argv.slice(2);
+  let args: BenchArgs;
+  try {
+    args = parseArgs(argv);
+  } catch (err) {
+    console.error(reason(err));
+    return 2;
+  }
+  installExitHandlers();
+  const { found, missing } = locateTools();
+  if (missing.length > 0) {
+    console.error(`missing tools: ${missing.join(', ')}\ninstall them with:\n  ${installHint(missing)}`);
+    return 2;
+  }
+  const variants = ALL_VARIANTS.filter((v) => v.id === 'direct' || args.only.length === 0 || args.only.includes(v.id));
+  const unknown = args.only.filter((id) => !ALL_VARIANTS.some((v) => v.id === id));
+  if (unknown.length > 0) {
+    console.error(`unknown variant(s) ${unknown.join(', ')}; known: ${ALL_VARIANTS.map((v) => v.id).join(', ')}\n${USAGE}`);
+    return 2;
+  }
+  const machine = describeMachine(found);
+  const date = new Date().toISOString();
+  const workDir = await mkdtemp(path.join(os.tmpdir(), 'trellis-proxy-bench-'));
+  const backends: Managed[] = [];
+  try {
+    const childrenDir = await compileChildren();
+    const grpcBodyFile = path.join(workDir, 'grpc-body.bin');
+    await writeFile(grpcBodyFile, GRPC_EMPTY_FRAME);
+    const backend = await startBackends(childrenDir, workDir, found.nginx ?? 'nginx');
+    backends.push(...backend.processes);
+    const ctx: StartContext = {
+      repoRoot: REPO_ROOT,
+      workDir,
+      childrenDir,
+      backendH1Port: backend.h1Port,
+      backendH2Port: backend.h2Port,
+      tools: found,
+      build: args.build,
+    };
+    const load: LoadPaths = { wrk: found.wrk ?? 'wrk', h2load: found.h2load ?? 'h2load', grpcBodyFile };
+    const states: VariantState[] = variants.map((adapter) => ({ adapter, samples: {}, scenarioSkips: {} }));
+    console.log(`proxy bench: ${variants.length} variants, ${args.runs} round(s) of ${args.durationSeconds} s; proxies on CPU ${PROXY_CPU}, load and backends on CPU ${LOAD_CPU}`);
+    for (let round = 0; round < args.runs; round++) {
+      console.log(`round ${round + 1}/${args.runs}`);
+      for (const state of rotate(states, round)) {
+        if (state.skipped) continue;
+        await runSlot(state, ctx, load, args, round);
+      }
+    }
+    const results: VariantResult[] = states.map((s) => ({
+      id: s.adapter.id,
+      label: s.adapter.label,
+      kind: s.adapter.kind,
+      skipped: s.skipped,
+      samples: s.samples,
+      scenarioSkips: s.scenarioSkips,
+      peakRssBytes: s.peakRssBytes,
+    }));
+    const svgPath = svgPathFor(args.out);
+    const bundleTime = proxyBundleTime(REPO_ROOT);
+    const notes = [
+      `Each proxy is pinned to CPU ${PROXY_CPU} with taskset; wrk/h2load, the backends and the destination service share CPU ${LOAD_CPU}. Proxies are started fresh for each round, checked with one request, warmed up for ${args.warmupSeconds} s before the c=50 and HTTP/2 runs, and measured in a variant order rotated by one per round.`,
+      `Backends: HTTP/1.1 is a Node http server answering 200 with a 100-byte body; HTTP/2 is nginx h2c answering a gRPC-style POST (5-byte frame) with 200, a 100-byte body and a grpc-status trailer. Load: wrk -t1 --latency (c=1, c=50); h2load -t1 -c10 -m10.`,
+      `Peak RSS is VmHWM of the proxy process (with its children for nginx) read at the end of each round, the largest over the rounds; for the Trellis variants with several processes, the largest process.`,
+      ...(bundleTime ? [`Trellis proxy bundle dist/apps/proxy/main.js built ${bundleTime}.`] : []),
+      ...args.notes,
+    ];
+    const markdown = renderReport(
+      { command: `npx nx run bench:proxy-bench -- ${argv.join(' ')}`.trim(), date, machine, runs: args.runs, durationSeconds: args.durationSeconds, notes, svgFile: path.basename(svgPath) },
+      results,
+    );
+    await mkdir(path.dirname(path.resolve(REPO_ROOT, args.out)), { recursive: true });
+    await writeFile(path.resolve(REPO_ROOT, args.out), markdown);
+    await writeFile(path.resolve(REPO_ROOT, svgPath), chart(results));
+    console.log(`\nwrote ${args.out} and ${svgPath}`);
+    for (const r of results.filter((x) => x.skipped)) console.log(`SKIPPED ${r.id}: ${r.skipped}`);
+    return 0;
+  } catch (err) {
+    console.error(err instanceof BenchError ? `${err.code}: ${err.message}` : err);
+    return 1;
+  } finally {
+    await Promise.all(backends.map(stopProcess));
+    await rm(workDir, { recursive: true, force: true });
+  }
+}
+
+process.exitCode = await main();

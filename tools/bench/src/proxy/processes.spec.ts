@@ -1,0 +1,40 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { freePort, killAllSync, parseVmHwmBytes, peakRssBytes, PROXY_CPU, startProcess, stopProcess, waitForPort } from './processes';
+
+const LISTENER = "require('node:net').createServer(() => undefined).listen(Number(process.argv[1]), '127.0.0.1')";
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('parseVmHwmBytes', () => {
+  it('reads the peak resident set in bytes', () => {
+    expect(parseVmHwmBytes('Name:\tnode\nVmPeak:\t  999 kB\nVmHWM:\t   51200 kB\nVmRSS:\t 40000 kB\n')).toBe(51200 * 1024);
+    expect(parseVmHwmBytes('Name:\tkthread\n')).toBeUndefined();
+  });
+});
+
+describe('child processes', () => {
+  afterEach(() => killAllSync());
+
+  it('starts a pinned child, waits for its port, reads its peak RSS and stops its whole group', async () => {
+    const port = await freePort();
+    const child = startProcess('listener', PROXY_CPU, process.execPath, ['-e', LISTENER, String(port)]);
+    await waitForPort(child, port);
+    expect(peakRssBytes(child.pid)).toBeGreaterThan(1024 * 1024);
+    await stopProcess(child);
+    expect(child.exited).toBe(true);
+    expect(alive(child.pid)).toBe(false);
+  });
+
+  it('reports the output of a child that exits before listening', async () => {
+    const port = await freePort();
+    const child = startProcess('crasher', PROXY_CPU, process.execPath, ['-e', "console.error('boom at start'); process.exit(3)"]);
+    await expect(waitForPort(child, port)).rejects.toThrow(/crasher exited before listening.*boom at start/);
+  });
+});

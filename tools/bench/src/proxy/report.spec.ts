@@ -1,0 +1,99 @@
+import { describe, expect, it } from 'vitest';
+import { aimChecks, ratio, ratioMatrix, renderReport, type ReportMeta } from './report';
+import type { Sample, VariantResult } from './results';
+
+const h1 = (rps: number, p50: number, p99: number): Sample => ({ requestsPerSecond: rps, p50Ms: p50, p99Ms: p99, errors: 0 });
+const h2 = (rps: number, mean: number): Sample => ({ requestsPerSecond: rps, meanMs: mean, errors: 0 });
+
+function variant(id: string, kind: VariantResult['kind'], samples: VariantResult['samples'], extra: Partial<VariantResult> = {}): VariantResult {
+  return { id, label: id, kind, samples, scenarioSkips: {}, ...extra };
+}
+
+const MB = 1024 * 1024;
+const variants: VariantResult[] = [
+  variant('direct', 'baseline', { 'h1-c1': [h1(10_000, 0.1, 0.2)], 'h1-c50': [h1(90_000, 0.5, 1), h1(100_000, 0.5, 1), h1(80_000, 0.5, 1)], h2: [h2(40_000, 2)] }),
+  variant('trellis-outbound', 'trellis', { 'h1-c1': [h1(8_000, 0.16, 0.6)], 'h1-c50': [h1(30_000, 1, 2)], h2: [h2(10_000, 5)] }, { peakRssBytes: 60 * MB }),
+  variant('trellis-two-hop', 'trellis', { 'h1-c1': [h1(6_000, 0.26, 1.2)] }, { peakRssBytes: 90 * MB }),
+  variant('trellis-inbound', 'trellis', {}, { skipped: 'did not start: bundle | missing' }),
+  variant('nginx', 'peer', { 'h1-c50': [h1(50_000, 0.6, 1.5)], h2: [h2(25_000, 3)] }, { peakRssBytes: 10 * MB }),
+  variant('undici', 'peer', { 'h1-c50': [h1(12_000, 3, 8)] }, { scenarioSkips: { h2: 'HTTP/1.1 only' } }),
+  variant('http-proxy', 'peer', { 'h1-c50': [h1(6_000, 6, 12)] }),
+];
+
+describe('ratio', () => {
+  it('formats a quotient with two decimals and a dash when the base is missing', () => {
+    expect(ratio(30_000, 12_000)).toBe('2.50×');
+    expect(ratio(1, 0)).toBe('–');
+    expect(ratio(Number.NaN, 1)).toBe('–');
+  });
+});
+
+describe('ratioMatrix', () => {
+  it('divides each measured variant by each baseline and peer, never by a Trellis variant', () => {
+    const table = ratioMatrix('h1-c50', variants);
+    const header = table.split('\n')[0] ?? '';
+    expect(header).toBe('| row ÷ column | direct | nginx | undici | http-proxy |');
+    expect(table).toContain('| trellis-outbound | 0.33× | 0.60× | 2.50× | 5.00× |');
+    expect(table).not.toContain('| trellis-inbound |');
+  });
+});
+
+describe('aimChecks', () => {
+  const byAim = () => new Map(aimChecks(variants).map((c) => [c.aim, c]));
+
+  it('compares Trellis outbound with the best Node peer and with nginx', () => {
+    const checks = byAim();
+    expect(checks.get('Trellis outbound c=50 req/s ≥ 1.5× best Node peer')).toMatchObject({ measured: '2.50×', met: true });
+    expect(checks.get('Trellis outbound c=50 req/s ≥ 0.5× nginx (1 worker)')).toMatchObject({ measured: '0.60×', met: true });
+    expect(checks.get('Trellis outbound HTTP/2 req/s ≥ 0.5× nginx h2c')).toMatchObject({ measured: '0.40×', met: false });
+  });
+
+  it('divides the added latency of the two-hop variant by its two hops', () => {
+    const checks = byAim();
+    expect(checks.get('trellis-outbound: added p50 at c=1 per hop ≤ 0.08 ms')).toMatchObject({ measured: '+0.060 ms', met: true });
+    expect(checks.get('trellis-two-hop: added p50 at c=1 per hop ≤ 0.08 ms')).toMatchObject({ measured: '+0.080 ms', met: true });
+    expect(checks.get('trellis-two-hop: added p99 at c=1 per hop ≤ 0.5 ms')).toMatchObject({ measured: '+0.500 ms', met: true });
+    expect(checks.get('trellis-outbound: added p99 at c=1 per hop ≤ 0.5 ms')).toMatchObject({ measured: '+0.400 ms', met: true });
+  });
+
+  it('checks peak RSS per Trellis variant and leaves skipped ones unmeasured', () => {
+    const checks = byAim();
+    expect(checks.get('trellis-outbound: peak RSS ≤ 80 MB')).toMatchObject({ measured: '60.0 MB', met: true });
+    expect(checks.get('trellis-two-hop: peak RSS ≤ 80 MB')).toMatchObject({ measured: '90.0 MB', met: false });
+    expect(checks.get('trellis-inbound: peak RSS ≤ 80 MB')).toMatchObject({ met: undefined });
+  });
+});
+
+describe('renderReport', () => {
+  const meta: ReportMeta = {
+    command: 'npx nx run bench:proxy-bench -- --runs 3',
+    date: '2026-11-22T12:00:00.000Z',
+    machine: { nproc: 2, cpuModel: 'AMD EPYC', node: 'v20.20.2', tools: { nginx: '1.22.1', wrk: '4.1.0' } },
+    runs: 3,
+    durationSeconds: 10,
+    notes: ['other helpers shared the CPUs'],
+    svgFile: 'proxy.svg',
+  };
+  const text = renderReport(meta, variants);
+
+  it('states the command, the machine, the date and the notes', () => {
+    expect(text).toContain('npx nx run bench:proxy-bench -- --runs 3');
+    expect(text).toContain('2 CPUs, AMD EPYC; Node v20.20.2; nginx 1.22.1, wrk 4.1.0');
+    expect(text).toContain('2026-11-22T12:00:00.000Z');
+    expect(text).toContain('- other helpers shared the CPUs');
+    expect(text).toContain('![requests per second by variant](proxy.svg)');
+  });
+
+  it('shows medians with their range, the ratio to direct and the added latency', () => {
+    expect(text).toContain('| direct | 90,000 (80,000–100,000) | 1.00× |');
+    expect(text).toContain('| trellis-outbound | 8,000 | 0.80× | 0.160 | +0.060 | 0.600 | +0.400 | 0 |');
+  });
+
+  it('keeps every table row to its columns when a skip reason contains a pipe', () => {
+    const rows = text.split('\n').filter((line) => line.startsWith('| trellis-inbound |'));
+    expect(rows.length).toBeGreaterThan(0);
+    for (const row of rows) expect(row).toContain('skipped (see below)');
+    expect(text).toContain('- trellis-inbound: did not start: bundle | missing');
+    expect(text).toContain('- undici, h2: HTTP/1.1 only');
+  });
+});

@@ -1,0 +1,235 @@
+import { aggregate, SCENARIOS, type Aggregate, type Scenario, type ScenarioId, type VariantResult } from './results';
+import type { Summary } from './stats';
+
+export interface Machine {
+  readonly nproc: number;
+  readonly cpuModel: string;
+  readonly node: string;
+  readonly tools: Readonly<Record<string, string>>;
+}
+
+export interface ReportMeta {
+  readonly command: string;
+  readonly date: string;
+  readonly machine: Machine;
+  readonly runs: number;
+  readonly durationSeconds: number;
+  readonly notes: readonly string[];
+  readonly svgFile: string;
+}
+
+const DIRECT_ID = 'direct';
+const TRELLIS_OUTBOUND_ID = 'trellis-outbound';
+const NGINX_ID = 'nginx';
+const NODE_PEER_IDS = ['http-proxy', 'fastify', 'undici'];
+
+// Aims from issue 8 ("Aims (ratios from the same run)").
+const AIM_VS_BEST_NODE_PEER = 1.5;
+const AIM_VS_NGINX = 0.5;
+const AIM_ADDED_P50_MS = 0.08;
+const AIM_ADDED_P99_MS = 0.5;
+const AIM_H2_VS_NGINX = 0.5;
+const AIM_PEAK_RSS_MB = 80;
+const BYTES_PER_MB = 1024 * 1024;
+
+export function formatNumber(value: number, digits: number): string {
+  return value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+}
+
+export function formatRate(value: number): string {
+  return formatNumber(Math.round(value), 0);
+}
+
+function range(summary: Summary, format: (n: number) => string): string {
+  return summary.count > 1 ? `${format(summary.min)}–${format(summary.max)}` : '';
+}
+
+function ms(value: number): string {
+  return formatNumber(value, 3);
+}
+
+function signedMs(value: number): string {
+  return `${value >= 0 ? '+' : '−'}${ms(Math.abs(value))}`;
+}
+
+export function ratio(numerator: number, denominator: number): string {
+  if (!(denominator > 0) || !Number.isFinite(numerator)) return '–';
+  return `${formatNumber(numerator / denominator, 2)}×`;
+}
+
+function aggregateOf(variant: VariantResult | undefined, scenario: ScenarioId): Aggregate | undefined {
+  return variant && !variant.skipped ? aggregate(variant.samples[scenario]) : undefined;
+}
+
+function withRange(summary: Summary | undefined, format: (n: number) => string): string {
+  if (!summary) return '–';
+  const spread = range(summary, format);
+  return spread ? `${format(summary.median)} (${spread})` : format(summary.median);
+}
+
+function added(summary: Summary | undefined, base: Summary | undefined): string {
+  return summary && base ? signedMs(summary.median - base.median) : '–';
+}
+
+function scenarioTable(scenario: Scenario, variants: readonly VariantResult[]): string {
+  const direct = aggregateOf(variants.find((v) => v.id === DIRECT_ID), scenario.id);
+  const h2 = scenario.protocol === 'h2';
+  const header = h2
+    ? '| Variant | req/s median (min–max) | × direct | mean latency ms (min–max) | added mean vs direct | errors |\n|---|---:|---:|---:|---:|---:|'
+    : '| Variant | req/s median (min–max) | × direct | p50 ms (min–max) | added p50 | p99 ms (min–max) | added p99 | errors |\n|---|---:|---:|---:|---:|---:|---:|---:|';
+  const rows = variants.flatMap((variant) => {
+    const skip = variant.skipped ?? variant.scenarioSkips[scenario.id];
+    const result = aggregateOf(variant, scenario.id);
+    if (skip || !result) {
+      const columns = h2 ? 4 : 6;
+      return [`| ${variant.label} | ${skip ? 'skipped (see below)' : 'no result'} |${' – |'.repeat(columns)}`];
+    }
+    const rate = withRange(result.requestsPerSecond, formatRate);
+    const times = direct ? ratio(result.requestsPerSecond.median, direct.requestsPerSecond.median) : '–';
+    if (h2) {
+      return [`| ${variant.label} | ${rate} | ${times} | ${withRange(result.meanMs, ms)} | ${added(result.meanMs, direct?.meanMs)} | ${result.errors} |`];
+    }
+    return [
+      `| ${variant.label} | ${rate} | ${times} | ${withRange(result.p50Ms, ms)} | ${added(result.p50Ms, direct?.p50Ms)} | ${withRange(result.p99Ms, ms)} | ${added(result.p99Ms, direct?.p99Ms)} | ${result.errors} |`,
+    ];
+  });
+  return `### ${scenario.title}\n\n${header}\n${rows.join('\n')}\n`;
+}
+
+/** Requests/s of each measured variant (rows) divided by each baseline or peer (columns), medians of the same run. */
+export function ratioMatrix(scenario: ScenarioId, variants: readonly VariantResult[]): string {
+  const measured = variants.filter((v) => aggregateOf(v, scenario));
+  const columns = measured.filter((v) => v.kind !== 'trellis');
+  if (measured.length === 0) return '';
+  const median = (v: VariantResult) => aggregateOf(v, scenario)?.requestsPerSecond.median ?? Number.NaN;
+  const header = `| row ÷ column | ${columns.map((c) => c.label).join(' | ')} |\n|---|${columns.map(() => '---:').join('|')}|`;
+  const rows = measured.map((row) => `| ${row.label} | ${columns.map((c) => ratio(median(row), median(c))).join(' | ')} |`);
+  return `${header}\n${rows.join('\n')}\n`;
+}
+
+function rssTable(variants: readonly VariantResult[]): string {
+  const rows = variants
+    .filter((v) => !v.skipped && v.peakRssBytes !== undefined)
+    .map((v) => `| ${v.label} | ${formatNumber((v.peakRssBytes ?? 0) / BYTES_PER_MB, 1)} |`);
+  return `| Variant | peak RSS MB (VmHWM) |\n|---|---:|\n${rows.join('\n')}\n`;
+}
+
+interface AimCheck {
+  readonly aim: string;
+  readonly measured: string;
+  readonly met: boolean | undefined;
+}
+
+function aimRow(check: AimCheck): string {
+  const verdict = check.met === undefined ? 'not measured' : check.met ? 'met' : 'not met';
+  return `| ${check.aim} | ${check.measured} | ${verdict} |`;
+}
+
+function rateRatioAim(aim: string, scenario: ScenarioId, target: number, subject: Aggregate | undefined, bases: (Aggregate | undefined)[]): AimCheck {
+  const best = Math.max(...bases.map((b) => b?.requestsPerSecond.median ?? Number.NaN).filter(Number.isFinite));
+  if (!subject || !Number.isFinite(best)) return { aim, measured: `– (${scenario} not measured for both)`, met: undefined };
+  const value = subject.requestsPerSecond.median / best;
+  return { aim, measured: `${formatNumber(value, 2)}×`, met: value >= target };
+}
+
+function latencyAims(variants: readonly VariantResult[], direct: Aggregate | undefined): AimCheck[] {
+  const hops: [string, number][] = [['trellis-outbound', 1], ['trellis-inbound', 1], ['trellis-two-hop', 2]];
+  return hops.flatMap(([id, count]) => {
+    const variant = variants.find((v) => v.id === id);
+    const result = aggregateOf(variant, 'h1-c1');
+    const label = variant?.label ?? id;
+    const check = (field: 'p50Ms' | 'p99Ms', limit: number): AimCheck => {
+      const aim = `${label}: added ${field === 'p50Ms' ? 'p50' : 'p99'} at c=1 per hop ≤ ${limit} ms`;
+      // Rounded to the microsecond shown, so the verdict agrees with the printed figure.
+      const value = result?.[field] && direct?.[field] ? Math.round(((result[field].median - direct[field].median) / count) * 1000) / 1000 : undefined;
+      return value === undefined ? { aim, measured: '–', met: undefined } : { aim, measured: `${signedMs(value)} ms`, met: value <= limit };
+    };
+    return [check('p50Ms', AIM_ADDED_P50_MS), check('p99Ms', AIM_ADDED_P99_MS)];
+  });
+}
+
+function rssAims(variants: readonly VariantResult[]): AimCheck[] {
+  return variants
+    .filter((v) => v.kind === 'trellis')
+    .map((v) => {
+      const aim = `${v.label}: peak RSS ≤ ${AIM_PEAK_RSS_MB} MB`;
+      if (v.skipped || v.peakRssBytes === undefined) return { aim, measured: '–', met: undefined };
+      const mb = v.peakRssBytes / BYTES_PER_MB;
+      return { aim, measured: `${formatNumber(mb, 1)} MB`, met: mb <= AIM_PEAK_RSS_MB };
+    });
+}
+
+export function aimChecks(variants: readonly VariantResult[]): AimCheck[] {
+  const get = (id: string, scenario: ScenarioId) => aggregateOf(variants.find((v) => v.id === id), scenario);
+  const outbound50 = get(TRELLIS_OUTBOUND_ID, 'h1-c50');
+  return [
+    rateRatioAim(`Trellis outbound c=50 req/s ≥ ${AIM_VS_BEST_NODE_PEER}× best Node peer`, 'h1-c50', AIM_VS_BEST_NODE_PEER, outbound50, NODE_PEER_IDS.map((id) => get(id, 'h1-c50'))),
+    rateRatioAim(`Trellis outbound c=50 req/s ≥ ${AIM_VS_NGINX}× nginx (1 worker)`, 'h1-c50', AIM_VS_NGINX, outbound50, [get(NGINX_ID, 'h1-c50')]),
+    ...latencyAims(variants, get(DIRECT_ID, 'h1-c1')),
+    rateRatioAim(`Trellis outbound HTTP/2 req/s ≥ ${AIM_H2_VS_NGINX}× nginx h2c`, 'h2', AIM_H2_VS_NGINX, get(TRELLIS_OUTBOUND_ID, 'h2'), [get(NGINX_ID, 'h2')]),
+    ...rssAims(variants),
+  ];
+}
+
+function machineLines(meta: ReportMeta): string {
+  const tools = Object.entries(meta.machine.tools).map(([name, version]) => `${name} ${version}`).join(', ');
+  return `- Machine: ${meta.machine.nproc} CPUs, ${meta.machine.cpuModel}; Node ${meta.machine.node}; ${tools}
+- Date: ${meta.date}
+- ${meta.runs} interleaved round(s) of ${meta.durationSeconds} s per measurement; figures are medians with min–max over the rounds.`;
+}
+
+/** One line of free text for a Markdown list: no line breaks, no HTML. */
+export function oneLine(text: string): string {
+  return text.replace(/\s+/g, ' ').replace(/</g, '&lt;').trim();
+}
+
+function skippedLines(variants: readonly VariantResult[]): string {
+  const lines = variants.flatMap((v) => [
+    ...(v.skipped ? [`- ${v.label}: ${oneLine(v.skipped)}`] : []),
+    ...(v.skipped ? [] : Object.entries(v.scenarioSkips).map(([scenario, why]) => `- ${v.label}, ${scenario}: ${oneLine(why ?? '')}`)),
+  ]);
+  return lines.length > 0 ? lines.join('\n') : '- none';
+}
+
+export function renderReport(meta: ReportMeta, variants: readonly VariantResult[]): string {
+  const notes = meta.notes.map((n) => `- ${n}`).join('\n');
+  return `# Proxy benchmark: Trellis against direct, nginx, haproxy and Node proxies
+
+Generated by \`tools/bench/src/proxy\` (issue 8). Command:
+
+\`\`\`
+${meta.command}
+\`\`\`
+
+${machineLines(meta)}
+${notes}
+
+![requests per second by variant](${meta.svgFile})
+
+## Results
+
+${SCENARIOS.map((s) => scenarioTable(s, variants)).join('\n')}
+"added" is the difference of medians against direct in the same run.
+
+## Ratios (requests/s, row ÷ column)
+
+### HTTP/1.1, 50 connections
+
+${ratioMatrix('h1-c50', variants)}
+### HTTP/2
+
+${ratioMatrix('h2', variants)}
+## Peak RSS
+
+${rssTable(variants)}
+## Aims of issue 8
+
+| Aim | Measured | Verdict |
+|---|---:|---|
+${aimChecks(variants).map(aimRow).join('\n')}
+
+## Skipped
+
+${skippedLines(variants)}
+`;
+}

@@ -1,0 +1,67 @@
+import { summarize, type Summary } from './stats';
+
+export type ScenarioId = 'h1-c1' | 'h1-c50' | 'h2';
+export type Protocol = 'h1' | 'h2';
+
+export interface Scenario {
+  readonly id: ScenarioId;
+  readonly title: string;
+  readonly protocol: Protocol;
+  readonly connections: number;
+  /** Concurrent streams per connection (h2load -m); 1 for HTTP/1.1. */
+  readonly streams: number;
+}
+
+export const SCENARIOS: readonly Scenario[] = [
+  { id: 'h1-c1', title: 'HTTP/1.1, 1 connection (latency)', protocol: 'h1', connections: 1, streams: 1 },
+  { id: 'h1-c50', title: 'HTTP/1.1, 50 connections (throughput)', protocol: 'h1', connections: 50, streams: 1 },
+  { id: 'h2', title: 'HTTP/2 h2c, gRPC-style POST, 10 connections × 10 streams', protocol: 'h2', connections: 10, streams: 10 },
+];
+
+export type VariantKind = 'baseline' | 'trellis' | 'peer';
+
+/** One measurement of one variant in one scenario. Latencies in ms; h2load gives a mean, wrk gives percentiles. */
+export interface Sample {
+  readonly requestsPerSecond: number;
+  readonly p50Ms?: number;
+  readonly p99Ms?: number;
+  readonly meanMs?: number;
+  /** Socket errors, non-2xx answers and failed streams. */
+  readonly errors: number;
+}
+
+export interface VariantResult {
+  readonly id: string;
+  readonly label: string;
+  readonly kind: VariantKind;
+  /** Why the whole variant did not run, when it did not. */
+  readonly skipped?: string;
+  readonly samples: Readonly<Partial<Record<ScenarioId, readonly Sample[]>>>;
+  /** Why a scenario did not run for this variant (e.g. HTTP/1.1 only). */
+  readonly scenarioSkips: Readonly<Partial<Record<ScenarioId, string>>>;
+  /** Largest VmHWM among the variant's proxy processes (a process with its children), bytes; none for direct. */
+  readonly peakRssBytes?: number;
+}
+
+export interface Aggregate {
+  readonly requestsPerSecond: Summary;
+  readonly p50Ms?: Summary;
+  readonly p99Ms?: Summary;
+  readonly meanMs?: Summary;
+  readonly errors: number;
+}
+
+export function aggregate(samples: readonly Sample[] | undefined): Aggregate | undefined {
+  if (!samples) return undefined;
+  const requestsPerSecond = summarize(samples.map((s) => s.requestsPerSecond));
+  if (!requestsPerSecond) return undefined;
+  const pick = (field: 'p50Ms' | 'p99Ms' | 'meanMs') =>
+    summarize(samples.flatMap((s) => (s[field] === undefined ? [] : [s[field]])));
+  return {
+    requestsPerSecond,
+    p50Ms: pick('p50Ms'),
+    p99Ms: pick('p99Ms'),
+    meanMs: pick('meanMs'),
+    errors: samples.reduce((sum, s) => sum + s.errors, 0),
+  };
+}

@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+import { destinationArgs, trellisProxyEnv } from './trellis-env';
+
+describe('trellisProxyEnv', () => {
+  const env = trellisProxyEnv({
+    ports: { outbound: 1, inboundHttp: 2, inboundH2c: 3, admin: 4, stats: 5, metrics: 6 },
+    destinationPort: 7,
+    userPort: 8,
+  });
+
+  it('gives every listener its own loopback port, so proxies run side by side', () => {
+    expect(env).toMatchObject({
+      TRELLIS_OUTBOUND_ADDR: '127.0.0.1:1',
+      QUEUE_SERVING_PORT: '2',
+      TRELLIS_INBOUND_H2C_PORT: '3',
+      TRELLIS_ADMIN_PORT: '4',
+      TRELLIS_STATS_PORT: '5',
+      TRELLIS_METRICS_PORT: '6',
+      TRELLIS_INBOUND_HOST: '127.0.0.1',
+    });
+  });
+
+  it('points at the destination service and the app on loopback', () => {
+    expect(env).toMatchObject({ TRELLIS_DESTINATION_ADDR: '127.0.0.1:7', TRELLIS_APP_HOST: '127.0.0.1', USER_PORT: '8' });
+  });
+});
+
+describe('destinationArgs', () => {
+  it('binds both servers on loopback and reads the manifest folder', () => {
+    expect(destinationArgs(10, 11, '/tmp/m')).toEqual(['--addr', '127.0.0.1:10', '--admin-addr', '127.0.0.1:11', '--source', 'fs:/tmp/m']);
+  });
+});

@@ -1,0 +1,41 @@
+/**
+ * How the harness configures a Trellis proxy process: every listener on its own port (so several proxies run side by
+ * side on one machine) and the destination service address. Names from apps/proxy/src/config (inbound: the Knative
+ * names) and DESIGN.md (outbound); kept in this one place so a renamed variable is a one-line change.
+ */
+export interface TrellisPorts {
+  readonly outbound: number;
+  readonly inboundHttp: number;
+  readonly inboundH2c: number;
+  readonly admin: number;
+  readonly stats: number;
+  readonly metrics: number;
+}
+
+export interface TrellisProcessConfig {
+  readonly ports: TrellisPorts;
+  readonly destinationPort: number;
+  /** The app port the inbound role forwards to. */
+  readonly userPort: number;
+}
+
+export function trellisProxyEnv(config: TrellisProcessConfig): Record<string, string> {
+  const { ports } = config;
+  return {
+    TRELLIS_OUTBOUND_ADDR: `127.0.0.1:${ports.outbound}`,
+    TRELLIS_DESTINATION_ADDR: `127.0.0.1:${config.destinationPort}`,
+    TRELLIS_INBOUND_HOST: '127.0.0.1',
+    QUEUE_SERVING_PORT: String(ports.inboundHttp),
+    TRELLIS_INBOUND_H2C_PORT: String(ports.inboundH2c),
+    TRELLIS_ADMIN_PORT: String(ports.admin),
+    TRELLIS_STATS_PORT: String(ports.stats),
+    TRELLIS_METRICS_PORT: String(ports.metrics),
+    TRELLIS_APP_HOST: '127.0.0.1',
+    USER_PORT: String(config.userPort),
+  };
+}
+
+/** Arguments of the destination service: Linkerd's flag names (-addr, -admin-addr) and the fs source. */
+export function destinationArgs(grpcPort: number, adminPort: number, manifestDir: string): string[] {
+  return ['--addr', `127.0.0.1:${grpcPort}`, '--admin-addr', `127.0.0.1:${adminPort}`, '--source', `fs:${manifestDir}`];
+}

@@ -1,0 +1,35 @@
+import type { Target } from '../load';
+import type { Managed } from '../processes';
+import type { ScenarioId, VariantKind } from '../results';
+
+/** What every variant gets: the shared backends, a scratch directory and where the tools and child scripts are. */
+export interface StartContext {
+  readonly repoRoot: string;
+  /** Scratch directory for this variant's slot, removed with the run. */
+  readonly workDir: string;
+  /** Compiled child scripts (backend, Node peers). */
+  readonly childrenDir: string;
+  readonly backendH1Port: number;
+  readonly backendH2Port: number;
+  readonly tools: Readonly<Record<string, string>>;
+  /** Build the proxy and destination bundles before the first Trellis variant starts. */
+  readonly build: boolean;
+}
+
+export interface StartedVariant {
+  readonly h1?: Target;
+  readonly h2?: Target;
+  /** The proxy processes whose peak RSS is reported (none for direct). */
+  readonly processes: readonly Managed[];
+  /** Scenarios this variant does not take, with the reason. */
+  readonly scenarioSkips?: Readonly<Partial<Record<ScenarioId, string>>>;
+  stop(): Promise<void>;
+}
+
+/** One way of carrying the load to the backend: started fresh for every slot of every round. */
+export interface VariantAdapter {
+  readonly id: string;
+  readonly label: string;
+  readonly kind: VariantKind;
+  start(ctx: StartContext): Promise<StartedVariant>;
+}
