@@ -1,1 +1,63 @@
-export {};
+import { hostname } from 'node:os';
+import { ConfigError } from './config/errors';
+import { inboundHelp, loadInboundConfig } from './config/inbound-config';
+import { startInbound } from './inbound/index';
+import { createLogger } from './logger';
+import { createMetricsRegistry, startMetricsServer } from './metrics-server';
+
+/** Exit code for a bad setting (the operator must fix the environment). */
+const EXIT_BAD_CONFIG = 2;
+/** Exit code when the proxy cannot start (e.g. a port is taken) or shutdown fails. */
+const EXIT_FAILURE = 1;
+
+interface Role {
+  close(): Promise<void>;
+}
+
+async function main(): Promise<void> {
+  if (process.argv.includes('--help') || process.argv.includes('-h')) {
+    process.stdout.write(`trellis proxy: the data plane beside every workload.\n\n${inboundHelp()}\n  TRELLIS_LOG_LEVEL  log level (default: info)\n`);
+    return;
+  }
+  let config;
+  try {
+    config = loadInboundConfig(process.env, hostname());
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`trellis proxy: invalid configuration: ${err.message}\n`);
+    process.exitCode = EXIT_BAD_CONFIG;
+    return;
+  }
+  const logger = createLogger({ level: process.env.TRELLIS_LOG_LEVEL || undefined });
+  const registry = createMetricsRegistry();
+  const inbound = await startInbound({ config, registry, logger });
+  const metrics = await startMetricsServer({ registry, host: config.host, port: config.metricsPort, logger });
+  // The outbound role joins this list once apps/proxy/src/outbound/index.ts exports startOutbound.
+  const roles: Role[] = [inbound, metrics];
+  logger.info({ event: 'listening', host: config.host, ports: { ...inbound.ports, metrics: metrics.port } }, 'listening');
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'draining');
+    Promise.all(roles.map((role) => role.close())).then(
+      () => {
+        logger.info('drained; exiting');
+        logger.flush?.();
+        process.exit(0);
+      },
+      (err: unknown) => {
+        logger.error({ err }, 'shutdown failed');
+        process.exit(EXIT_FAILURE);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`trellis proxy: failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(EXIT_FAILURE);
+});

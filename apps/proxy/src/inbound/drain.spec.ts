@@ -1,0 +1,101 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { connect } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { send, until } from './testing/harness';
+import { startTestApp, type TestApp } from './testing/test-app';
+
+const PROXY_DIR = fileURLToPath(new URL('../..', import.meta.url));
+const IN_FLIGHT = 50;
+
+interface Spawned {
+  child: ChildProcess;
+  exit: Promise<number | null>;
+  stdout: () => string;
+  stderr: () => string;
+}
+
+/** Runs the real proxy process (src/main.ts through tsx). */
+function spawnProxy(env: Record<string, string>, args: string[] = []): Spawned {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], {
+    cwd: PROXY_DIR,
+    env: { ...process.env, TRELLIS_LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (err += chunk.toString()));
+  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { child, exit, stdout: () => out, stderr: () => err };
+}
+
+function listeningPorts(proxy: Spawned): Record<string, number> | undefined {
+  for (const line of proxy.stdout().split('\n')) {
+    if (!line.includes('"listening"')) continue;
+    const parsed = JSON.parse(line) as { msg?: string; ports?: Record<string, number> };
+    if (parsed.msg === 'listening') return parsed.ports;
+  }
+  return undefined;
+}
+
+function refused(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(false);
+    });
+    socket.once('error', (err: NodeJS.ErrnoException) => resolve(err.code === 'ECONNREFUSED'));
+  });
+}
+
+describe('the proxy process', () => {
+  const started: Spawned[] = [];
+  let app: TestApp | undefined;
+  afterAll(async () => {
+    for (const proxy of started) if (proxy.child.exitCode === null) proxy.child.kill('SIGKILL');
+    await app?.close();
+  });
+
+  it('on SIGTERM finishes all 50 in-flight requests, refuses new connections and exits 0', async () => {
+    app = await startTestApp();
+    const proxy = spawnProxy({
+      TRELLIS_INBOUND_HOST: '127.0.0.1',
+      QUEUE_SERVING_PORT: '0',
+      TRELLIS_INBOUND_H2C_PORT: '0',
+      TRELLIS_ADMIN_PORT: '0',
+      TRELLIS_STATS_PORT: '0',
+      TRELLIS_METRICS_PORT: '0',
+      USER_PORT: String(app.port),
+      REVISION_TIMEOUT_SECONDS: '30',
+    });
+    started.push(proxy);
+    await until(() => listeningPorts(proxy) !== undefined, 20_000, 'the listening line');
+    const port = listeningPorts(proxy)?.http ?? 0;
+
+    const replies = Array.from({ length: IN_FLIGHT }, () => send(port, '/slow?ms=1500'));
+    await until(() => app?.inFlight() === IN_FLIGHT, 10_000, `${IN_FLIGHT} requests in the app`);
+    proxy.child.kill('SIGTERM');
+
+    await until(() => refused(port), 5_000, 'new connections to be refused');
+    const results = await Promise.all(replies);
+    expect(results.map((r) => `${r.status} ${r.body}`)).toEqual(Array(IN_FLIGHT).fill('200 done'));
+    expect(await proxy.exit).toBe(0);
+  });
+
+  it('exits 2 naming the variable when a setting is invalid', async () => {
+    const proxy = spawnProxy({ USER_PORT: 'eighty' });
+    started.push(proxy);
+    expect(await proxy.exit).toBe(2);
+    expect(proxy.stderr()).toContain('USER_PORT');
+  });
+
+  it('--help lists the Knative variables with their defaults', async () => {
+    const proxy = spawnProxy({}, ['--help']);
+    started.push(proxy);
+    expect(await proxy.exit).toBe(0);
+    expect(proxy.stdout()).toContain('CONTAINER_CONCURRENCY');
+    expect(proxy.stdout()).toContain('REVISION_TIMEOUT_SECONDS');
+  });
+});

@@ -1,0 +1,56 @@
+import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
+
+/**
+ * Connection-specific headers (RFC 9110 section 7.6.1, plus the legacy Keep-Alive and
+ * Proxy-Connection, HTTP2-Settings, and Expect, which the proxy answers itself). They describe one
+ * hop and are never forwarded.
+ */
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'http2-settings',
+  'expect',
+]);
+
+/** Lower-cased names listed in a Connection header (each is hop-by-hop too). */
+function connectionTokens(value: string | string[] | undefined): Set<string> | undefined {
+  if (value === undefined) return undefined;
+  const tokens = new Set<string>();
+  for (const part of Array.isArray(value) ? value : [value]) {
+    for (const token of part.split(',')) {
+      const name = token.trim().toLowerCase();
+      if (name !== '') tokens.add(name);
+    }
+  }
+  return tokens;
+}
+
+/**
+ * End-to-end headers of a request or response, without pseudo-headers and with `extra` replacing
+ * headers of the same name (an undefined value removes the header). `keepTeTrailers` keeps `te: trailers`, which HTTP/2 (gRPC) allows.
+ */
+export function endToEndHeaders(
+  headers: IncomingHttpHeaders,
+  extra: ReadonlyArray<readonly [string, string | undefined]> | undefined,
+  keepTeTrailers = false,
+): OutgoingHttpHeaders {
+  const listed = connectionTokens(headers.connection);
+  const out: OutgoingHttpHeaders = {};
+  for (const name in headers) {
+    if (name.charCodeAt(0) === 58 /* ':' */ || HOP_BY_HOP.has(name) || listed?.has(name)) continue;
+    out[name] = headers[name];
+  }
+  if (keepTeTrailers && headers.te === 'trailers') out.te = 'trailers';
+  if (extra !== undefined) {
+    for (const [name, value] of extra) {
+      if (value === undefined) delete out[name];
+      else out[name] = value;
+    }
+  }
+  return out;
+}

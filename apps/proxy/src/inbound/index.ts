@@ -1,0 +1,151 @@
+import type { Registry } from 'prom-client';
+import { Pool } from 'undici';
+import { startAdminServer } from '../admin/admin-server';
+import { QUEUE_DEPTH_PER_CONCURRENCY, type InboundConfig } from '../config/inbound-config';
+import { listen, stopListening } from '../listen';
+import type { Logger } from '../logger';
+import { RequestStats } from '../stats/request-stats';
+import { StatsReporter } from '../stats/stats-reporter';
+import { createStatsRegistry, startStatsServer } from '../stats/stats-server';
+import { Breaker } from './breaker';
+import { inboundChain } from './chain';
+import { Drain } from './drain';
+import { Exchange } from './exchange';
+import { AppHttp2Client } from './forward';
+import { InboundMetrics } from './inbound-metrics';
+import { InboundServers, type RequestListener } from './listeners';
+import { KNATIVE_PROBER_TIMING, ReadinessProber, type ProberTiming } from './readiness-prober';
+import { createTracing } from './tracing';
+
+/** Extra time after the revision timeout before connections still open at shutdown are cut. */
+export const DRAIN_GRACE_MS = 1_000;
+/** Knative keeps idle connections to the app open; undici's keep-alive ceiling for them. */
+export const APP_KEEP_ALIVE_MAX_MS = 60_000;
+
+export interface InboundPorts {
+  readonly http: number;
+  readonly h2c: number;
+  readonly admin: number;
+  readonly stats: number;
+}
+
+export interface Inbound {
+  readonly ports: InboundPorts;
+  readonly drain: Drain;
+  readonly reporter: StatsReporter;
+  /** Drains: probes fail, listeners stop, in-flight requests finish (bounded by the revision timeout). Idempotent. */
+  close(): Promise<void>;
+}
+
+export interface InboundOptions {
+  readonly config: InboundConfig;
+  readonly registry: Registry;
+  readonly logger: Logger;
+  readonly probeTiming?: ProberTiming;
+  readonly writeLine?: (line: string) => void;
+}
+
+/** Counts requests in flight so shutdown can wait for the last one. */
+class InFlight {
+  private count = 0;
+  private waiters: Array<() => void> = [];
+  readonly end = (): void => {
+    this.count--;
+    if (this.count === 0) for (const waiter of this.waiters.splice(0)) waiter();
+  };
+
+  begin(): void {
+    this.count++;
+  }
+
+  idle(): Promise<void> {
+    return this.count === 0 ? Promise.resolve() : new Promise((resolve) => this.waiters.push(resolve));
+  }
+}
+
+export async function startInbound(options: InboundOptions): Promise<Inbound> {
+  const { config, registry, logger } = options;
+  const now = () => performance.now();
+  const drain = new Drain(config.drainQuietPeriodMs, now);
+  const prober = new ReadinessProber(config.readinessProbe, options.probeTiming ?? KNATIVE_PROBER_TIMING);
+  const probeApp = () => prober.probe();
+  const requestStats = new RequestStats(now());
+  const reporter = new StatsReporter(requestStats, config.pod, now);
+  const cc = config.containerConcurrency;
+  const breaker = cc > 0 ? new Breaker<Exchange>(cc, QUEUE_DEPTH_PER_CONCURRENCY * cc) : undefined;
+  const labels = { namespace: config.namespace, configuration: config.configuration, revision: config.revision, pod: config.pod };
+  const metrics = new InboundMetrics(registry, labels, () => breaker?.queued ?? 0);
+  const origin = `http://${config.appHost.includes(':') ? `[${config.appHost}]` : config.appHost}:${config.userPort}`;
+  const pool = new Pool(origin, {
+    connections: cc > 0 ? cc : null,
+    pipelining: 1,
+    keepAliveMaxTimeout: APP_KEEP_ALIVE_MAX_MS,
+    headersTimeout: 0,
+    bodyTimeout: 0,
+  });
+  const http2 = new AppHttp2Client(origin);
+  const tracing = createTracing(config.tracing, config.revision || 'trellis-proxy');
+  const chain = inboundChain({
+    config,
+    logger,
+    tracer: tracing?.tracer,
+    drain,
+    probeApp,
+    metrics,
+    requestStats,
+    breaker,
+    pool,
+    http2,
+    now,
+    writeLine: options.writeLine ?? ((line) => process.stdout.write(line)),
+  });
+  const inFlight = new InFlight();
+  const onRequest: RequestListener = (req, res) => {
+    inFlight.begin();
+    if (drain.draining && req.httpVersionMajor === 1) res.setHeader('connection', 'close');
+    const ex = new Exchange(req, res, now());
+    ex.onEnd(inFlight.end);
+    try {
+      chain(ex);
+    } catch (err) {
+      logger.error({ err }, 'inbound handler failed');
+      ex.fail(err as Error);
+    }
+  };
+  const servers = new InboundServers(onRequest);
+  const httpListener = servers.createDetectingListener();
+  const h2cListener = servers.createHttp2Listener();
+  const http = await listen(httpListener, config.httpPort, config.host);
+  const h2c = await listen(h2cListener, config.h2cPort, config.host);
+  const admin = await startAdminServer({ drain, probeApp, host: config.host, port: config.adminPort });
+  const statsServer = await startStatsServer({
+    reporter,
+    registry: createStatsRegistry(reporter, labels),
+    host: config.host,
+    port: config.statsPort,
+    logger,
+  });
+  reporter.start();
+
+  const shutdown = async (): Promise<void> => {
+    drain.start();
+    const stopped = Promise.all([stopListening(httpListener), stopListening(h2cListener)]);
+    servers.drain();
+    const deadline = new Promise<'deadline'>((resolve) => setTimeout(resolve, config.revisionTimeoutMs + DRAIN_GRACE_MS, 'deadline').unref());
+    const outcome = await Promise.race([inFlight.idle().then(() => 'idle' as const), deadline]);
+    if (outcome === 'deadline') logger.warn('drain deadline passed with requests still in flight; cutting them');
+    servers.drain();
+    servers.destroy();
+    await stopped;
+    reporter.close();
+    http2.close();
+    await Promise.all([pool.close(), admin.close(), statsServer.close(), tracing?.close()]);
+  };
+  let closing: Promise<void> | undefined;
+  return {
+    ports: { http, h2c, admin: admin.port, stats: statsServer.port },
+    drain,
+    reporter,
+    close: () => (closing ??= shutdown()),
+  };
+}

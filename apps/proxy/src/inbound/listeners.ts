@@ -1,0 +1,109 @@
+import { createServer as createHttp1Server, type IncomingMessage, type Server as Http1Server, type ServerResponse } from 'node:http';
+import {
+  createServer as createHttp2Server,
+  type Http2Server,
+  type Http2ServerRequest,
+  type Http2ServerResponse,
+  type ServerHttp2Session,
+} from 'node:http2';
+import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
+import { errorResponse } from './error-response';
+import { InboundError } from './errors';
+
+/** The HTTP/2 connection preface (RFC 9113 section 3.4): what tells h2c from HTTP/1.1 on one port. */
+const HTTP2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
+/** A connection that sends nothing for this long is closed (Node's default headersTimeout). */
+export const FIRST_BYTES_TIMEOUT_MS = 60_000;
+/** Node's default: larger request heads get 431. */
+export const MAX_HEADER_BYTES = 16 * 1024;
+
+export type RequestListener = (
+  req: IncomingMessage | Http2ServerRequest,
+  res: ServerResponse | Http2ServerResponse,
+) => void;
+
+const HEADERS_TOO_LARGE = new InboundError('INBOUND_HEADERS_TOO_LARGE', 'request headers too large');
+const BAD_REQUEST = new InboundError('INBOUND_BAD_REQUEST', 'bad request');
+
+/** Answers a request the HTTP/1.1 parser refused (bad syntax, CL+TE, oversized head), then closes. */
+function refuseBadRequest(err: Error & { code?: string }, socket: Socket): void {
+  if (!socket.writable || err.code === 'ECONNRESET') {
+    socket.destroy();
+    return;
+  }
+  const { status, reason } = errorResponse(err.code === 'HPE_HEADER_OVERFLOW' ? HEADERS_TOO_LARGE : BAD_REQUEST);
+  const body = `${reason}\n`;
+  socket.end(
+    `HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}\r\n` +
+      `connection: close\r\ncontent-type: text/plain; charset=utf-8\r\nl5d-proxy-error: ${reason}\r\n` +
+      `content-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
+}
+
+/**
+ * The inbound protocol servers: one HTTP/1.1 and one HTTP/2 (h2c) server that never listen
+ * themselves; listeners hand them connections. Sessions and sockets are tracked for draining.
+ */
+export class InboundServers {
+  readonly http1: Http1Server;
+  readonly http2: Http2Server;
+  private readonly sessions = new Set<ServerHttp2Session>();
+
+  constructor(listener: RequestListener) {
+    this.http1 = createHttp1Server({ maxHeaderSize: MAX_HEADER_BYTES, requestTimeout: 0 }, listener);
+    this.http1.on('clientError', refuseBadRequest);
+    this.http2 = createHttp2Server({ maxSendHeaderBlockLength: MAX_HEADER_BYTES }, listener);
+    this.http2.on('session', (session: ServerHttp2Session) => {
+      this.sessions.add(session);
+      session.once('close', () => this.sessions.delete(session));
+    });
+    this.http2.on('sessionError', () => undefined);
+  }
+
+  /** A listener that detects HTTP/1.1 or h2c by the connection preface. */
+  createDetectingListener(): NetServer {
+    return createNetServer({ noDelay: true }, (socket) => this.detect(socket));
+  }
+
+  /** A listener for h2c with prior knowledge only. */
+  createHttp2Listener(): NetServer {
+    return createNetServer({ noDelay: true }, (socket) => this.http2.emit('connection', socket));
+  }
+
+  /** Draining: close idle HTTP/1.1 connections and ask HTTP/2 clients to go away after their streams. */
+  drain(): void {
+    this.http1.closeIdleConnections();
+    for (const session of this.sessions) session.close();
+  }
+
+  /** Cuts every remaining connection (after the drain deadline). */
+  destroy(): void {
+    this.http1.closeAllConnections();
+    for (const session of this.sessions) session.destroy();
+  }
+
+  private detect(socket: Socket): void {
+    let buffered: Buffer = Buffer.alloc(0);
+    const handTo = (server: Http1Server | Http2Server) => {
+      socket.off('data', onData);
+      socket.off('error', onError);
+      socket.setTimeout(0);
+      socket.pause();
+      socket.unshift(buffered);
+      server.emit('connection', socket);
+      // The HTTP/2 session reads the unshifted bytes itself and then owns the socket's handle; the
+      // HTTP/1.1 parser gets them as 'data' once the socket flows again.
+      if (server === this.http1) socket.resume();
+    };
+    const onData = (chunk: Buffer) => {
+      buffered = buffered.length === 0 ? chunk : Buffer.concat([buffered, chunk]);
+      const length = Math.min(buffered.length, HTTP2_PREFACE.length);
+      if (buffered.compare(HTTP2_PREFACE, 0, length, 0, length) !== 0) handTo(this.http1);
+      else if (buffered.length >= HTTP2_PREFACE.length) handTo(this.http2);
+    };
+    const onError = () => socket.destroy();
+    socket.on('data', onData);
+    socket.on('error', onError);
+    socket.setTimeout(FIRST_BYTES_TIMEOUT_MS, () => socket.destroy());
+  }
+}

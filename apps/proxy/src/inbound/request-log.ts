@@ -1,0 +1,69 @@
+import type { RequestLogFields, RequestLogTemplate } from '../config/request-log-template';
+import type { Logger } from '../logger';
+import type { Exchange, Middleware } from './exchange';
+
+export interface RequestLogOptions {
+  readonly enabled: boolean;
+  readonly template: RequestLogTemplate | undefined;
+  readonly revision: RequestLogFields['revision'];
+  readonly logger: Logger;
+  /** Where templated lines go (Knative writes them to stdout as they are). */
+  readonly write: (line: string) => void;
+  readonly now: () => number;
+}
+
+function fieldsOf(ex: Exchange, options: RequestLogOptions): RequestLogFields {
+  const { req, res } = ex;
+  const headers = req.headers;
+  const header = (name: string): string => {
+    const value = headers[name.toLowerCase()];
+    return Array.isArray(value) ? value.join(', ') : (value ?? '');
+  };
+  return {
+    method: req.method ?? '',
+    uri: req.url ?? '',
+    host: header(ex.isHttp2 ? ':authority' : 'host') || header('host'),
+    proto: `HTTP/${req.httpVersion}`,
+    remoteAddr: `${req.socket?.remoteAddress ?? ''}:${req.socket?.remotePort ?? ''}`,
+    userAgent: header('user-agent'),
+    referer: header('referer'),
+    contentLength: header('content-length') || '0',
+    header,
+    status: res.writableFinished ? res.statusCode : 499,
+    responseSize: Number(res.getHeader('content-length') ?? 0),
+    latencySeconds: (options.now() - ex.startMs) / 1000,
+    revision: options.revision,
+  };
+}
+
+/** Logs one line per request when SERVING_ENABLE_REQUEST_LOG is on; outermost, so probes are logged too. */
+export function requestLog(options: RequestLogOptions): Middleware {
+  if (!options.enabled) return (next) => next;
+  const { template, logger, write } = options;
+  return (next) => (ex) => {
+    ex.onEnd(() => {
+      const fields = fieldsOf(ex, options);
+      if (template) {
+        write(`${template(fields)}\n`);
+        return;
+      }
+      logger.info(
+        {
+          httpRequest: {
+            requestMethod: fields.method,
+            requestUrl: fields.uri,
+            host: fields.host,
+            status: fields.status,
+            userAgent: fields.userAgent,
+            remoteIp: fields.remoteAddr,
+            referer: fields.referer,
+            latency: `${fields.latencySeconds}s`,
+            protocol: fields.proto,
+          },
+        },
+        'request',
+      );
+    });
+    next(ex);
+  };
+}
