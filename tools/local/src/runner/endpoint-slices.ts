@@ -39,7 +39,8 @@ export interface SlicePlan {
   problems: string[];
 }
 
-function selects(service: Service, workload: SliceWorkload): boolean {
+/** True when the Service's (non-empty) selector matches the workload's pod labels, in its namespace. */
+export function selects(service: Service, workload: Pick<SliceWorkload, 'namespace' | 'labels'>): boolean {
   const selector = service.spec?.selector;
   if ((service.metadata.namespace ?? 'default') !== workload.namespace) return false;
   if (!selector || Object.keys(selector).length === 0) return false;

@@ -15,6 +15,11 @@ export const READY_PROBE_INTERVAL_MS = 1_000;
 export const READY_PROBE_FAILURE_THRESHOLD = 3;
 /** Kubernetes resets CrashLoopBackOff after 10 min of running; local mode forgives a replica after 10 s ready. */
 export const BACKOFF_RESET_AFTER_READY_MS = 10_000;
+/**
+ * The proxy's drain quiet period in local mode. Knative waits 30 s because a cluster's load balancers learn of a
+ * removed endpoint slowly; here the runner has already taken the replica out of its slices, so 1 s is enough.
+ */
+export const LOCAL_DRAIN_QUIET_PERIOD_MS = 1_000;
 /** The proxy's outbound listener; each replica's proxy gets it on its own address. */
 export const OUTBOUND_PORT = 4140;
 
@@ -125,6 +130,7 @@ export class Replica {
     return {
       SERVING_CONFIGURATION: workload.name,
       SERVING_REVISION: workload.name,
+      TRELLIS_DRAIN_QUIET_PERIOD_MS: String(LOCAL_DRAIN_QUIET_PERIOD_MS),
       ...fromManifest,
       SERVING_NAMESPACE: workload.namespace,
       SERVING_POD: pod.name,

@@ -6,7 +6,7 @@ import { createFsSource, createFsStore } from '@trellis/kube';
 import type { Subscription } from 'rxjs';
 import { filter, firstValueFrom, merge } from 'rxjs';
 import { AddressPool, DEFAULT_ADDRESS_RANGE, parseAddressRange } from './address-pool';
-import { planSlices } from './endpoint-slices';
+import { planSlices, selects } from './endpoint-slices';
 import type { LocalWorkload } from './local-workload';
 import { readLocalWorkload } from './local-workload';
 import type { ReplicaView } from './reconcile';
@@ -55,6 +55,14 @@ export interface WorkloadStatus {
   ready: number;
   running: number;
   restarts: number;
+}
+
+export interface ServiceStatus {
+  /** namespace/name */
+  service: string;
+  workloads: string[];
+  desired: number;
+  ready: number;
 }
 
 export interface ReplicaInfo {
@@ -118,6 +126,24 @@ export class LocalRunner {
         restarts: mine.reduce((n, r) => n + r.restarts, 0),
       };
     });
+  }
+
+  /** Every Service that selects local Deployments, with their replica counts summed. */
+  serviceStatus(): ServiceStatus[] {
+    const workloads = this.status();
+    const out: ServiceStatus[] = [];
+    for (const service of this.source?.services.list() ?? []) {
+      const selected = [...this.workloads.values()].filter((w) => selects(service, w)).map((w) => w.key);
+      if (selected.length === 0) continue;
+      const mine = workloads.filter((w) => selected.includes(w.workload));
+      out.push({
+        service: `${service.metadata.namespace ?? 'default'}/${service.metadata.name}`,
+        workloads: selected,
+        desired: mine.reduce((n, w) => n + w.desired, 0),
+        ready: mine.reduce((n, w) => n + w.ready, 0),
+      });
+    }
+    return out.sort((a, b) => a.service.localeCompare(b.service));
   }
 
   replicaInfo(): ReplicaInfo[] {

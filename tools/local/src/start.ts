@@ -1,0 +1,100 @@
+// `npm start`: the whole Trellis mesh on this machine (see docs/local-mode.md and `npm start -- --help`).
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { LocalError } from './errors';
+import type { LocalMesh } from './start/local-mesh';
+import { startLocalMesh } from './start/local-mesh';
+import { parsePrometheusText } from './start/prometheus-text';
+import type { TrafficCounters, TrafficRates } from './start/service-traffic';
+import { TRAFFIC_METRICS, countTraffic, trafficRates } from './start/service-traffic';
+import type { StartOptions } from './start/start-options';
+import { START_USAGE, parseStartArgs } from './start/start-options';
+import { statusLines } from './start/status-lines';
+
+// A metrics scrape that takes longer than this is skipped for one status round.
+const SCRAPE_TIMEOUT_MS = 1_000;
+// This file is dist/tools/local/start.js: the repository root is three folders up.
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+
+async function scrape(port: number): Promise<Map<string, TrafficCounters> | undefined> {
+  try {
+    const res = await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(SCRAPE_TIMEOUT_MS) });
+    if (!res.ok) return undefined;
+    return countTraffic(parsePrometheusText(await res.text(), TRAFFIC_METRICS));
+  } catch {
+    return undefined;
+  }
+}
+
+function tryLines(options: StartOptions, mesh: LocalMesh): string[] {
+  const proxy = `http://127.0.0.1:${options.outboundPort}`;
+  const services = mesh.runner.serviceStatus().map((s) => s.service);
+  const http = services.includes('demo/hello') ? 'hello.demo.svc.cluster.local' : services[0]?.split('/').reverse().join('.') + '.svc.cluster.local';
+  const lines = [
+    '',
+    `Trellis local mesh is up. Manifests: ${mesh.manifestDir}  Logs: ${mesh.logDir}`,
+    'Try:',
+    `  curl -x ${proxy} http://${http}/hello`,
+    `  curl -x ${proxy} 'http://${http}/fail?rate=0.3'     # failures the proxy retries`,
+    `  npm run load -- http://${http}/hello --proxy ${proxy} --rps 300 --duration 60   # watch the autoscaler add replicas`,
+    `  edit spec.replicas in ${mesh.manifestDir} to scale by hand`,
+    'Ctrl-C stops everything.',
+    '',
+  ];
+  return lines;
+}
+
+async function main(): Promise<void> {
+  let options: StartOptions | 'help';
+  try {
+    options = parseStartArgs(process.argv.slice(2));
+  } catch (err) {
+    if (!(err instanceof LocalError)) throw err;
+    console.error(`start: ${err.message}\n\n${START_USAGE}`);
+    process.exit(2);
+  }
+  if (options === 'help') {
+    console.log(START_USAGE);
+    return;
+  }
+  const opts = options;
+  let mesh: LocalMesh;
+  try {
+    mesh = await startLocalMesh(opts, { root: ROOT, print: (line) => console.log(line) });
+  } catch (err) {
+    console.error(`start: ${(err as Error).message}`);
+    process.exit(1);
+  }
+  for (const line of tryLines(opts, mesh)) console.log(line);
+  console.log(`trellis: local mesh ready (pids ${mesh.pids().join(' ')})`);
+
+  let previous: Map<string, TrafficCounters> | undefined;
+  let previousAt = performance.now();
+  const status = async () => {
+    const now = await scrape(opts.metricsPort);
+    const at = performance.now();
+    const rates = new Map<string, TrafficRates>();
+    for (const [service, counters] of now ?? []) rates.set(service, trafficRates(previous?.get(service), counters, (at - previousAt) / 1000));
+    if (now) previous = now;
+    previousAt = at;
+    console.log(`status ${new Date().toISOString().slice(11, 19)}`);
+    for (const line of statusLines(mesh.runner.serviceStatus(), rates)) console.log(line);
+  };
+  const ticker = opts.statusIntervalS > 0 ? setInterval(() => void status(), opts.statusIntervalS * 1000) : undefined;
+
+  let stopping = false;
+  const shutdown = async (why: string, code: number) => {
+    if (stopping) return;
+    stopping = true;
+    if (ticker) clearInterval(ticker);
+    console.log(`trellis: stopping (${why})`);
+    await mesh.stop(code !== 0);
+    console.log(code === 0 ? 'trellis: stopped' : `trellis: stopped; logs kept in ${mesh.logDir}`);
+    process.exit(code);
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT', 0));
+  process.on('SIGTERM', () => void shutdown('SIGTERM', 0));
+  void mesh.failure.then((reason) => shutdown(reason, 1));
+}
+
+void main();

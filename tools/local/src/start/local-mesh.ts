@@ -1,0 +1,156 @@
+import { existsSync } from 'node:fs';
+import { cp, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { LocalError } from '../errors';
+import type { Child } from '../process/child';
+import { describeExit, spawnChild } from '../process/child';
+import { LocalRunner, SLICE_FOLDER } from '../runner/runner';
+import { waitForHttp, waitForPort } from './control-plane';
+import type { StartOptions } from './start-options';
+
+// Children get this long to exit after SIGTERM before SIGKILL (the runner's replicas use their own grace).
+const CONTROL_PLANE_GRACE_MS = 5_000;
+const LOOPBACK = '127.0.0.1';
+
+export const BUILT_FILES = {
+  destination: 'dist/apps/destination/main.js',
+  proxy: 'dist/apps/proxy/main.js',
+  autoscaler: 'dist/apps/autoscaler/main.js',
+  demo: 'dist/tools/local/demo-app.js',
+} as const;
+
+export interface LocalMesh {
+  readonly manifestDir: string;
+  readonly logDir: string;
+  readonly runner: LocalRunner;
+  /** Resolves with a reason when a control-plane process exits on its own. */
+  readonly failure: Promise<string>;
+  /** PIDs of every process the mesh runs right now. */
+  pids(): number[];
+  /** Stops everything (outbound proxy, autoscaler, replicas, destination); removes the temporary folder unless keepFiles. */
+  stop(keepFiles: boolean): Promise<void>;
+}
+
+export interface MeshContext {
+  /** The repository root: where dist/ and examples/ are, and the working directory of every process. */
+  root: string;
+  print: (line: string) => void;
+}
+
+function requireBuilt(root: string, autoscaler: boolean): void {
+  const needed = Object.entries(BUILT_FILES).filter(([name]) => autoscaler || name !== 'autoscaler');
+  const missing = needed.map(([, file]) => file).filter((file) => !existsSync(join(root, file)));
+  if (missing.length > 0) {
+    throw new LocalError(
+      'LOCAL_NOT_BUILT',
+      `missing ${missing.join(', ')}: build first with \`npx nx run-many -t build -p destination proxy autoscaler local\` (npm start does this for you)`,
+    );
+  }
+}
+
+/** Starts the whole local mesh; on a failure part-way, stops what it started and rethrows. */
+export async function startLocalMesh(options: StartOptions, ctx: MeshContext): Promise<LocalMesh> {
+  requireBuilt(ctx.root, options.autoscaler);
+  const workDir = await mkdtemp(join(tmpdir(), 'trellis-local-'));
+  const logDir = join(workDir, 'logs');
+  await mkdir(logDir);
+  let manifestDir: string;
+  if (options.dir === undefined) {
+    manifestDir = join(workDir, 'manifests');
+    await cp(join(ctx.root, 'examples'), manifestDir, { recursive: true, filter: (src) => !src.includes(SLICE_FOLDER) });
+  } else {
+    manifestDir = resolve(options.dir);
+    if (!existsSync(manifestDir)) throw new LocalError('LOCAL_BAD_FLAG', `--dir ${options.dir} does not exist`);
+  }
+
+  const children: Child[] = [];
+  let expectExit = false;
+  let reportFailure: (reason: string) => void = () => undefined;
+  const failure = new Promise<string>((r) => (reportFailure = r));
+  const start = (name: string, command: string[], env: Record<string, string> = {}) => {
+    const logFile = join(logDir, `${name}.log`);
+    const child = spawnChild({ name, command, env, cwd: ctx.root, output: { file: logFile } });
+    children.push(child);
+    void child.exited.then((info) => {
+      if (!expectExit) reportFailure(`${name} ${describeExit(info)}; see ${logFile}`);
+    });
+    return { child, logFile };
+  };
+
+  const destinationAddr = `${LOOPBACK}:${options.destinationPort}`;
+  const autoscalerAddr = `${LOOPBACK}:${options.autoscalerPort}`;
+  const routing = { TRELLIS_DESTINATION_ADDR: destinationAddr, ...(options.autoscaler ? { TRELLIS_AUTOSCALER_ADDR: autoscalerAddr } : {}) };
+  const runner = new LocalRunner({
+    dir: manifestDir,
+    proxyCommand: ['node', BUILT_FILES.proxy],
+    proxyEnv: routing,
+    addressRange: options.addresses,
+    cwd: ctx.root,
+    logDir,
+    report: (m) => ctx.print(`runner: ${m}`),
+  });
+
+  const stop = async (keepFiles: boolean) => {
+    expectExit = true;
+    const [destination, ...rest] = children;
+    await Promise.all(rest.map((c) => c.stop(CONTROL_PLANE_GRACE_MS)));
+    await runner.close();
+    await destination?.stop(CONTROL_PLANE_GRACE_MS);
+    if (!keepFiles) await rm(workDir, { recursive: true, force: true });
+  };
+
+  try {
+    const destination = start('destination', [
+      'node', BUILT_FILES.destination,
+      '--source', `fs:${manifestDir}`,
+      '--grpc-port', String(options.destinationPort),
+      '--admin-port', String(options.destinationAdminPort),
+      '--listen-host', LOOPBACK,
+    ]);
+    await waitForHttp(destination.child, `http://${LOOPBACK}:${options.destinationAdminPort}/ready`, destination.logFile);
+    ctx.print(`destination ready on ${destinationAddr} (admin :${options.destinationAdminPort})`);
+
+    await runner.start();
+    ctx.print(`runner started: ${runner.status().map((s) => `${s.workload} ×${s.desired}`).join(', ') || 'no Deployment opts into local mode'}`);
+
+    if (options.autoscaler) {
+      const autoscaler = start('autoscaler', [
+        'node', BUILT_FILES.autoscaler,
+        '--source', `fs:${manifestDir}`,
+        '--actuator', 'fs',
+        '--admin-host', LOOPBACK,
+        '--admin-port', String(options.autoscalerPort),
+      ]);
+      await waitForHttp(autoscaler.child, `http://${autoscalerAddr}/ready`, autoscaler.logFile);
+      ctx.print(`autoscaler ready on ${autoscalerAddr}`);
+    }
+
+    // The outbound proxy also runs the inbound role; its listeners take any free port on 127.0.0.1 so that
+    // they clash with nothing, except the metrics port the status lines read.
+    const outbound = start('outbound-proxy', ['node', BUILT_FILES.proxy], {
+      ...routing,
+      TRELLIS_OUTBOUND_ADDR: `${LOOPBACK}:${options.outboundPort}`,
+      TRELLIS_INBOUND_HOST: LOOPBACK,
+      QUEUE_SERVING_PORT: '0',
+      TRELLIS_INBOUND_H2C_PORT: '0',
+      TRELLIS_ADMIN_PORT: '0',
+      TRELLIS_STATS_PORT: '0',
+      TRELLIS_METRICS_PORT: String(options.metricsPort),
+    });
+    await waitForPort(outbound.child, LOOPBACK, options.outboundPort, outbound.logFile);
+    ctx.print(`outbound proxy ready on ${LOOPBACK}:${options.outboundPort} (metrics :${options.metricsPort})`);
+  } catch (err) {
+    await stop(true);
+    throw err;
+  }
+
+  return {
+    manifestDir,
+    logDir,
+    runner,
+    failure,
+    pids: () => [...children.filter((c) => c.running).map((c) => c.pid), ...runner.replicaInfo().flatMap((r) => r.pids)].filter((p): p is number => p !== undefined),
+    stop,
+  };
+}

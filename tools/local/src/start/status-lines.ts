@@ -1,0 +1,21 @@
+import type { ServiceStatus } from '../runner/runner';
+import type { TrafficRates } from './service-traffic';
+
+function percent(rate: number | undefined): string {
+  return rate === undefined ? '     -' : `${(100 * rate).toFixed(1)}%`;
+}
+
+function latency(ms: number | undefined): string {
+  if (ms === undefined) return '     -';
+  return ms === Infinity ? '  >max' : `${ms} ms`;
+}
+
+/** One line per Service: replicas ready/desired, and the outbound proxy's rate, success and p99 towards it. */
+export function statusLines(services: readonly ServiceStatus[], traffic: ReadonlyMap<string, TrafficRates>): string[] {
+  const width = Math.max(8, ...services.map((s) => s.service.length));
+  return services.map((s) => {
+    const t = traffic.get(s.service);
+    const rps = (t?.rps ?? 0).toFixed(1).padStart(7);
+    return `  ${s.service.padEnd(width)}  replicas ${`${s.ready}/${s.desired}`.padStart(5)}  rps ${rps}  success ${percent(t?.successRate).padStart(6)}  p99 ${latency(t?.p99Ms).padStart(8)}`;
+  });
+}
