@@ -1,0 +1,73 @@
+import http2, { type ClientHttp2Session } from 'node:http2';
+import { Pool } from 'undici';
+import type { Logger } from 'pino';
+
+/** linkerd2-proxy: outbound connect timeout. */
+export const CONNECT_TIMEOUT_MS = 1_000;
+/** Envoy's circuit-breaker default: at most this many HTTP/1.1 connections to one endpoint. */
+export const MAX_CONNECTIONS_PER_ENDPOINT = 1024;
+/** undici's default; below Node's 5 s server keep-alive so we never reuse a socket the server is closing. */
+export const KEEP_ALIVE_TIMEOUT_MS = 4_000;
+
+/**
+ * The connections to one endpoint: an undici Pool (HTTP/1.1 keep-alive) and one HTTP/2
+ * session, both created on first use. A session that fails or receives GOAWAY is replaced on
+ * the next request. close() drains: requests in flight finish, then the sockets close.
+ */
+export class EndpointConnections {
+  private pool: Pool | undefined;
+  private session: ClientHttp2Session | undefined;
+  private closed = false;
+
+  constructor(
+    readonly id: string,
+    private readonly logger: Logger,
+  ) {}
+
+  h1(): Pool {
+    this.pool ??= new Pool(`http://${this.id}`, {
+      connections: MAX_CONNECTIONS_PER_ENDPOINT,
+      pipelining: 1,
+      keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+      connectTimeout: CONNECT_TIMEOUT_MS,
+      // Streams (gRPC, SSE) may stay quiet for long; route timeouts bound the wait for headers.
+      bodyTimeout: 0,
+    });
+    return this.pool;
+  }
+
+  h2(): ClientHttp2Session {
+    const current = this.session;
+    if (current !== undefined && !current.closed && !current.destroyed) return current;
+    const session = http2.connect(`http://${this.id}`);
+    const forget = () => {
+      if (this.session === session) this.session = undefined;
+    };
+    session.on('error', (err) => {
+      forget();
+      this.logger.debug({ endpoint: this.id, err: err.message }, 'HTTP/2 session failed');
+    });
+    session.on('goaway', forget);
+    session.on('close', forget);
+    session.setTimeout(CONNECT_TIMEOUT_MS, () => {
+      if (session.connecting) session.destroy(Object.assign(new Error('connect timeout'), { code: 'UND_ERR_CONNECT_TIMEOUT' }));
+    });
+    session.once('connect', () => session.setTimeout(0));
+    this.session = session;
+    return session;
+  }
+
+  /** Idempotent. Resolves once requests in flight have finished and the sockets are closed. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const session = this.session;
+    this.session = undefined;
+    await Promise.all([
+      this.pool?.close().catch(() => undefined),
+      session === undefined || session.closed
+        ? undefined
+        : new Promise<void>((resolve) => session.close(() => resolve())),
+    ]);
+  }
+}

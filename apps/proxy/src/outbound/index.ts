@@ -1,0 +1,90 @@
+import { credentials } from '@grpc/grpc-js';
+import { DestinationClient } from '@trellis/proto';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import type { Env } from '../config/env';
+import { Discovery, FIRST_MESSAGE_TIMEOUT_MS } from '../discovery/discovery-client';
+import { createPoke } from './autoscaler-poke';
+import { loadOutboundConfig } from './config';
+import { startListener } from './listener';
+import { OutboundMetrics } from './metrics';
+import { createProxyCall } from './proxy-call';
+import { ServiceCache } from './service-cache';
+
+export { OUTBOUND_ENV, loadOutboundConfig, type OutboundConfig } from './config';
+
+export interface Outbound {
+  /** Where the listener is bound; undefined when the outbound role is off. */
+  address: { host: string; port: number } | undefined;
+  close(): Promise<void>;
+}
+
+/**
+ * The outbound role, composed top to bottom: config -> destination client -> discovery streams
+ * -> service cache (profiles, backends, balancers, pools) -> request path -> listener.
+ * Throws ConfigError on a bad setting.
+ */
+export async function startOutbound(opts: { env: Env; registry: Registry; logger: Logger }): Promise<Outbound> {
+  const config = loadOutboundConfig(opts.env);
+  const logger = opts.logger.child({ role: 'outbound' });
+  if (config.listen === undefined) {
+    logger.info('outbound role disabled');
+    return { address: undefined, close: async () => undefined };
+  }
+  const clock = { now: () => performance.now() };
+  const random = Math.random;
+  const client = new DestinationClient(config.destinationAddr, credentials.createInsecure());
+  const discovery = new Discovery({
+    api: client,
+    contextToken: config.namespace === '' ? '' : JSON.stringify({ ns: config.namespace }),
+    random,
+    logger,
+  });
+  const backendStates: { current: () => ReturnType<ServiceCache['backendStates']> } = { current: () => [] };
+  const metrics = new OutboundMetrics(opts.registry, {
+    backends: () => backendStates.current(),
+    discoveryStreams: () => discovery.stateCounts(),
+    reconnects: (kind) => discovery.reconnectCount(kind),
+  });
+  const authority = { clusterDomain: config.clusterDomain, namespace: config.namespace };
+  const services = new ServiceCache({
+    discovery,
+    metrics,
+    logger,
+    clock,
+    random,
+    balancer: config.balancer,
+    authority,
+    poke: config.autoscalerAddr === undefined ? undefined : createPoke(config.autoscalerAddr, config.podName),
+    failFastMs: config.failFastMs,
+    profileWaitMs: FIRST_MESSAGE_TIMEOUT_MS,
+  });
+  backendStates.current = () => services.backendStates();
+  const selfAuthorities = new Set<string>();
+  const listener = await startListener({
+    host: config.listen.host,
+    port: config.listen.port,
+    logger,
+    handle: createProxyCall({ services, authority, selfAuthorities, logger }),
+  }).catch((err: unknown) => {
+    client.close();
+    void services.close();
+    throw err;
+  });
+  selfAuthorities.add(`${listener.host}:${listener.port}`);
+  if (config.listen.host === '127.0.0.1') selfAuthorities.add(`localhost:${listener.port}`);
+  logger.info(
+    { event: 'listening', outbound: `${listener.host}:${listener.port}`, destination: config.destinationAddr, autoscaler: config.autoscalerAddr },
+    'outbound listening',
+  );
+  let closing: Promise<void> | undefined;
+  return {
+    address: { host: listener.host, port: listener.port },
+    close: () =>
+      (closing ??= (async () => {
+        await listener.close();
+        await services.close();
+        client.close();
+      })()),
+  };
+}

@@ -1,0 +1,141 @@
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import http2, { type Http2Session, type ServerHttp2Stream, type IncomingHttpHeaders } from 'node:http2';
+import net, { type Socket } from 'node:net';
+import type { Logger } from 'pino';
+import { PROXY_ERROR_HEADER, errorHeaders, errorResponse } from './error-response';
+import { h1Exchange, h2Exchange, type Exchange } from './exchange';
+
+/** RFC 9113 section 3.4: the client connection preface of HTTP/2 with prior knowledge. */
+const H2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
+/** Ours: a connection that sends nothing to tell HTTP/1.1 from HTTP/2 within this time is closed. */
+export const PROTOCOL_DETECT_TIMEOUT_MS = 10_000;
+/** Node's default; larger request heads get 431. */
+export const MAX_HEADER_BYTES = 16 * 1024;
+/** Ours: on close, connections still busy after this long are cut. */
+export const SHUTDOWN_GRACE_MS = 5_000;
+
+export interface OutboundListener {
+  host: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+function rawResponse(status: number, text: string, reason: string, extra = ''): string {
+  return `HTTP/1.1 ${status} ${text}\r\n${PROXY_ERROR_HEADER}: ${reason}\r\n${extra}connection: close\r\ncontent-length: 0\r\n\r\n`;
+}
+
+function clientErrorStatus(code: string | undefined): [number, string] {
+  if (code === 'HPE_HEADER_OVERFLOW') return [431, 'Request Header Fields Too Large'];
+  if (code === 'ERR_HTTP_REQUEST_TIMEOUT') return [408, 'Request Timeout'];
+  return [400, 'Bad Request'];
+}
+
+/** Decides from the first bytes: the HTTP/2 preface, or anything else (HTTP/1.1). Null: need more. */
+function detect(buffered: Buffer): 'h2' | 'h1' | null {
+  const n = Math.min(buffered.length, H2_PREFACE.length);
+  if (buffered.subarray(0, n).equals(H2_PREFACE.subarray(0, n))) return n === H2_PREFACE.length ? 'h2' : null;
+  return 'h1';
+}
+
+/**
+ * One port for HTTP/1.1 and HTTP/2 with prior knowledge: each connection's first bytes are read,
+ * put back, and the socket handed to Node's HTTP/1.1 or HTTP/2 server. Malformed HTTP/1.1
+ * requests get 400/431 from `clientError`; CONNECT gets 405 and upgrades 501.
+ */
+export function startListener(opts: {
+  host: string;
+  port: number;
+  logger: Logger;
+  handle: (ex: Exchange) => Promise<void>;
+}): Promise<OutboundListener> {
+  const { logger, handle } = opts;
+  const sockets = new Set<Socket>();
+  const sessions = new Set<Http2Session>();
+
+  const h1 = http.createServer({ maxHeaderSize: MAX_HEADER_BYTES }, (req: IncomingMessage, res: ServerResponse) => {
+    let ex: Exchange;
+    try {
+      ex = h1Exchange(req, res);
+    } catch (err) {
+      const e = errorResponse(err);
+      res.writeHead(e.status, errorHeaders(e, false)).end(`${e.reason}\n`);
+      return;
+    }
+    void handle(ex);
+  });
+  h1.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+    if (!socket.writable || err.code === 'ECONNRESET') {
+      socket.destroy();
+      return;
+    }
+    const [status, text] = clientErrorStatus(err.code);
+    socket.end(rawResponse(status, text, 'bad request'));
+  });
+  h1.on('connect', (_req: IncomingMessage, socket: Socket) => {
+    socket.end(rawResponse(405, 'Method Not Allowed', 'CONNECT is not supported', 'allow: GET, HEAD, POST, PUT, DELETE, PATCH, OPTIONS\r\n'));
+  });
+  h1.on('upgrade', (_req: IncomingMessage, socket: Socket) => {
+    socket.end(rawResponse(501, 'Not Implemented', 'protocol upgrades are not supported'));
+  });
+
+  const h2 = http2.createServer({ maxHeaderListPairs: 256 });
+  h2.on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => {
+    void handle(h2Exchange(stream, headers));
+  });
+  h2.on('session', (session: Http2Session) => {
+    sessions.add(session);
+    session.on('close', () => sessions.delete(session));
+    session.on('error', (err) => logger.debug({ err: err.message }, 'outbound HTTP/2 session error'));
+  });
+
+  const server = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+    socket.on('error', () => socket.destroy());
+    socket.setNoDelay(true);
+    let buffered: Buffer = Buffer.alloc(0);
+    const timer = setTimeout(() => socket.destroy(), PROTOCOL_DETECT_TIMEOUT_MS);
+    const onData = (chunk: Buffer) => {
+      buffered = buffered.length === 0 ? chunk : Buffer.concat([buffered, chunk]);
+      const protocol = detect(buffered);
+      if (protocol === null) return;
+      clearTimeout(timer);
+      socket.off('data', onData);
+      socket.pause();
+      socket.unshift(buffered);
+      if (protocol === 'h2') h2.emit('connection', socket);
+      else {
+        h1.emit('connection', socket);
+        socket.resume();
+      }
+    };
+    socket.on('data', onData);
+    socket.once('close', () => clearTimeout(timer));
+  });
+
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ host: opts.host, port: opts.port, exclusive: true }, () => {
+      server.off('error', reject);
+      server.on('error', (err) => logger.error({ err }, 'outbound listener error'));
+      const address = server.address() as net.AddressInfo;
+      let closing: Promise<void> | undefined;
+      resolve({
+        host: address.address,
+        port: address.port,
+        close: () =>
+          (closing ??= new Promise<void>((done) => {
+            server.close(() => done());
+            h1.closeIdleConnections();
+            for (const s of sessions) s.close();
+            const force = setTimeout(() => {
+              for (const s of sockets) s.destroy();
+            }, SHUTDOWN_GRACE_MS);
+            force.unref();
+            if (sockets.size === 0) clearTimeout(force);
+            server.once('close', () => clearTimeout(force));
+          })),
+      });
+    });
+  });
+}
