@@ -6,6 +6,7 @@ import {
   DEFAULT_MAX_RING_SIZE,
   DEFAULT_MIN_RING_SIZE,
   DEFAULT_RING_ENTRIES_PER_ENDPOINT,
+  DEFAULT_RING_SIZE_BUDGET,
   DEFAULT_RTT_MS,
 } from './defaults';
 import { BalanceError, requireNonNegative, requirePositive } from './errors';
@@ -45,6 +46,8 @@ export interface BalancerOptions {
   maxRingSize?: number;
   /** ring-hash: entries for an endpoint of the smallest weight (at least). */
   ringEntriesPerEndpoint?: number;
+  /** ring-hash: ring size above which endpoints get fewer entries each. */
+  ringSizeBudget?: number;
   /** maglev: lookup table size, a prime. */
   maglevTableSize?: number;
 }
@@ -82,6 +85,7 @@ function pickerFactory<T>(kind: BalancerKind, opts: BalancerOptions): PickerFact
         minRingSize: requireInteger('minRingSize', opts.minRingSize ?? DEFAULT_MIN_RING_SIZE, 1),
         maxRingSize: requireInteger('maxRingSize', opts.maxRingSize ?? DEFAULT_MAX_RING_SIZE, 1),
         entriesPerEndpoint: requireInteger('ringEntriesPerEndpoint', opts.ringEntriesPerEndpoint ?? DEFAULT_RING_ENTRIES_PER_ENDPOINT, 1),
+        ringSizeBudget: requireInteger('ringSizeBudget', opts.ringSizeBudget ?? DEFAULT_RING_SIZE_BUDGET, 1),
       };
       if (ring.minRingSize > ring.maxRingSize) {
         throw new BalanceError('INVALID_OPTION', `minRingSize ${ring.minRingSize} exceeds maxRingSize ${ring.maxRingSize}`);

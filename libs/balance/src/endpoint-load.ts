@@ -2,23 +2,19 @@ import { RttEstimate } from './rtt-estimate';
 import type { Clock, RequestHandle } from './types';
 
 /**
- * Per-endpoint load shared by every picker snapshot that holds the endpoint, and by the
+ * Per-endpoint load (one flat object: the RTT estimate's fields and the counters, so that a
+ * pick reads one object per candidate) shared by every picker snapshot that holds the endpoint, and by the
  * handles of requests in flight to it (which keep it alive after the endpoint is removed).
  * `pending` counts requests until their first byte (linkerd2-proxy's PendingUntilFirstData);
  * `active` counts them until they end (Envoy's active requests).
  */
-export class EndpointLoad {
+export class EndpointLoad extends RttEstimate {
   pending = 0;
   active = 0;
-  readonly rtt: RttEstimate;
-
-  constructor(defaultRttMs: number, now: number, decayMs: number) {
-    this.rtt = new RttEstimate(defaultRttMs, now, decayMs);
-  }
 
   /** Peak-EWMA cost: RTT estimate x (pending + 1). */
   cost(now: number): number {
-    return this.rtt.at(now) * (this.pending + 1);
+    return this.at(now) * (this.pending + 1);
   }
 }
 
@@ -56,6 +52,6 @@ export class LoadHandle implements RequestHandle {
   private settle(): void {
     const now = this.clock.now();
     this.load.pending -= 1;
-    this.load.rtt.observe(Math.max(0, now - this.startedAt), now);
+    this.load.observe(Math.max(0, now - this.startedAt), now);
   }
 }

@@ -22,8 +22,56 @@ function pushByte(b: number): void {
   block = 0;
 }
 
+function finish(hash: number, tail: number, bytes: number): number {
+  let x = hash;
+  if ((bytes & 3) !== 0) {
+    let k = Math.imul(tail, C1);
+    k = (k << 15) | (k >>> 17);
+    x ^= Math.imul(k, C2);
+  }
+  x ^= bytes;
+  x ^= x >>> 16;
+  x = Math.imul(x, 0x85ebca6b);
+  x ^= x >>> 13;
+  x = Math.imul(x, 0xc2b2ae35);
+  x ^= x >>> 16;
+  return x >>> 0;
+}
+
+/** The common case, all ASCII: four chars per block, in locals; -1 if a char is not ASCII. */
+function murmur3Ascii(s: string, seed: number): number {
+  const n = s.length;
+  const blocks = n & ~3;
+  let x = seed | 0;
+  let i = 0;
+  for (; i < blocks; i += 4) {
+    const c0 = s.charCodeAt(i);
+    const c1 = s.charCodeAt(i + 1);
+    const c2 = s.charCodeAt(i + 2);
+    const c3 = s.charCodeAt(i + 3);
+    if ((c0 | c1 | c2 | c3) >= 0x80) return -1;
+    let k = Math.imul(c0 | (c1 << 8) | (c2 << 16) | (c3 << 24), C1);
+    k = (k << 15) | (k >>> 17);
+    x ^= Math.imul(k, C2);
+    x = (x << 13) | (x >>> 19);
+    x = (Math.imul(x, 5) + 0xe6546b64) | 0;
+  }
+  let tail = 0;
+  for (let shift = 0; i < n; i++, shift += 8) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x80) return -1;
+    tail |= c << shift;
+  }
+  return finish(x, tail, n);
+}
+
 /** MurmurHash3 x86_32 of the UTF-8 encoding of `s`, as an unsigned 32-bit integer. */
 export function murmur3(s: string, seed = 0): number {
+  const ascii = murmur3Ascii(s, seed);
+  return ascii >= 0 ? ascii : murmur3Utf8(s, seed);
+}
+
+function murmur3Utf8(s: string, seed: number): number {
   h = seed | 0;
   block = 0;
   length = 0;
@@ -55,16 +103,5 @@ export function murmur3(s: string, seed = 0): number {
     pushByte(0x80 | ((c >> 6) & 0x3f));
     pushByte(0x80 | (c & 0x3f));
   }
-  if ((length & 3) !== 0) {
-    let k = Math.imul(block, C1);
-    k = (k << 15) | (k >>> 17);
-    h ^= Math.imul(k, C2);
-  }
-  h ^= length;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
+  return finish(h, block, length);
 }

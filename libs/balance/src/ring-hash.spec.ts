@@ -5,7 +5,7 @@ import { ringEntryCounts } from './ring-hash';
 import { ManualClock, seededRandom } from './seeded-random';
 import type { Balancer, Endpoint } from './types';
 
-const OPTS = { minRingSize: 1024, maxRingSize: 8 * 1024 * 1024, entriesPerEndpoint: 64 };
+const OPTS = { minRingSize: 1024, maxRingSize: 8 * 1024 * 1024, entriesPerEndpoint: 64, ringSizeBudget: 65_536 };
 
 function ring(endpoints: Endpoint<number>[]): Balancer<number> {
   const b = createBalancer<number>('ring-hash', { clock: new ManualClock(), random: seededRandom(1) });
@@ -27,7 +27,9 @@ describe('ring hash', () => {
     expect(ringEntryCounts(new Array(15).fill(1), OPTS)).toEqual(new Array(15).fill(1024));
     expect(ringEntryCounts(new Array(16).fill(1), OPTS)).toEqual(new Array(16).fill(64));
     expect(ringEntryCounts(new Array(100).fill(5), OPTS)).toEqual(new Array(100).fill(64));
-    const capped = ringEntryCounts([1, 1000], { ...OPTS, maxRingSize: 10_000 });
+    expect(ringEntryCounts(new Array(10_000).fill(1), OPTS)).toEqual(new Array(10_000).fill(6));
+    expect(ringEntryCounts(new Array(100_000).fill(1), OPTS)).toEqual(new Array(100_000).fill(1));
+    const capped = ringEntryCounts([1, 1000], { ...OPTS, maxRingSize: 10_000, ringSizeBudget: 1e9 });
     expect(capped.reduce((a, b) => a + b)).toBeLessThanOrEqual(10_000);
     expect(capped[1]! / capped[0]!).toBeGreaterThan(900);
   });

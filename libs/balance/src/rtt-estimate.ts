@@ -10,16 +10,15 @@
  * Reading never mutates, so pick() stays free of side effects on the estimate.
  */
 export class RttEstimate {
-  private rttMs: number;
-  private updatedAt: number;
+  /** The estimate as of `updatedAt`; read it through at(). */
+  rttMs: number;
+  updatedAt: number;
+  readonly decayMs: number;
 
-  constructor(
-    initialRttMs: number,
-    now: number,
-    private readonly decayMs: number,
-  ) {
+  constructor(initialRttMs: number, now: number, decayMs: number) {
     this.rttMs = initialRttMs;
     this.updatedAt = now;
+    this.decayMs = decayMs;
   }
 
   /** The estimate at time `now` (>= the last update). */
