@@ -91,25 +91,40 @@ export function killAllSync(): void {
   running.clear();
 }
 
+/** How long a signal handler lets the children stop on SIGTERM (nginx reaps its workers) before SIGKILL. */
+const SIGNAL_GRACE_MS = 1_500;
+
+function killAllThenExit(code: number): void {
+  const children = [...running];
+  for (const managed of children) signalGroup(managed.pid, 'SIGTERM');
+  const reaped = children.map((m) => (m.exited ? Promise.resolve() : new Promise<void>((resolve) => m.child.once('exit', () => resolve()))));
+  const finish = () => {
+    killAllSync();
+    process.exit(code);
+  };
+  const timer = setTimeout(finish, SIGNAL_GRACE_MS);
+  void Promise.all(reaped).then(() => {
+    clearTimeout(timer);
+    finish();
+  });
+}
+
 /** Kills every child on exit, Ctrl-C, SIGTERM and uncaught errors. */
 export function installExitHandlers(): void {
   process.on('exit', killAllSync);
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     process.on(signal, () => {
       console.error(`\n${signal}: stopping every child process`);
-      killAllSync();
-      process.exit(130);
+      killAllThenExit(130);
     });
   }
   process.on('uncaughtException', (err) => {
     console.error(err);
-    killAllSync();
-    process.exit(1);
+    killAllThenExit(1);
   });
   process.on('unhandledRejection', (err) => {
     console.error(err);
-    killAllSync();
-    process.exit(1);
+    killAllThenExit(1);
   });
 }
 

@@ -25,8 +25,15 @@ describe('trellisProxyEnv', () => {
   });
 });
 
+describe('trellisProxyEnv without an outbound port', () => {
+  it('turns the outbound role off', () => {
+    const env = trellisProxyEnv({ ports: { outbound: undefined, inboundHttp: 2, inboundH2c: 3, admin: 4, stats: 5, metrics: 6 }, destinationPort: 7, userPort: 8 });
+    expect(env.TRELLIS_OUTBOUND_ADDR).toBe('off');
+  });
+});
+
 describe('destinationArgs', () => {
   it('binds both servers on loopback and reads the manifest folder', () => {
-    expect(destinationArgs(10, 11, '/tmp/m')).toEqual(['--addr', '127.0.0.1:10', '--admin-addr', '127.0.0.1:11', '--source', 'fs:/tmp/m']);
+    expect(destinationArgs(10, 11, '/tmp/m')).toEqual(['--source', 'fs:/tmp/m', '--grpc-port', '10', '--admin-port', '11', '--listen-host', '127.0.0.1']);
   });
 });

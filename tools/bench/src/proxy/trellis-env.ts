@@ -4,7 +4,8 @@
  * names) and DESIGN.md (outbound); kept in this one place so a renamed variable is a one-line change.
  */
 export interface TrellisPorts {
-  readonly outbound: number;
+  /** Undefined turns the outbound role off (an inbound-only proxy needs no destination service). */
+  readonly outbound: number | undefined;
   readonly inboundHttp: number;
   readonly inboundH2c: number;
   readonly admin: number;
@@ -19,10 +20,13 @@ export interface TrellisProcessConfig {
   readonly userPort: number;
 }
 
+/** apps/proxy/src/outbound/config.ts OUTBOUND_DISABLED. */
+const OUTBOUND_OFF = 'off';
+
 export function trellisProxyEnv(config: TrellisProcessConfig): Record<string, string> {
   const { ports } = config;
   return {
-    TRELLIS_OUTBOUND_ADDR: `127.0.0.1:${ports.outbound}`,
+    TRELLIS_OUTBOUND_ADDR: ports.outbound === undefined ? OUTBOUND_OFF : `127.0.0.1:${ports.outbound}`,
     TRELLIS_DESTINATION_ADDR: `127.0.0.1:${config.destinationPort}`,
     TRELLIS_INBOUND_HOST: '127.0.0.1',
     QUEUE_SERVING_PORT: String(ports.inboundHttp),
@@ -35,7 +39,7 @@ export function trellisProxyEnv(config: TrellisProcessConfig): Record<string, st
   };
 }
 
-/** Arguments of the destination service: Linkerd's flag names (-addr, -admin-addr) and the fs source. */
+/** Arguments of the destination service (apps/destination/src/cli.ts): loopback only, the fs source. */
 export function destinationArgs(grpcPort: number, adminPort: number, manifestDir: string): string[] {
-  return ['--addr', `127.0.0.1:${grpcPort}`, '--admin-addr', `127.0.0.1:${adminPort}`, '--source', `fs:${manifestDir}`];
+  return ['--source', `fs:${manifestDir}`, '--grpc-port', String(grpcPort), '--admin-port', String(adminPort), '--listen-host', '127.0.0.1'];
 }

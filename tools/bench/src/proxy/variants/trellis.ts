@@ -49,9 +49,9 @@ export function proxyBundleTime(repoRoot: string): string | undefined {
   return existsSync(file) ? statSync(file).mtime.toISOString() : undefined;
 }
 
-async function allocatePorts(): Promise<TrellisPorts> {
+async function allocatePorts(outbound: boolean): Promise<TrellisPorts> {
   return {
-    outbound: await freePort(),
+    outbound: outbound ? await freePort() : undefined,
     inboundHttp: await freePort(),
     inboundH2c: await freePort(),
     admin: await freePort(),
@@ -113,13 +113,24 @@ function hostOf(service: string): string {
   return authorityOf(service).replace(`:${SERVICE_PORT}`, '');
 }
 
-/** Two inbound proxies, one per backend protocol (USER_PORT names a single app port). */
-async function startInbounds(ctx: StartContext, stack: Stack, destinationPort: number): Promise<{ h1: TrellisPorts; h2: TrellisPorts }> {
-  const h1 = await allocatePorts();
-  const h2 = await allocatePorts();
-  await startProxy(ctx, stack, 'trellis-inbound-h1', h1, destinationPort, ctx.backendH1Port, h1.inboundHttp);
-  await startProxy(ctx, stack, 'trellis-inbound-h2', h2, destinationPort, ctx.backendH2Port, h2.inboundH2c);
+/**
+ * Two inbound-only proxies, one per backend protocol (USER_PORT names a single app port). The outbound role is off,
+ * so the destination port given is never dialled.
+ */
+async function startInbounds(ctx: StartContext, stack: Stack): Promise<{ h1: TrellisPorts; h2: TrellisPorts }> {
+  const h1 = await allocatePorts(false);
+  const h2 = await allocatePorts(false);
+  const unusedDestination = await freePort();
+  await startProxy(ctx, stack, 'trellis-inbound-h1', h1, unusedDestination, ctx.backendH1Port, h1.inboundHttp);
+  await startProxy(ctx, stack, 'trellis-inbound-h2', h2, unusedDestination, ctx.backendH2Port, h2.inboundH2c);
   return { h1, h2 };
+}
+
+async function startOutbound(ctx: StartContext, stack: Stack, destinationPort: number): Promise<number> {
+  const ports = await allocatePorts(true);
+  const outbound = ports.outbound ?? 0;
+  await startProxy(ctx, stack, 'trellis-outbound', ports, destinationPort, ctx.backendH1Port, outbound);
+  return outbound;
 }
 
 export const trellisOutbound: VariantAdapter = {
@@ -133,9 +144,7 @@ export const trellisOutbound: VariantAdapter = {
         { name: H1_SERVICE, port: ctx.backendH1Port },
         { name: H2_SERVICE, port: ctx.backendH2Port, appProtocol: 'kubernetes.io/h2c' },
       ]);
-      const ports = await allocatePorts();
-      await startProxy(ctx, stack, 'trellis-outbound', ports, destinationPort, ctx.backendH1Port, ports.outbound);
-      return outboundTargets(ports.outbound);
+      return outboundTargets(await startOutbound(ctx, stack, destinationPort));
     });
   },
 };
@@ -147,9 +156,7 @@ export const trellisInbound: VariantAdapter = {
   async start(ctx) {
     await ensureBundles(ctx);
     return withStack(async (stack) => {
-      // The inbound role needs no destination service; this port only keeps the outbound role off the default one.
-      const unusedDestination = await freePort();
-      const inbound = await startInbounds(ctx, stack, unusedDestination);
+      const inbound = await startInbounds(ctx, stack);
       return {
         h1: { url: `http://127.0.0.1:${inbound.h1.inboundHttp}/`, headers: [] },
         h2: { url: `http://127.0.0.1:${inbound.h2.inboundH2c}/`, headers: [] },
@@ -165,15 +172,12 @@ export const trellisTwoHop: VariantAdapter = {
   async start(ctx) {
     await ensureBundles(ctx);
     return withStack(async (stack) => {
-      const unusedDestination = await freePort();
-      const inbound = await startInbounds(ctx, stack, unusedDestination);
+      const inbound = await startInbounds(ctx, stack);
       const destinationPort = await startDestination(ctx, stack, [
         { name: H1_SERVICE, port: inbound.h1.inboundHttp },
         { name: H2_SERVICE, port: inbound.h2.inboundH2c, appProtocol: 'kubernetes.io/h2c' },
       ]);
-      const ports = await allocatePorts();
-      await startProxy(ctx, stack, 'trellis-outbound', ports, destinationPort, ctx.backendH1Port, ports.outbound);
-      return outboundTargets(ports.outbound);
+      return outboundTargets(await startOutbound(ctx, stack, destinationPort));
     });
   },
 };
