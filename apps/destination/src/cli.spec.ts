@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import { parseCli } from './cli';
+import { DestinationError } from './errors';
+
+describe('parseCli', () => {
+  it('applies the defaults', () => {
+    expect(parseCli([])).toEqual({
+      kind: 'run',
+      options: {
+        source: 'kubernetes',
+        grpcPort: 8086,
+        adminPort: 9996,
+        listenHost: '0.0.0.0',
+        clusterDomain: 'cluster.local',
+        logLevel: 'info',
+        streamQueueLimit: 100,
+      },
+    });
+  });
+
+  it('reads every flag, ports 0 included', () => {
+    const result = parseCli([
+      '--source', 'fs:./m', '--grpc-port', '0', '--admin-port', '0', '--listen-host', '127.0.0.1',
+      '--cluster-domain', 'Example.Org', '--log-level', 'debug', '--stream-queue-limit', '5',
+    ]);
+    expect(result).toEqual({
+      kind: 'run',
+      options: { source: 'fs:./m', grpcPort: 0, adminPort: 0, listenHost: '127.0.0.1', clusterDomain: 'example.org', logLevel: 'debug', streamQueueLimit: 5 },
+    });
+  });
+
+  it('prints help', () => {
+    const result = parseCli(['--help']);
+    expect(result.kind).toBe('help');
+    if (result.kind === 'help') expect(result.text).toContain('--stream-queue-limit');
+  });
+
+  it.each([
+    [['--grpc-port', '70000'], /--grpc-port must be an integer from 0 to 65535, got "70000"/],
+    [['--admin-port=-1'], /--admin-port must be an integer/],
+    [['--grpc-port', '1.5'], /--grpc-port must be an integer/],
+    [['--stream-queue-limit', '0'], /--stream-queue-limit must be an integer from 1/],
+    [['--source', 'etcd'], /--source: unknown source "etcd"/],
+    [['--source', 'fs:'], /--source: source "fs:" needs a directory/],
+    [['--cluster-domain', 'bad_domain'], /--cluster-domain must be a DNS name/],
+    [['--log-level', 'loud'], /--log-level must be one of/],
+    [['--nope'], /Unknown option '--nope'/],
+    [['--grpc-port'], /argument missing/],
+    [['extra'], /positional/],
+  ])('rejects %j', (argv, message) => {
+    let caught: unknown;
+    try {
+      parseCli(argv);
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught).toBeInstanceOf(DestinationError);
+    expect((caught as DestinationError).code).toBe('DST_BAD_FLAG');
+    expect((caught as DestinationError).message).toMatch(message);
+    expect((caught as DestinationError).message).toContain('--help');
+  });
+});

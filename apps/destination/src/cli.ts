@@ -1,0 +1,107 @@
+import { parseArgs } from 'node:util';
+import { parseSourceSpec } from '@trellis/kube';
+import {
+  DEFAULT_ADMIN_PORT,
+  DEFAULT_CLUSTER_DOMAIN,
+  DEFAULT_GRPC_PORT,
+  DEFAULT_STREAM_QUEUE_LIMIT_MESSAGES,
+} from './defaults';
+import { DestinationError } from './errors';
+
+// Bind address for both servers: every interface, as a control plane in a cluster needs.
+const DEFAULT_LISTEN_HOST = '0.0.0.0';
+const DEFAULT_LOG_LEVEL = 'info';
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+const DOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface CliOptions {
+  source: string;
+  grpcPort: number;
+  adminPort: number;
+  listenHost: string;
+  clusterDomain: string;
+  logLevel: LogLevel;
+  streamQueueLimit: number;
+}
+
+export type CliResult = { kind: 'run'; options: CliOptions } | { kind: 'help'; text: string };
+
+export const USAGE = `Usage: destination [flags]
+
+Trellis destination service: Linkerd's Destination API (Get, GetProfile) over gRPC.
+
+Flags:
+  --source kubernetes|fs:<dir>   where Services, EndpointSlices, Pods and ServiceProfiles come from (default kubernetes)
+  --grpc-port <port>             gRPC port, 0 for an ephemeral one (default ${DEFAULT_GRPC_PORT})
+  --admin-port <port>            admin HTTP port for /metrics, /ready, /live; 0 for ephemeral (default ${DEFAULT_ADMIN_PORT})
+  --listen-host <address>        address both servers bind (default ${DEFAULT_LISTEN_HOST})
+  --cluster-domain <domain>      cluster DNS domain of authorities (default ${DEFAULT_CLUSTER_DOMAIN})
+  --log-level <level>            ${LOG_LEVELS.join('|')} (default ${DEFAULT_LOG_LEVEL})
+  --stream-queue-limit <n>       messages a stream may fall behind before RESOURCE_EXHAUSTED (default ${DEFAULT_STREAM_QUEUE_LIMIT_MESSAGES})
+  --help                         print this help
+`;
+
+function flagError(message: string): DestinationError {
+  return new DestinationError('DST_BAD_FLAG', `${message}\nRun with --help for usage.`);
+}
+
+function integer(name: string, text: string | undefined, fallback: number, min: number, max: number): number {
+  if (text === undefined) return fallback;
+  const value = /^[0-9]+$/.test(text) ? Number(text) : NaN;
+  if (!(value >= min && value <= max)) throw flagError(`--${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(text)}`);
+  return value;
+}
+
+/** Parses and validates the command line; throws DestinationError DST_BAD_FLAG with a clear message. */
+export function parseCli(argv: readonly string[]): CliResult {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      strict: true,
+      allowPositionals: false,
+      options: {
+        source: { type: 'string' },
+        'grpc-port': { type: 'string' },
+        'admin-port': { type: 'string' },
+        'listen-host': { type: 'string' },
+        'cluster-domain': { type: 'string' },
+        'log-level': { type: 'string' },
+        'stream-queue-limit': { type: 'string' },
+        help: { type: 'boolean' },
+      },
+    }));
+  } catch (err) {
+    throw flagError((err as Error).message);
+  }
+  if (values.help) return { kind: 'help', text: USAGE };
+  const str = (name: string) => values[name] as string | undefined;
+  const source = str('source') ?? 'kubernetes';
+  try {
+    parseSourceSpec(source);
+  } catch (err) {
+    throw flagError(`--source: ${(err as Error).message}`);
+  }
+  const clusterDomain = (str('cluster-domain') ?? DEFAULT_CLUSTER_DOMAIN).toLowerCase();
+  if (!DOMAIN.test(clusterDomain) || clusterDomain.length > 253) {
+    throw flagError(`--cluster-domain must be a DNS name such as ${DEFAULT_CLUSTER_DOMAIN}, got ${JSON.stringify(clusterDomain)}`);
+  }
+  const logLevel = str('log-level') ?? DEFAULT_LOG_LEVEL;
+  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
+    throw flagError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(logLevel)}`);
+  }
+  return {
+    kind: 'run',
+    options: {
+      source,
+      grpcPort: integer('grpc-port', str('grpc-port'), DEFAULT_GRPC_PORT, 0, 65535),
+      adminPort: integer('admin-port', str('admin-port'), DEFAULT_ADMIN_PORT, 0, 65535),
+      listenHost: str('listen-host') ?? DEFAULT_LISTEN_HOST,
+      clusterDomain,
+      logLevel: logLevel as LogLevel,
+      streamQueueLimit: integer('stream-queue-limit', str('stream-queue-limit'), DEFAULT_STREAM_QUEUE_LIMIT_MESSAGES, 1, 1_000_000),
+    },
+  };
+}

@@ -1,0 +1,33 @@
+// Defaults of the destination service. Each names its unit and its source.
+
+// Linkerd destination controller's gRPC port (linkerd2 controller/cmd/destination, -addr :8086).
+export const DEFAULT_GRPC_PORT = 8086;
+// Linkerd destination controller's admin port (-admin-addr :9996).
+export const DEFAULT_ADMIN_PORT = 9996;
+// Kubernetes' default cluster domain (kubelet --cluster-domain).
+export const DEFAULT_CLUSTER_DOMAIN = 'cluster.local';
+// Port implied by an authority without one: HTTP's default (Linkerd's destination does the same).
+export const DEFAULT_AUTHORITY_PORT = 80;
+// Messages a stream may hold before it is closed with RESOURCE_EXHAUSTED (issue 2).
+export const DEFAULT_STREAM_QUEUE_LIMIT_MESSAGES = 100;
+// Weight of every endpoint (Linkerd's endpoint translator: defaultWeight = 10000).
+export const ENDPOINT_WEIGHT = 10_000;
+// Linkerd's default retry budget (controller/api/destination: 20 % ratio, 10 retries/s, 10 s TTL).
+export const DEFAULT_RETRY_RATIO = 0.2;
+export const DEFAULT_MIN_RETRIES_PER_SECOND = 10;
+export const DEFAULT_RETRY_TTL_SECONDS = 10;
+// Route timeout when a ServiceProfile route sets none (Linkerd's DefaultRouteTimeout = 10s).
+export const DEFAULT_ROUTE_TIMEOUT_MS = 10_000;
+// DNS limits (RFC 1035 / RFC 1123): a label is at most 63 characters, a name at most 253.
+export const MAX_DNS_LABEL_CHARS = 63;
+export const MAX_DNS_NAME_CHARS = 253;
+// A GetDestination path longer than this is rejected before any parsing (a name, ':' and a port fit easily).
+export const MAX_AUTHORITY_CHARS = 512;
+// Context tokens are small JSON objects set by the injector; anything larger is ignored unparsed.
+export const MAX_CONTEXT_TOKEN_CHARS = 4096;
+// Annotation and container name that mark a pod as running the Trellis proxy (docs/destination.md).
+export const PROXY_ANNOTATION = 'trellis.io/proxy';
+export const PROXY_ANNOTATION_ENABLED = 'enabled';
+export const PROXY_CONTAINER_NAME = 'trellis-proxy';
+// Grace given to open streams on shutdown before the gRPC server is forced down.
+export const SHUTDOWN_GRACE_MS = 2_000;

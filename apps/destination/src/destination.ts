@@ -1,0 +1,121 @@
+import type { AddressInfo } from 'node:net';
+import { once } from 'node:events';
+import { Server, ServerCredentials } from '@grpc/grpc-js';
+import type { Source } from '@trellis/kube';
+import type { Logger } from 'pino';
+import { Subscription, filter, firstValueFrom } from 'rxjs';
+import { createAdminServer } from './admin-server';
+import { SHUTDOWN_GRACE_MS } from './defaults';
+import { EndpointWatcher } from './endpoint-watcher';
+import { DESTINATION_SERVICE, StreamRegistry, createDestinationHandlers } from './grpc-service';
+import { DestinationMetrics } from './metrics';
+import { PodIndex } from './pod-index';
+import { ProfileWatcher } from './profile-watcher';
+
+export interface DestinationOptions {
+  source: Source;
+  logger: Logger;
+  host: string;
+  grpcPort: number;
+  adminPort: number;
+  clusterDomain: string;
+  streamQueueLimit: number;
+}
+
+export interface RunningDestination {
+  grpcPort: number;
+  adminPort: number;
+  metrics: DestinationMetrics;
+  /** Ends every stream with OK, stops both servers and the watchers. Idempotent; the source is the caller's. */
+  close(): Promise<void>;
+}
+
+function bindGrpc(server: Server, host: string, port: number): Promise<number> {
+  const address = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+  return new Promise((resolve, reject) => {
+    server.bindAsync(address, ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound)));
+  });
+}
+
+function shutdownGrpc(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      server.forceShutdown();
+      resolve();
+    }, SHUTDOWN_GRACE_MS);
+    server.tryShutdown(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
+/** Composes the destination service: source → watchers → gRPC streams, plus the admin server. */
+export async function startDestination(options: DestinationOptions): Promise<RunningDestination> {
+  const { source, logger } = options;
+  const metrics = new DestinationMetrics(source);
+  const pods = new PodIndex(source.pods);
+  const subscriptions = new Subscription();
+  // The pod index first: watchers recompute later (batched), so they read an index that is current.
+  subscriptions.add(source.pods.events$.subscribe((event) => pods.apply(event)));
+  const endpoints = new EndpointWatcher(source, pods, {
+    subscribersChanged: (namespace, service, count) => metrics.setSubscribers(namespace, service, count),
+  });
+  const profiles = new ProfileWatcher(source, pods, options.clusterDomain, {
+    invalid: (namespace, name, reason) => {
+      metrics.invalidProfile(namespace);
+      logger.warn({ namespace, name, reason }, 'ServiceProfile rejected; the last valid version stays in force');
+    },
+  });
+  subscriptions.add(
+    source.errors$.subscribe((error) => {
+      metrics.sourceError(error.source);
+      logger.warn({ ...error }, 'source problem');
+    }),
+  );
+  let synced = false;
+  subscriptions.add(source.synced$.subscribe((value) => (synced = value)));
+  const ready = firstValueFrom(source.synced$.pipe(filter(Boolean))).then(() => {
+    pods.load();
+    profiles.load();
+    logger.info({}, 'source synced');
+  });
+  ready.catch(() => undefined);
+
+  const registry = new StreamRegistry();
+  const grpc = new Server();
+  grpc.addService(
+    DESTINATION_SERVICE,
+    createDestinationHandlers({ endpoints, profiles, metrics, logger, clusterDomain: options.clusterDomain, streamQueueLimit: options.streamQueueLimit, ready }, registry),
+  );
+  const admin = createAdminServer({ registry: metrics.registry, isReady: () => synced });
+  let grpcPort: number;
+  try {
+    grpcPort = await bindGrpc(grpc, options.host, options.grpcPort);
+    admin.listen(options.adminPort, options.host);
+    await once(admin, 'listening');
+  } catch (err) {
+    grpc.forceShutdown();
+    admin.close();
+    subscriptions.unsubscribe();
+    endpoints.close();
+    profiles.close();
+    throw err;
+  }
+  const adminPort = (admin.address() as AddressInfo).port;
+
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      registry.endAll();
+      await shutdownGrpc(grpc);
+      admin.closeAllConnections();
+      await new Promise<void>((resolve) => admin.close(() => resolve()));
+      subscriptions.unsubscribe();
+      endpoints.close();
+      profiles.close();
+    })();
+    return closing;
+  };
+  return { grpcPort, adminPort, metrics, close };
+}

@@ -1,0 +1,105 @@
+import type { ResourceKind, Source } from '@trellis/kube';
+import type { Update } from '@trellis/proto';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+
+export type StreamMethod = 'get' | 'get_profile';
+
+/** Every metric the destination service exports; names and labels are an API (docs/destination.md). */
+export class DestinationMetrics {
+  readonly registry = new Registry();
+  private readonly subscribers = new Gauge({
+    name: 'destination_subscribers',
+    help: 'Open Get streams per service',
+    labelNames: ['namespace', 'service'],
+    registers: [this.registry],
+  });
+  private readonly updatesSent = new Counter({
+    name: 'destination_updates_sent_total',
+    help: 'Messages written to streams, by type (add, remove, no_endpoints, profile)',
+    labelNames: ['type'],
+    registers: [this.registry],
+  });
+  private readonly overflows = new Counter({
+    name: 'destination_stream_overflows_total',
+    help: 'Streams closed with RESOURCE_EXHAUSTED because their queue overflowed',
+    labelNames: ['method'],
+    registers: [this.registry],
+  });
+  private readonly profileInvalid = new Counter({
+    name: 'destination_profile_invalid_total',
+    help: 'ServiceProfile versions rejected as invalid (the last valid version stays in force)',
+    labelNames: ['namespace'],
+    registers: [this.registry],
+  });
+  private readonly sourceErrors = new Counter({
+    name: 'destination_source_errors_total',
+    help: 'Problems reported by the source (broken files, unknown kinds, watch failures)',
+    labelNames: ['source'],
+    registers: [this.registry],
+  });
+  private readonly streamsOpened = new Counter({
+    name: 'destination_streams_opened_total',
+    help: 'Get and GetProfile streams accepted',
+    labelNames: ['method'],
+    registers: [this.registry],
+  });
+  private readonly sent = {
+    add: this.updatesSent.labels('add'),
+    remove: this.updatesSent.labels('remove'),
+    noEndpoints: this.updatesSent.labels('no_endpoints'),
+    profile: this.updatesSent.labels('profile'),
+  };
+
+  constructor(source: Source) {
+    collectDefaultMetrics({ register: this.registry });
+    const stats = () => source.stats() as Record<ResourceKind, { lists: number; restarts: number; lastLagMs: number }>;
+    new Gauge({
+      name: 'destination_informer_lag_seconds',
+      help: 'Time from the last observed change of a kind to its application in the cache',
+      labelNames: ['kind'],
+      registers: [this.registry],
+      collect() {
+        for (const [kind, s] of Object.entries(stats())) this.set({ kind }, s.lastLagMs / 1000);
+      },
+    });
+    new Gauge({
+      name: 'destination_informer_restarts',
+      help: 'Informer restarts after a watch or list failure, per kind',
+      labelNames: ['kind'],
+      registers: [this.registry],
+      collect() {
+        for (const [kind, s] of Object.entries(stats())) this.set({ kind }, s.restarts);
+      },
+    });
+  }
+
+  setSubscribers(namespace: string, service: string, count: number): void {
+    if (count === 0) this.subscribers.remove(namespace, service);
+    else this.subscribers.set({ namespace, service }, count);
+  }
+
+  updateSent(update: Update): void {
+    const kind = update.update?.$case;
+    if (kind) this.sent[kind].inc();
+  }
+
+  profileSent(): void {
+    this.sent.profile.inc();
+  }
+
+  overflow(method: StreamMethod): void {
+    this.overflows.inc({ method });
+  }
+
+  streamOpened(method: StreamMethod): void {
+    this.streamsOpened.inc({ method });
+  }
+
+  invalidProfile(namespace: string): void {
+    this.profileInvalid.inc({ namespace });
+  }
+
+  sourceError(source: string): void {
+    this.sourceErrors.inc({ source });
+  }
+}
