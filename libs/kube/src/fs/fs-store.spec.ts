@@ -92,32 +92,32 @@ describe('fs store', () => {
 
   it('never exposes a partial file to a concurrent reader and leaves no temp files', async () => {
     const store = createFsStore(dir.path);
-    const file = join(dir.path, 'big.yaml');
+    const file = join(dir.path, 'big.json');
     const objectOf = (i: number): KubeObject & { data: string } => ({
       apiVersion: 'v1',
       kind: 'Pod',
       metadata: { name: `p${i}` },
-      data: String(i).repeat(200_000),
+      data: String(i).repeat(100_000),
     });
-    await store.writeObject('big.yaml', objectOf(0));
+    await store.writeObject('big.json', objectOf(0));
     let writing = true;
     const reads: string[] = [];
     const reader = (async () => {
       for (let n = 0; writing && n < 10_000; n++) {
-        const value = parse(await readFile(file, 'utf8')) as { metadata: { name: string }; data: string };
+        const value = JSON.parse(await readFile(file, 'utf8')) as { metadata: { name: string }; data: string };
         reads.push(`${value.metadata.name}:${value.data.length}`);
       }
     })();
-    for (let i = 1; i <= 20; i++) await store.writeObject('big.yaml', objectOf(i));
+    for (let i = 1; i <= 20; i++) await store.writeObject('big.json', objectOf(i));
     writing = false;
     await reader;
     expect(reads.length).toBeGreaterThan(0);
     for (const r of reads) expect(r).toMatch(/^p(\d+):(\d+)$/);
     for (const r of reads) {
       const [name, length] = r.split(':');
-      expect(Number(length)).toBe(String(name?.slice(1)).repeat(200_000).length);
+      expect(Number(length)).toBe(String(name?.slice(1)).repeat(100_000).length);
     }
-    expect(await readdir(dir.path)).toEqual(['big.yaml']);
+    expect(await readdir(dir.path)).toEqual(['big.json']);
   });
 
   it('serializes concurrent edits so none is lost, and the fs source follows them', async () => {

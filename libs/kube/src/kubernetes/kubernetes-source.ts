@@ -71,15 +71,40 @@ const KINDS: Record<ResourceKind, KindSpec> = {
   },
 };
 
-/** Asks the server for BOOKMARK events, which keep the resume resourceVersion fresh between changes. */
-class BookmarkWatch extends Watch {
-  override watch(
+/**
+ * The client's Watch, plus two things: it asks for BOOKMARK events (they keep the resume
+ * resourceVersion fresh between changes), and it can abort every watch it started. ListWatch.stop()
+ * only aborts a watch whose request has already been answered; one still connecting, or started by
+ * a list that completes after stop(), would otherwise stay open, so close() aborts them all here.
+ */
+class SourceWatch extends Watch {
+  private readonly open = new Set<AbortController>();
+  private closed = false;
+
+  override async watch(
     path: string,
     queryParams: Record<string, string | number | boolean | undefined>,
     callback: (phase: string, apiObj: unknown, watchObj?: unknown) => void,
     done: (err: unknown) => void,
   ): Promise<AbortController> {
-    return super.watch(path, { ...queryParams, allowWatchBookmarks: true }, callback, done);
+    // done may run before super.watch returns (a failed connect), so the controller is held by reference.
+    const state: { controller?: AbortController; finished: boolean } = { finished: false };
+    const onDone = (err: unknown) => {
+      state.finished = true;
+      if (state.controller) this.open.delete(state.controller);
+      done(err);
+    };
+    const controller = await super.watch(path, { ...queryParams, allowWatchBookmarks: true }, callback, onDone);
+    state.controller = controller;
+    if (this.closed) controller.abort();
+    else if (!state.finished) this.open.add(controller);
+    return controller;
+  }
+
+  abortAll(): void {
+    this.closed = true;
+    for (const controller of this.open) controller.abort();
+    this.open.clear();
   }
 }
 
@@ -123,6 +148,7 @@ export function createKubernetesSource(options: KubernetesSourceOptions = {}): S
   const syncedKinds = new Set<ResourceKind>();
   const timers = new Set<NodeJS.Timeout>();
   const informers: ListWatch<KubernetesObject>[] = [];
+  const watch = new SourceWatch(kc);
   let closed = false;
 
   const startKind = (kind: ResourceKind) => {
@@ -146,7 +172,7 @@ export function createKubernetesSource(options: KubernetesSourceOptions = {}): S
       return result;
     };
 
-    const informer = new ListWatch<KubernetesObject>(KINDS[kind].path, new BookmarkWatch(kc), listFn, false);
+    const informer = new ListWatch<KubernetesObject>(KINDS[kind].path, watch, listFn, false);
     const upsert = (obj: KubernetesObject) => {
       failures = 0;
       store.emit(store.upsert(toPlain(obj, kind)));
@@ -193,6 +219,7 @@ export function createKubernetesSource(options: KubernetesSourceOptions = {}): S
       for (const timer of timers) clearTimeout(timer);
       timers.clear();
       await Promise.all(informers.map((informer) => informer.stop()));
+      watch.abortAll();
       for (const kind of RESOURCE_KINDS) stores[kind].close();
       errors.complete();
       synced.complete();
