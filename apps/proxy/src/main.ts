@@ -1,27 +1,44 @@
 import { hostname } from 'node:os';
 import { ConfigError } from './config/errors';
-import { inboundHelp, loadInboundConfig } from './config/inbound-config';
+import { envHelp, inboundHelp, loadInboundConfig } from './config/inbound-config';
 import { startInbound } from './inbound/index';
 import { createLogger } from './logger';
 import { createMetricsRegistry, startMetricsServer } from './metrics-server';
+import { loadOutboundConfig, OUTBOUND_ENV, startOutbound } from './outbound/index';
 
 /** Exit code for a bad setting (the operator must fix the environment). */
 const EXIT_BAD_CONFIG = 2;
 /** Exit code when the proxy cannot start (e.g. a port is taken) or shutdown fails. */
 const EXIT_FAILURE = 1;
 
-interface Role {
-  close(): Promise<void>;
+function help(): string {
+  return [
+    'trellis proxy: the data plane beside every workload.',
+    '',
+    inboundHelp(),
+    '',
+    envHelp('Outbound (Linkerd-style balancing proxy), configured by environment:', OUTBOUND_ENV),
+    '',
+    'Both: TRELLIS_LOG_LEVEL  log level (default: info)',
+    '',
+  ].join('\n');
+}
+
+/** Validates every setting of both roles before anything starts. */
+function loadConfig() {
+  const inbound = loadInboundConfig(process.env, hostname());
+  loadOutboundConfig(process.env);
+  return inbound;
 }
 
 async function main(): Promise<void> {
   if (process.argv.includes('--help') || process.argv.includes('-h')) {
-    process.stdout.write(`trellis proxy: the data plane beside every workload.\n\n${inboundHelp()}\n  TRELLIS_LOG_LEVEL  log level (default: info)\n`);
+    process.stdout.write(help());
     return;
   }
   let config;
   try {
-    config = loadInboundConfig(process.env, hostname());
+    config = loadConfig();
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     process.stderr.write(`trellis proxy: invalid configuration: ${err.message}\n`);
@@ -31,9 +48,8 @@ async function main(): Promise<void> {
   const logger = createLogger({ level: process.env.TRELLIS_LOG_LEVEL || undefined });
   const registry = createMetricsRegistry();
   const inbound = await startInbound({ config, registry, logger });
+  const outbound = await startOutbound({ env: process.env, registry, logger });
   const metrics = await startMetricsServer({ registry, host: config.host, port: config.metricsPort, logger });
-  // The outbound role joins this list once apps/proxy/src/outbound/index.ts exports startOutbound.
-  const roles: Role[] = [inbound, metrics];
   logger.info({ event: 'listening', host: config.host, ports: { ...inbound.ports, metrics: metrics.port } }, 'listening');
 
   let stopping = false;
@@ -41,17 +57,18 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'draining');
-    Promise.all(roles.map((role) => role.close())).then(
-      () => {
-        logger.info('drained; exiting');
-        logger.flush?.();
-        process.exit(0);
-      },
-      (err: unknown) => {
-        logger.error({ err }, 'shutdown failed');
-        process.exit(EXIT_FAILURE);
-      },
-    );
+    Promise.all([inbound.close(), outbound.close()])
+      .then(() => metrics.close())
+      .then(
+        () => {
+          logger.info('drained; exiting');
+          process.exit(0);
+        },
+        (err: unknown) => {
+          logger.error({ err }, 'shutdown failed');
+          process.exit(EXIT_FAILURE);
+        },
+      );
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));

@@ -153,9 +153,13 @@ export function loadInboundConfig(env: Env, hostname: string): InboundConfig {
   };
 }
 
-/** The `--help` text: every variable with its default. */
+/** A `--help` section: every variable with its default. */
+export function envHelp(title: string, variables: readonly EnvVarDoc[]): string {
+  const width = Math.max(...variables.map((v) => v.name.length));
+  const rows = variables.map((v) => `  ${v.name.padEnd(width)}  ${v.meaning} (default: ${v.fallback})`);
+  return [title, ...rows].join('\n');
+}
+
 export function inboundHelp(): string {
-  const width = Math.max(...INBOUND_ENV.map((v) => v.name.length));
-  const rows = INBOUND_ENV.map((v) => `  ${v.name.padEnd(width)}  ${v.meaning} (default: ${v.fallback})`);
-  return ['Inbound (Knative queue-proxy role), configured by environment:', ...rows].join('\n');
+  return envHelp('Inbound (Knative queue-proxy role), configured by environment:', INBOUND_ENV);
 }

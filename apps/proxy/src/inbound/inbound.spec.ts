@@ -115,7 +115,7 @@ describe('timeouts', () => {
 describe('probes, headers and protocols', () => {
   let h: Harness;
   beforeAll(async () => {
-    h = await startHarness({ TRELLIS_DRAIN_QUIET_PERIOD_MS: '400' }, FAST_PROBES);
+    h = await startHarness({ TRELLIS_DRAIN_QUIET_PERIOD_MS: '400' }, { probeTiming: FAST_PROBES });
   });
   afterAll(() => h.close());
 
@@ -253,8 +253,8 @@ describe('readiness against an app that is down or unready', () => {
   beforeAll(async () => {
     const port = await closedPort();
     [down, unready] = await Promise.all([
-      startHarness({ SERVING_READINESS_PROBE: JSON.stringify({ tcpSocket: { port } }) }, FAST_PROBES),
-      startHarness({ SERVING_READINESS_PROBE: JSON.stringify({ httpGet: { path: '/status?code=500' } }) }, FAST_PROBES),
+      startHarness({ SERVING_READINESS_PROBE: JSON.stringify({ tcpSocket: { port } }) }, { probeTiming: FAST_PROBES }),
+      startHarness({ SERVING_READINESS_PROBE: JSON.stringify({ httpGet: { path: '/status?code=500' } }) }, { probeTiming: FAST_PROBES }),
     ]);
   });
   afterAll(() => Promise.all([down.close(), unready.close()]));

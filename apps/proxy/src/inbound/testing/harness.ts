@@ -17,7 +17,10 @@ export interface Harness {
 }
 
 /** Starts the inbound role in this process against a fresh test app, every listener on 127.0.0.1:0. */
-export async function startHarness(env: Record<string, string> = {}, probeTiming?: ProberTiming): Promise<Harness> {
+export async function startHarness(
+  env: Record<string, string> = {},
+  options: { probeTiming?: ProberTiming; writeLine?: (line: string) => void } = {},
+): Promise<Harness> {
   const app = await startTestApp();
   const config = loadInboundConfig(
     {
@@ -38,7 +41,7 @@ export async function startHarness(env: Record<string, string> = {}, probeTiming
   );
   const registry = createMetricsRegistry();
   const logger = createLogger({ level: 'silent' });
-  const inbound = await startInbound({ config, registry, logger, ...(probeTiming ? { probeTiming } : {}) });
+  const inbound = await startInbound({ config, registry, logger, ...options });
   const metrics = await startMetricsServer({ registry, host: '127.0.0.1', port: 0, logger });
   return {
     inbound,
