@@ -143,9 +143,11 @@ describe('Autoscaler', () => {
     as.sync([view([], { 'autoscaling.knative.dev/target': 'lots' }, 0)]);
     expect(as.status('shop/web')?.config.target).toBe(100);
     expect(as.status('shop/web')?.problems[0]?.annotation).toBe('autoscaling.knative.dev/target');
-    expect((await metrics.annotationProblems.get()).values[0]?.value).toBe(1);
+    expect(await metrics.registry.metrics()).toContain('autoscaler_annotation_problems{namespace_name="shop",deployment_name="web"} 1');
     as.sync([]);
     expect(as.status('shop/web')).toBeUndefined();
-    expect((await metrics.annotationProblems.get()).values).toEqual([]);
+    const after = await metrics.registry.metrics();
+    expect(after).not.toContain('deployment_name="web"');
+    expect(after).toContain('autoscaler_targets 0');
   });
 });

@@ -18,7 +18,7 @@ import {
 import type { Logger } from 'pino';
 import type { Actuator } from './actuator';
 import { AutoscalerError } from './errors';
-import type { AutoscalerMetrics, TargetLabels } from './metrics';
+import type { AutoscalerMetrics, TargetFigures, TargetLabels } from './metrics';
 import type { ScrapeFn } from './scrape-client';
 import type { ReadyPod, TargetView } from './targets';
 
@@ -95,6 +95,7 @@ export class Autoscaler {
   constructor(private readonly options: AutoscalerOptions) {
     this.clock = options.clock ?? Date.now;
     this.random = options.random ?? Math.random;
+    options.metrics.readFrom(() => this.figures());
   }
 
   /** Follows the current set of autoscaled Deployments: adds, reconfigures and forgets targets. */
@@ -110,10 +111,9 @@ export class Autoscaler {
     for (const [key, state] of this.targets) {
       if (seen.has(key)) continue;
       this.targets.delete(key);
-      this.options.metrics.forget(state.labels);
+      this.forgetScrapeErrors(state.labels);
       this.options.logger.info({ target: key }, 'target removed');
     }
-    this.options.metrics.targets.set(this.targets.size);
   }
 
   /** Scrapes every target once (a target whose previous scrape is still running is skipped). */
@@ -225,7 +225,6 @@ export class Autoscaler {
   }
 
   private reportProblems(state: TargetState): void {
-    this.options.metrics.annotationProblems.set(state.labels, state.problems.length);
     for (const p of state.problems) {
       this.options.logger.warn({ target: state.view.key, annotation: p.annotation, value: p.value, reason: p.reason }, 'bad autoscaling annotation; using its default');
     }
@@ -288,23 +287,30 @@ export class Autoscaler {
     t.observed = t.collection.observed(now, t.config.metric);
     t.decision = t.decider.scale(now, ready, t.observed);
     t.desiredReplicas = t.scaler.desiredReplicas({ nowMs: now, decision: t.decision, config: t.config, currentReplicas: t.view.replicas, readyPods: ready });
-    this.report(t, ready);
     this.actuate(t, now);
   }
 
-  private report(t: TargetState, ready: number): void {
-    const m = this.options.metrics;
-    const spec = t.decider.currentSpec;
-    m.desiredPods.set(t.labels, t.desiredReplicas ?? t.view.replicas);
-    m.actualPods.set(t.labels, ready);
-    m.panicMode.set(t.labels, t.decider.panicking ? 1 : 0);
-    if (t.decision?.scaleValid === true) m.excessBurstCapacity.set(t.labels, t.decision.excessBurstCapacity);
-    const [stable, panic, target] = spec.scalingMetric === 'rps' ? [m.stableRps, m.panicRps, m.targetRps] : [m.stableConcurrency, m.panicConcurrency, m.targetConcurrency];
-    target.set(t.labels, spec.targetValue);
-    if (t.observed !== undefined) {
-      stable.set(t.labels, t.observed.stable);
-      panic.set(t.labels, t.observed.panic);
+  private *figures(): Iterable<TargetFigures> {
+    for (const t of this.targets.values()) {
+      const spec = t.decider.currentSpec;
+      yield {
+        labels: t.labels,
+        metric: spec.scalingMetric,
+        desiredPods: t.desiredReplicas,
+        requestedPods: t.requested?.replicas,
+        readyPods: t.view.pods.length,
+        panicking: t.decider.panicking,
+        stable: t.observed?.stable,
+        panic: t.observed?.panic,
+        targetPerPod: spec.targetValue,
+        excessBurstCapacity: t.decision?.scaleValid === true ? t.decision.excessBurstCapacity : undefined,
+        annotationProblems: t.problems.length,
+      };
     }
+  }
+
+  private forgetScrapeErrors(labels: TargetLabels): void {
+    for (const code of ['SCRAPE_TIMEOUT', 'SCRAPE_CONNECT', 'SCRAPE_HTTP_STATUS', 'SCRAPE_BAD_BODY']) this.options.metrics.scrapeErrors.remove({ ...labels, code });
   }
 
   private actuate(t: TargetState, now: number): void {
@@ -320,7 +326,6 @@ export class Autoscaler {
       .then(
         () => {
           this.options.metrics.actuations.inc({ result: 'ok' });
-          this.options.metrics.requestedPods.set(t.labels, want);
           this.options.logger.info({ target: t.view.key, from, to: want, panicking: t.decider.panicking }, 'scaled');
         },
         (err: unknown) => {

@@ -5,24 +5,29 @@ const TARGET_LABELS = ['namespace_name', 'deployment_name'] as const;
 
 export type TargetLabels = { namespace_name: string; deployment_name: string };
 
+/** The per-target figures exported on /metrics, read when /metrics is scraped (not on every tick). */
+export interface TargetFigures {
+  labels: TargetLabels;
+  metric: 'concurrency' | 'rps';
+  desiredPods: number | undefined;
+  requestedPods: number | undefined;
+  readyPods: number;
+  panicking: boolean;
+  stable: number | undefined;
+  panic: number | undefined;
+  targetPerPod: number;
+  excessBurstCapacity: number | undefined;
+  annotationProblems: number;
+}
+
+type Figure = (t: TargetFigures) => number | undefined;
+
 /** Every metric the autoscaler exports; names follow Knative's autoscaler (`autoscaler_*`) where one exists. */
 export class AutoscalerMetrics {
   readonly registry = new Registry();
-  readonly desiredPods = this.gauge('autoscaler_desired_pods', 'Number of pods the autoscaler wants (after bounds and the scale-to-zero gate)');
-  readonly requestedPods = this.gauge('autoscaler_requested_pods', 'Replicas last requested from the actuator');
-  readonly actualPods = this.gauge('autoscaler_actual_pods', 'Ready pods of the target');
-  readonly panicMode = this.gauge('autoscaler_panic_mode', '1 if the target is in panic mode, else 0');
-  readonly stableConcurrency = this.gauge('autoscaler_stable_request_concurrency', 'Average concurrency over the stable window');
-  readonly panicConcurrency = this.gauge('autoscaler_panic_request_concurrency', 'Average concurrency over the panic window');
-  readonly targetConcurrency = this.gauge('autoscaler_target_concurrency_per_pod', 'Concurrency target per pod');
-  readonly stableRps = this.gauge('autoscaler_stable_requests_per_second', 'Average requests per second over the stable window');
-  readonly panicRps = this.gauge('autoscaler_panic_requests_per_second', 'Average requests per second over the panic window');
-  readonly targetRps = this.gauge('autoscaler_target_requests_per_second', 'Requests per second target per pod');
-  readonly excessBurstCapacity = this.gauge('autoscaler_excess_burst_capacity', 'Excess burst capacity over the panic window');
-  readonly annotationProblems = this.gauge('autoscaler_annotation_problems', 'Autoscaling annotations rejected (their defaults are used)');
   readonly scrapeErrors = new Counter({
     name: 'autoscaler_scrape_errors_total',
-    help: 'Pod scrapes that failed, by error code',
+    help: 'Pod scrapes that failed, by target and error code',
     labelNames: [...TARGET_LABELS, 'code'],
     registers: [this.registry],
   });
@@ -40,38 +45,55 @@ export class AutoscalerMetrics {
   });
   readonly actuations = new Counter({ name: 'autoscaler_actuations_total', help: 'Scale requests sent, by result', labelNames: ['result'], registers: [this.registry] });
   readonly pokes = new Counter({ name: 'autoscaler_pokes_total', help: 'Poke messages received, by result', labelNames: ['result'], registers: [this.registry] });
-  readonly targets = new Gauge({ name: 'autoscaler_targets', help: 'Deployments autoscaled by the KPA', registers: [this.registry] });
-  readonly leader = new Gauge({ name: 'autoscaler_leader', help: '1 while this replica holds the Lease (only the leader actuates)', registers: [this.registry] });
+  readonly leader = new Gauge({ name: 'autoscaler_leader', help: '1 while this replica may actuate (holds the Lease, or no election)', registers: [this.registry] });
+  private figures: () => Iterable<TargetFigures> = () => [];
 
   constructor(options: { processMetrics?: boolean } = {}) {
     if (options.processMetrics === true) collectDefaultMetrics({ register: this.registry });
+    const concurrency = (f: Figure): Figure => (t) => (t.metric === 'concurrency' ? f(t) : undefined);
+    const rps = (f: Figure): Figure => (t) => (t.metric === 'rps' ? f(t) : undefined);
+    this.perTarget('autoscaler_desired_pods', 'Number of pods the autoscaler wants (after bounds and the scale-to-zero gate)', (t) => t.desiredPods);
+    this.perTarget('autoscaler_requested_pods', 'Replicas last requested from the actuator', (t) => t.requestedPods);
+    this.perTarget('autoscaler_actual_pods', 'Ready pods of the target', (t) => t.readyPods);
+    this.perTarget('autoscaler_panic_mode', '1 if the target is in panic mode, else 0', (t) => (t.panicking ? 1 : 0));
+    this.perTarget('autoscaler_stable_request_concurrency', 'Average concurrency over the stable window', concurrency((t) => t.stable));
+    this.perTarget('autoscaler_panic_request_concurrency', 'Average concurrency over the panic window', concurrency((t) => t.panic));
+    this.perTarget('autoscaler_target_concurrency_per_pod', 'Concurrency target per pod', concurrency((t) => t.targetPerPod));
+    this.perTarget('autoscaler_stable_requests_per_second', 'Average requests per second over the stable window', rps((t) => t.stable));
+    this.perTarget('autoscaler_panic_requests_per_second', 'Average requests per second over the panic window', rps((t) => t.panic));
+    this.perTarget('autoscaler_target_requests_per_second', 'Requests per second target per pod', rps((t) => t.targetPerPod));
+    this.perTarget('autoscaler_excess_burst_capacity', 'Excess burst capacity over the panic window', (t) => t.excessBurstCapacity);
+    this.perTarget('autoscaler_annotation_problems', 'Autoscaling annotations rejected (their defaults are used)', (t) => t.annotationProblems);
+    const read = () => this.figures();
+    new Gauge({
+      name: 'autoscaler_targets',
+      help: 'Deployments autoscaled by the KPA',
+      registers: [this.registry],
+      collect() {
+        this.set([...read()].length);
+      },
+    });
   }
 
-  /** Drops every series of a target that is no longer autoscaled. */
-  forget(labels: TargetLabels): void {
-    for (const g of [
-      this.desiredPods,
-      this.requestedPods,
-      this.actualPods,
-      this.panicMode,
-      this.stableConcurrency,
-      this.panicConcurrency,
-      this.targetConcurrency,
-      this.stableRps,
-      this.panicRps,
-      this.targetRps,
-      this.excessBurstCapacity,
-      this.annotationProblems,
-    ]) {
-      g.remove(labels);
-    }
-    this.scrapeErrors.remove({ ...labels, code: 'SCRAPE_TIMEOUT' });
-    this.scrapeErrors.remove({ ...labels, code: 'SCRAPE_CONNECT' });
-    this.scrapeErrors.remove({ ...labels, code: 'SCRAPE_HTTP_STATUS' });
-    this.scrapeErrors.remove({ ...labels, code: 'SCRAPE_BAD_BODY' });
+  /** Where the per-target gauges read their values from at scrape time. */
+  readFrom(figures: () => Iterable<TargetFigures>): void {
+    this.figures = figures;
   }
 
-  private gauge(name: string, help: string): Gauge<(typeof TARGET_LABELS)[number]> {
-    return new Gauge({ name, help, labelNames: [...TARGET_LABELS], registers: [this.registry] });
+  private perTarget(name: string, help: string, figure: Figure): void {
+    const read = () => this.figures();
+    new Gauge({
+      name,
+      help,
+      labelNames: [...TARGET_LABELS],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const t of read()) {
+          const v = figure(t);
+          if (v !== undefined) this.set(t.labels, v);
+        }
+      },
+    });
   }
 }
