@@ -10,7 +10,7 @@ import {
 } from '@kubernetes/client-node';
 import { BehaviorSubject, Subject, distinctUntilChanged } from 'rxjs';
 import type { Deployment, EndpointSlice, KubeObject, Pod, ResourceKind, Service, ServiceProfile } from '../model';
-import { API_VERSIONS, RESOURCE_KINDS } from '../model';
+import { API_VERSIONS, RESOURCE_KINDS, namespaceOf } from '../model';
 import { ObjectStore } from '../object-store';
 import type { InformerStats, Source, SourceError, SourceLogger } from '../source';
 import type { BackoffOptions } from './backoff';
@@ -112,8 +112,8 @@ class SourceWatch extends Watch {
  * The typed list APIs return model classes (dates as Date, fields the model lacks dropped) and omit
  * kind/apiVersion on items, while watch events carry raw JSON; this brings both to the same plain shape.
  */
-function toPlain(obj: KubernetesObject, kind: ResourceKind): KubeObject {
-  const plain = JSON.parse(JSON.stringify(obj)) as KubeObject;
+function toPlain(obj: KubernetesObject, kind: ResourceKind, typed: boolean): KubeObject {
+  const plain = (typed ? JSON.parse(JSON.stringify(obj)) : obj) as KubeObject;
   plain.kind ??= kind;
   plain.apiVersion ??= API_VERSIONS[kind];
   return plain;
@@ -159,7 +159,7 @@ export function createKubernetesSource(options: KubernetesSourceOptions = {}): S
     const listFn: ListFn = async () => {
       const started = performance.now();
       const result = await list();
-      const events = store.replaceAll((result.items ?? []).map((item) => toPlain(item, kind)));
+      const events = store.replaceAll((result.items ?? []).map((item) => toPlain(item, kind, true)));
       store.stats.lists += 1;
       store.stats.lastLagMs = performance.now() - started;
       failures = 0;
@@ -175,13 +175,13 @@ export function createKubernetesSource(options: KubernetesSourceOptions = {}): S
     const informer = new ListWatch<KubernetesObject>(KINDS[kind].path, watch, listFn, false);
     const upsert = (obj: KubernetesObject) => {
       failures = 0;
-      store.emit(store.upsert(toPlain(obj, kind)));
+      store.emit(store.upsert(toPlain(obj, kind, false)));
     };
     informer.on('add', upsert);
     informer.on('update', upsert);
     informer.on('delete', (obj) => {
-      const plain = toPlain(obj, kind);
-      store.emit(store.remove(plain.metadata.namespace ?? '', plain.metadata.name));
+      const plain = toPlain(obj, kind, false);
+      store.emit(store.remove(namespaceOf(plain), plain.metadata.name));
     });
     informer.on('error', (err: unknown) => {
       if (closed) return;
