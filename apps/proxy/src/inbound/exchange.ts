@@ -27,6 +27,8 @@ export class Exchange {
   extraHeaders: Array<readonly [string, string | undefined]> | undefined;
   /** Set once the response status line has been decided (the app answered or an error was written). */
   responseStarted = false;
+  /** Body bytes relayed from the app. */
+  responseBytes = 0;
   /** Response timers owned by the timeouts handler; cleared when the exchange ends. */
   startTimer: NodeJS.Timeout | undefined;
   idleTimer: NodeJS.Timeout | undefined;
@@ -79,7 +81,8 @@ export class Exchange {
   }
 
   /** Response bytes flowed: postpones the idle timeout. */
-  markActivity(): void {
+  markActivity(bytes: number): void {
+    this.responseBytes += bytes;
     this.idleTimer?.refresh();
   }
 

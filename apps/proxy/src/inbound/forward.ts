@@ -68,7 +68,7 @@ class Http1Forward implements Dispatcher.DispatchHandler {
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
-    this.ex.markActivity();
+    this.ex.markActivity(chunk.length);
     if (!(this.ex.res as ServerResponse).write(chunk)) controller.pause();
   }
 
@@ -132,7 +132,7 @@ function forwardHttp2(client: AppHttp2Client, ex: Exchange): void {
     }
   });
   stream.on('data', (chunk: Buffer) => {
-    ex.markActivity();
+    ex.markActivity(chunk.length);
     if (!res.write(chunk)) {
       stream.pause();
       res.once('drain', () => stream.resume());

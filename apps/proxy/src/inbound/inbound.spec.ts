@@ -86,7 +86,7 @@ describe('timeouts', () => {
   let idle: Harness;
   beforeAll(async () => {
     [overall, start, idle] = await Promise.all([
-      startHarness({ REVISION_TIMEOUT_SECONDS: '1' }),
+      startHarness({ REVISION_TIMEOUT_SECONDS: '1', CONTAINER_CONCURRENCY: '1' }),
       startHarness({ REVISION_TIMEOUT_SECONDS: '30', REVISION_RESPONSE_START_TIMEOUT_SECONDS: '1' }),
       startHarness({ REVISION_TIMEOUT_SECONDS: '30', REVISION_IDLE_TIMEOUT_SECONDS: '1' }),
     ]);
@@ -103,6 +103,15 @@ describe('timeouts', () => {
     expect([b.status, b.headers['l5d-proxy-error']]).toEqual([504, 'response start timeout']);
     expect([c.status, c.headers['l5d-proxy-error']]).toEqual([504, 'idle timeout']);
     await until(() => overall.app.inFlight() + start.app.inFlight() + idle.app.inFlight() === 0, 5_000, 'the app requests to be cancelled');
+  });
+
+  it('a request waiting in the breaker queue leaves it with 504 when its timeout fires', async () => {
+    const port = overall.inbound.ports.http;
+    const seenBefore = overall.app.seen.length;
+    const [running, queued] = await Promise.all([send(port, '/hang'), send(port, '/hang')]);
+    expect([running.status, queued.status]).toEqual([504, 504]);
+    expect(queued.headers['l5d-proxy-error']).toBe('request timeout');
+    expect(overall.app.seen.length - seenBefore).toBe(1);
   });
 
   it('cuts a response that went idle after it started, but not one that started in time', async () => {

@@ -30,7 +30,7 @@ function fieldsOf(ex: Exchange, options: RequestLogOptions): RequestLogFields {
     contentLength: header('content-length') || '0',
     header,
     status: res.writableFinished ? res.statusCode : 499,
-    responseSize: Number(res.getHeader('content-length') ?? 0),
+    responseSize: ex.responseBytes,
     latencySeconds: (options.now() - ex.startMs) / 1000,
     revision: options.revision,
   };

@@ -67,7 +67,7 @@ describe('tracing and request logs', () => {
     const h = await startHarness(
       {
         SERVING_ENABLE_REQUEST_LOG: 'true',
-        SERVING_REQUEST_LOG_TEMPLATE: '{"method": "{{.Request.Method}}", "url": "{{js .Request.RequestURI}}", "status": {{.Response.Code}}, "revision": "{{.Revision.Name}}"}',
+        SERVING_REQUEST_LOG_TEMPLATE: '{"method": "{{.Request.Method}}", "url": "{{js .Request.RequestURI}}", "status": {{.Response.Code}}, "size": {{.Response.Size}}, "revision": "{{.Revision.Name}}"}',
       },
       { writeLine: (line) => lines.push(line) },
     );
@@ -78,8 +78,8 @@ describe('tracing and request logs', () => {
       await h.close();
     }
     expect(lines.map((line) => JSON.parse(line))).toEqual([
-      { method: 'GET', url: '/status?code=201', status: 201, revision: 'hello-00001' },
-      { method: 'GET', url: '/', status: 200, revision: 'hello-00001' },
+      { method: 'GET', url: '/status?code=201', status: 201, size: 5, revision: 'hello-00001' },
+      { method: 'GET', url: '/', status: 200, size: 0, revision: 'hello-00001' },
     ]);
   });
 });
