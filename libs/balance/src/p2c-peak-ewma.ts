@@ -9,7 +9,7 @@ import type { PickResult, Picker } from './types';
  * leaving one exp() of the gap between their last updates and no clock read. (An overflow
  * there, after hours without traffic, still orders the two correctly.)
  */
-function cheaper(a: EndpointLoad, b: EndpointLoad, weightA: number, weightB: number): boolean {
+export function cheaper(a: EndpointLoad, b: EndpointLoad, weightA: number, weightB: number): boolean {
   const left = a.rttMs * (a.pending + 1) * weightB * Math.exp((a.updatedAt - b.updatedAt) / a.decayMs);
   return left <= b.rttMs * (b.pending + 1) * weightA;
 }

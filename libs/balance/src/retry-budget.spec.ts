@@ -27,6 +27,17 @@ describe('RetryBudget', () => {
     expect(budget.withdraw()).toBe(false);
   });
 
+  it('remembers retries for the whole ttl, even across slot boundaries', () => {
+    const clock = new ManualClock(150);
+    const budget = new RetryBudget({ clock, ratio: 0, minRetriesPerSecond: 5, ttlMs: 1_000 });
+    const grant = () => Array.from({ length: 10 }, () => budget.withdraw()).filter(Boolean).length;
+    expect(grant()).toBe(5);
+    clock.set(1_149);
+    expect(grant()).toBe(0);
+    clock.set(1_200);
+    expect(grant()).toBe(5);
+  });
+
   it('never grants more than ratio x requests + min x ttl within the ttl before a grant (property)', () => {
     const event = fc.record({
       gapMs: fc.integer({ min: 0, max: 700 }),

@@ -67,17 +67,19 @@ export function svg(results: readonly SimResult[], title: string): string {
       if (s === 0) out.push(`<text x="${x0 - 6}" y="${y(decade) + 4}" text-anchor="end">${decade} ms</text>`);
     }
     labels.forEach((label, i) => out.push(`<text x="${x(i)}" y="${top + panelH + 18}" text-anchor="middle">${label}</text>`));
-    for (const algorithm of algorithms) {
+    algorithms.forEach((algorithm, k) => {
       const r = results.find((q) => q.scenario === scenario && q.algorithm === algorithm);
-      if (r === undefined) continue;
+      if (r === undefined) return;
       const color = COLORS[algorithm] ?? '#333';
-      const points = [r.p50, r.p99, r.p999].map((v, i) => `${x(i).toFixed(1)},${y(v).toFixed(1)}`);
+      // A small horizontal offset per algorithm keeps equal values from hiding each other.
+      const dx = (k - (algorithms.length - 1) / 2) * 5;
+      const points = [r.p50, r.p99, r.p999].map((v, i) => `${(x(i) + dx).toFixed(1)},${y(v).toFixed(1)}`);
       out.push(`<polyline points="${points.join(' ')}" fill="none" stroke="${color}" stroke-width="2"/>`);
       points.forEach((p) => {
         const [cx, cy] = p.split(',');
         out.push(`<circle cx="${cx}" cy="${cy}" r="3" fill="${color}"/>`);
       });
-    }
+    });
   });
   const legendX = left + scenarios.length * (panelW + gap);
   algorithms.forEach((algorithm, i) => {
