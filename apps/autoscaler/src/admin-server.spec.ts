@@ -27,6 +27,7 @@ describe('admin server', () => {
         containerConcurrency: 0,
         replicas: 0,
         createdMs: undefined,
+        services: ['web'],
         pods: [],
       },
     ]);

@@ -23,6 +23,7 @@ function view(pods: FakeStatServer[] | string[], annotations: Record<string, str
     containerConcurrency: 0,
     replicas,
     createdMs: undefined,
+    services: ['web-svc'],
     pods: pods.map((p, i) => ({ key: `web-${i}`, url: typeof p === 'string' ? p : p.url, createdMs: 0 })),
   };
 }
@@ -134,6 +135,10 @@ describe('Autoscaler', () => {
     await as.settled();
     expect(outcome).toEqual({ status: 'decided', desiredReplicas: 1 });
     expect(actuator.calls).toEqual([['shop', 'web', 1]]);
+    const bySvc = as.poke('shop', 'web-svc', { averageConcurrentRequests: 1, averageProxiedConcurrentRequests: 0, requestCount: 1, proxiedRequestCount: 0, processUptime: 0 });
+    expect(bySvc).toEqual({ status: 'decided', desiredReplicas: 1 });
+    await as.settled();
+    expect(actuator.calls).toHaveLength(1);
     expect(as.poke('shop', 'nope', { averageConcurrentRequests: 1, averageProxiedConcurrentRequests: 0, requestCount: 0, proxiedRequestCount: 0, processUptime: 0 })).toEqual({ status: 'unknown-target' });
   });
 

@@ -132,16 +132,21 @@ export class Autoscaler {
 
   /**
    * A request-holding proxy reports demand (Knative activator stats): the stat is recorded, and a target at zero
-   * gets an immediate decision.
+   * gets an immediate decision. `name` is the Deployment's name, or the name of a Service that selects its pods.
    */
   poke(namespace: string, name: string, stat: PodStat): PokeOutcome {
-    const t = this.targets.get(`${namespace}/${name}`);
+    const t = this.targets.get(`${namespace}/${name}`) ?? this.byService(namespace, name);
     if (t === undefined) return { status: 'unknown-target' };
     const now = this.clock();
     t.collection.record(now, stat);
     if (t.view.replicas > 0) return { status: 'recorded' };
     this.decide(t, now);
     return { status: 'decided', desiredReplicas: t.desiredReplicas ?? 0 };
+  }
+
+  private byService(namespace: string, service: string): TargetState | undefined {
+    for (const t of this.targets.values()) if (t.view.namespace === namespace && t.view.services.includes(service)) return t;
+    return undefined;
   }
 
   status(key: string): TargetStatus | undefined {

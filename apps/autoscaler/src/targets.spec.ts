@@ -38,7 +38,7 @@ describe('discoverTargets', () => {
       pods,
     });
     expect(rest).toEqual([]);
-    expect(t).toMatchObject({ key: 'shop/web', replicas: 3, containerConcurrency: 0 });
+    expect(t).toMatchObject({ key: 'shop/web', replicas: 3, containerConcurrency: 0, services: ['web'] });
     expect(t?.pods).toEqual([
       { key: 'web-1', url: 'http://10.0.0.1:9090/metrics', createdMs: Date.parse('2026-01-01T00:01:00Z') },
       { key: '10.0.0.3', url: 'http://10.0.0.3:9090/metrics', createdMs: undefined },

@@ -26,6 +26,8 @@ export interface TargetView {
   /** spec.replicas; Kubernetes defaults it to 1. */
   replicas: number;
   createdMs: number | undefined;
+  /** Names of the Services (same namespace) that select the pods. */
+  services: string[];
   pods: ReadyPod[];
 }
 
@@ -51,8 +53,10 @@ export function discoverTargets(snapshot: ClusterSnapshot, scrapePort: number = 
     const namespace = ns(d.metadata.namespace);
     const labels = d.spec?.template?.metadata?.labels ?? {};
     const pods = new Map<string, ReadyPod>();
+    const services: string[] = [];
     for (const svc of servicesByNs.get(namespace) ?? []) {
       if (!selects(svc.spec?.selector, labels)) continue;
+      services.push(svc.metadata.name);
       for (const slice of slicesByService.get(`${namespace}/${svc.metadata.name}`) ?? []) {
         for (const pod of readyPods(slice, namespace, podsByName, scrapePort)) if (!pods.has(pod.key)) pods.set(pod.key, pod);
       }
@@ -65,6 +69,7 @@ export function discoverTargets(snapshot: ClusterSnapshot, scrapePort: number = 
       containerConcurrency: containerConcurrency(d),
       replicas: d.spec?.replicas ?? 1,
       createdMs: parseTime(d.metadata.creationTimestamp),
+      services,
       pods: [...pods.values()],
     });
   }

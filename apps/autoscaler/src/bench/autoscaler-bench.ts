@@ -46,6 +46,7 @@ const views: TargetView[] = Array.from({ length: targets }, (_, t) => ({
   containerConcurrency: 0,
   replicas: podsPerTarget,
   createdMs: 0,
+  services: [],
   pods: Array.from({ length: podsPerTarget }, (_, p) => ({
     key: `t${t}-p${p}`,
     url: `http://127.0.0.1:${ports[t * podsPerTarget + p]}/metrics`,
