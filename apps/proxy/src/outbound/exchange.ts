@@ -90,7 +90,7 @@ export function h1Exchange(req: IncomingMessage, res: ServerResponse): Exchange 
   };
 }
 
-export function h2Exchange(stream: ServerHttp2Stream, headers: IncomingHttpHeaders): Exchange {
+export function h2Exchange(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, flags: number): Exchange {
   const controller = new AbortController();
   stream.once('close', () => {
     if (!stream.writableFinished || stream.rstCode !== http2.constants.NGHTTP2_NO_ERROR) controller.abort();
@@ -104,7 +104,7 @@ export function h2Exchange(stream: ServerHttp2Stream, headers: IncomingHttpHeade
     path: headers[':path'] ?? '/',
     authority: headers[':authority'] ?? headers.host,
     grpc,
-    hasBody: !stream.endAfterHeaders,
+    hasBody: (flags & http2.constants.NGHTTP2_FLAG_END_STREAM) === 0,
     bodySource: stream,
     signal: controller.signal,
     h1Headers: () => [],

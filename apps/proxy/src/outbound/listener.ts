@@ -40,7 +40,7 @@ function detect(buffered: Buffer): 'h2' | 'h1' | null {
 /**
  * One port for HTTP/1.1 and HTTP/2 with prior knowledge: each connection's first bytes are read,
  * put back, and the socket handed to Node's HTTP/1.1 or HTTP/2 server. Malformed HTTP/1.1
- * requests get 400/431 from `clientError`; CONNECT gets 405 and upgrades 501.
+ * requests get 400/431 from `clientError`; upgrades get 501.
  */
 export function startListener(opts: {
   host: string;
@@ -51,8 +51,21 @@ export function startListener(opts: {
   const { logger, handle } = opts;
   const sockets = new Set<Socket>();
   const sessions = new Set<Http2Session>();
+  // Requests in progress per HTTP/1.1 connection: Node tracks idle connections only for servers
+  // that listen themselves, and ours receives its sockets from the protocol detector.
+  const h1Busy = new Map<Socket, number>();
+  const h2Sockets = new WeakSet<Socket>();
+  let closing = false;
 
   const h1 = http.createServer({ maxHeaderSize: MAX_HEADER_BYTES }, (req: IncomingMessage, res: ServerResponse) => {
+    const socket = req.socket;
+    h1Busy.set(socket, (h1Busy.get(socket) ?? 0) + 1);
+    res.once('close', () => {
+      const n = (h1Busy.get(socket) ?? 1) - 1;
+      if (n > 0) h1Busy.set(socket, n);
+      else h1Busy.delete(socket);
+    });
+    if (closing) res.setHeader('connection', 'close');
     let ex: Exchange;
     try {
       ex = h1Exchange(req, res);
@@ -71,16 +84,25 @@ export function startListener(opts: {
     const [status, text] = clientErrorStatus(err.code);
     socket.end(rawResponse(status, text, 'bad request'));
   });
-  h1.on('connect', (_req: IncomingMessage, socket: Socket) => {
-    socket.end(rawResponse(405, 'Method Not Allowed', 'CONNECT is not supported', 'allow: GET, HEAD, POST, PUT, DELETE, PATCH, OPTIONS\r\n'));
+  // CONNECT to a plain-HTTP port opens a tunnel whose requests go through this same proxy
+  // (their Host header names the service), so HTTPS_PROXY-style clients work; TLS ports are refused.
+  h1.on('connect', (req: IncomingMessage, socket: Socket, head: Buffer) => {
+    const port = /:(\d+)$/.exec(req.url ?? '')?.[1];
+    if (port === undefined || port === '443') {
+      socket.end(rawResponse(405, 'Method Not Allowed', 'CONNECT is only supported to plain HTTP ports', 'allow: GET, HEAD, POST, PUT, DELETE, PATCH, OPTIONS\r\n'));
+      return;
+    }
+    socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+    if (head.length > 0) socket.unshift(head);
+    detectProtocol(socket);
   });
   h1.on('upgrade', (_req: IncomingMessage, socket: Socket) => {
     socket.end(rawResponse(501, 'Not Implemented', 'protocol upgrades are not supported'));
   });
 
   const h2 = http2.createServer({ maxHeaderListPairs: 256 });
-  h2.on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => {
-    void handle(h2Exchange(stream, headers));
+  h2.on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, flags: number) => {
+    void handle(h2Exchange(stream, headers, flags));
   });
   h2.on('session', (session: Http2Session) => {
     sessions.add(session);
@@ -88,11 +110,7 @@ export function startListener(opts: {
     session.on('error', (err) => logger.debug({ err: err.message }, 'outbound HTTP/2 session error'));
   });
 
-  const server = net.createServer((socket) => {
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
-    socket.on('error', () => socket.destroy());
-    socket.setNoDelay(true);
+  function detectProtocol(socket: Socket): void {
     let buffered: Buffer = Buffer.alloc(0);
     const timer = setTimeout(() => socket.destroy(), PROTOCOL_DETECT_TIMEOUT_MS);
     const onData = (chunk: Buffer) => {
@@ -103,14 +121,25 @@ export function startListener(opts: {
       socket.off('data', onData);
       socket.pause();
       socket.unshift(buffered);
-      if (protocol === 'h2') h2.emit('connection', socket);
-      else {
+      if (protocol === 'h2') {
+        h2Sockets.add(socket);
+        h2.emit('connection', socket);
+      } else {
         h1.emit('connection', socket);
         socket.resume();
       }
     };
     socket.on('data', onData);
     socket.once('close', () => clearTimeout(timer));
+    socket.resume();
+  }
+
+  const server = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+    socket.on('error', () => socket.destroy());
+    socket.setNoDelay(true);
+    detectProtocol(socket);
   });
 
   return new Promise((resolve, reject) => {
@@ -119,14 +148,15 @@ export function startListener(opts: {
       server.off('error', reject);
       server.on('error', (err) => logger.error({ err }, 'outbound listener error'));
       const address = server.address() as net.AddressInfo;
-      let closing: Promise<void> | undefined;
+      let closed: Promise<void> | undefined;
       resolve({
         host: address.address,
         port: address.port,
         close: () =>
-          (closing ??= new Promise<void>((done) => {
+          (closed ??= new Promise<void>((done) => {
+            closing = true;
             server.close(() => done());
-            h1.closeIdleConnections();
+            for (const s of sockets) if (!h2Sockets.has(s) && !h1Busy.has(s)) s.destroy();
             for (const s of sessions) s.close();
             const force = setTimeout(() => {
               for (const s of sockets) s.destroy();

@@ -120,7 +120,7 @@ export function createProxyCall(deps: ProxyCallDeps): (ex: Exchange) => Promise<
           else if (!profile.budget.withdraw()) rs.retryable('no_budget');
           else {
             rs.retryable('');
-            r.body.destroy();
+            r.discard();
             finishAttempt(attempt, rs, classification, r.grpcStatus);
             continue;
           }

@@ -14,6 +14,15 @@ export interface UpstreamResponse {
   body: Readable;
   /** Trailers, once the body has ended (HTTP/2). */
   trailers(): Record<string, string | string[] | undefined> | undefined;
+  /** Drops the body of a response that will not be forwarded (a retried failure). */
+  discard(): void;
+}
+
+/** Ours: a discarded HTTP/1.1 body up to this size is read to keep its connection; larger ones cut it. */
+export const MAX_DISCARD_BYTES = 64 * 1024;
+
+function ignoreErrors(body: Readable): void {
+  body.on('error', () => undefined);
 }
 
 function grpcStatusOf(headers: Record<string, string | string[] | undefined>): number | undefined {
@@ -40,7 +49,19 @@ export async function sendH1(
     signal,
   });
   const h = res.headers as Record<string, string | string[] | undefined>;
-  return { status: res.statusCode, headers: h, grpcStatus: grpcStatusOf(h), endStream: false, body: res.body, trailers: () => res.trailers };
+  // Errors after the headers reach whoever streams the body; this keeps an unread body from crashing.
+  ignoreErrors(res.body);
+  return {
+    status: res.statusCode,
+    headers: h,
+    grpcStatus: grpcStatusOf(h),
+    endStream: false,
+    body: res.body,
+    trailers: () => res.trailers,
+    discard: () => {
+      res.body.dump({ limit: MAX_DISCARD_BYTES }).catch(() => undefined);
+    },
+  };
 }
 
 /** Sends one HTTP/2 request on a session; resolves at the response headers. */
@@ -58,17 +79,21 @@ export function sendH2(
     });
     const onError = (err: Error) => reject(err);
     stream.once('error', onError);
-    stream.once('response', (h) => {
+    stream.once('response', (h, flags: number) => {
       stream.off('error', onError);
+      ignoreErrors(stream);
       const responseHeaders = h as Record<string, string | string[] | undefined>;
       const status = Number(responseHeaders[http2.constants.HTTP2_HEADER_STATUS] ?? 502);
       resolve({
         status,
         headers: responseHeaders,
         grpcStatus: grpcStatusOf(responseHeaders),
-        endStream: stream.endAfterHeaders,
+        endStream: (flags & http2.constants.NGHTTP2_FLAG_END_STREAM) !== 0,
         body: stream,
         trailers: () => trailers,
+        discard: () => {
+          stream.destroy();
+        },
       });
     });
     if (body.kind === 'buffered') stream.end(body.data);
