@@ -3,7 +3,8 @@ export type LocalErrorCode =
   | 'LOCAL_BAD_DEPLOYMENT'
   | 'LOCAL_NO_ADDRESS'
   | 'LOCAL_SPAWN_FAILED'
-  | 'LOCAL_NOT_BUILT';
+  | 'LOCAL_NOT_BUILT'
+  | 'LOCAL_ABORTED';
 
 /** Errors of the local-mode tools, with stable codes. */
 export class LocalError extends Error {

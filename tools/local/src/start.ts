@@ -28,9 +28,12 @@ async function scrape(port: number): Promise<Map<string, TrafficCounters> | unde
 
 function tryLines(options: StartOptions, mesh: LocalMesh): string[] {
   const proxy = `http://127.0.0.1:${options.outboundPort}`;
-  const services = mesh.runner.serviceStatus().map((s) => s.service);
-  const http = services.includes('demo/hello') ? 'hello.demo.svc.cluster.local' : services[0]?.split('/').reverse().join('.') + '.svc.cluster.local';
-  const lines = [
+  // The examples' HTTP service when it is there, else any Service of the folder.
+  const services = mesh.runner.serviceNames();
+  const pick = services.includes('demo/hello') ? 'demo/hello' : (mesh.runner.serviceStatus()[0]?.service ?? services[0] ?? 'default/my-service');
+  const [namespace, name] = pick.split('/');
+  const http = `${name}.${namespace}.svc.cluster.local`;
+  return [
     '',
     `Trellis local mesh is up. Manifests: ${mesh.manifestDir}  Logs: ${mesh.logDir}`,
     'Try:',
@@ -41,7 +44,32 @@ function tryLines(options: StartOptions, mesh: LocalMesh): string[] {
     'Ctrl-C stops everything.',
     '',
   ];
-  return lines;
+}
+
+/**
+ * Prints messages and the status block. On a terminal the block is redrawn in place (unless a message was
+ * printed since); otherwise it is printed again only when it changed, so logs stay readable.
+ */
+function statusBoard() {
+  let drawn = 0;
+  let last = '';
+  return {
+    print(line: string) {
+      console.log(line);
+      drawn = 0;
+    },
+    show(lines: string[]) {
+      const text = lines.join('\n');
+      if (process.stdout.isTTY) {
+        if (drawn > 0) process.stdout.write(`\x1b[${drawn}A\x1b[J`);
+        console.log(`status ${new Date().toISOString().slice(11, 19)}\n${text}`);
+        drawn = lines.length + 1;
+      } else if (text !== last) {
+        console.log(`status ${new Date().toISOString().slice(11, 19)}\n${text}`);
+      }
+      last = text;
+    },
+  };
 }
 
 async function main(): Promise<void> {
@@ -58,15 +86,22 @@ async function main(): Promise<void> {
     return;
   }
   const opts = options;
+  const board = statusBoard();
+  // Signals are handled from the first moment: a Ctrl-C while starting stops what has started so far.
+  const abort = new AbortController();
+  let onSignal: (signal: string) => void = () => abort.abort();
+  process.on('SIGINT', () => onSignal('SIGINT'));
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
   let mesh: LocalMesh;
   try {
-    mesh = await startLocalMesh(opts, { root: ROOT, print: (line) => console.log(line) });
+    mesh = await startLocalMesh(opts, { root: ROOT, print: (line) => board.print(line), signal: abort.signal });
   } catch (err) {
-    console.error(`start: ${(err as Error).message}`);
-    process.exit(1);
+    const aborted = err instanceof LocalError && err.code === 'LOCAL_ABORTED';
+    console.error(aborted ? 'trellis: stopped while starting' : `start: ${(err as Error).message}`);
+    process.exit(aborted ? 0 : 1);
   }
-  for (const line of tryLines(opts, mesh)) console.log(line);
-  console.log(`trellis: local mesh ready (pids ${mesh.pids().join(' ')})`);
+  for (const line of tryLines(opts, mesh)) board.print(line);
+  board.print(`trellis: local mesh ready (pids ${mesh.pids().join(' ')})`);
 
   let previous: Map<string, TrafficCounters> | undefined;
   let previousAt = performance.now();
@@ -77,8 +112,7 @@ async function main(): Promise<void> {
     for (const [service, counters] of now ?? []) rates.set(service, trafficRates(previous?.get(service), counters, (at - previousAt) / 1000));
     if (now) previous = now;
     previousAt = at;
-    console.log(`status ${new Date().toISOString().slice(11, 19)}`);
-    for (const line of statusLines(mesh.runner.serviceStatus(), rates)) console.log(line);
+    board.show(statusLines(mesh.runner.serviceStatus(), rates));
   };
   const ticker = opts.statusIntervalS > 0 ? setInterval(() => void status(), opts.statusIntervalS * 1000) : undefined;
 
@@ -87,13 +121,12 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     if (ticker) clearInterval(ticker);
-    console.log(`trellis: stopping (${why})`);
+    board.print(`trellis: stopping (${why})`);
     await mesh.stop(code !== 0);
     console.log(code === 0 ? 'trellis: stopped' : `trellis: stopped; logs kept in ${mesh.logDir}`);
     process.exit(code);
   };
-  process.on('SIGINT', () => void shutdown('SIGINT', 0));
-  process.on('SIGTERM', () => void shutdown('SIGTERM', 0));
+  onSignal = (signal) => void shutdown(signal, 0);
   void mesh.failure.then((reason) => shutdown(reason, 1));
 }
 

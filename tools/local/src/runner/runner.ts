@@ -146,6 +146,11 @@ export class LocalRunner {
     return out.sort((a, b) => a.service.localeCompare(b.service));
   }
 
+  /** Every Service in the folder, as namespace/name (whether or not it selects local Deployments). */
+  serviceNames(): string[] {
+    return (this.source?.services.list() ?? []).map((s) => `${s.metadata.namespace ?? 'default'}/${s.metadata.name}`).sort();
+  }
+
   replicaInfo(): ReplicaInfo[] {
     return [...this.replicas.values()].map((r) => ({ podName: r.podName, workload: r.workload.key, address: r.address, phase: r.phase, pids: r.pids }));
   }

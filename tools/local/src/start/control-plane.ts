@@ -22,9 +22,15 @@ function tcpOpen(host: string, port: number): Promise<boolean> {
   });
 }
 
-async function waitUntil(child: Child, what: string, check: () => Promise<boolean>, logFile: string): Promise<void> {
+/** Throws LOCAL_ABORTED once the signal has fired (Ctrl-C while starting). */
+export function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new LocalError('LOCAL_ABORTED', 'interrupted while starting');
+}
+
+async function waitUntil(child: Child, what: string, check: () => Promise<boolean>, logFile: string, signal?: AbortSignal): Promise<void> {
   const deadline = Date.now() + COMPONENT_START_TIMEOUT_MS;
   while (Date.now() < deadline) {
+    throwIfAborted(signal);
     if (!child.running) {
       const info = await child.exited;
       throw new LocalError('LOCAL_SPAWN_FAILED', `${child.name} ${describeExit(info)} before ${what}; see ${logFile}`);
@@ -36,11 +42,11 @@ async function waitUntil(child: Child, what: string, check: () => Promise<boolea
 }
 
 /** Waits until GET url answers 2xx, failing early if the child exits. */
-export function waitForHttp(child: Child, url: string, logFile: string): Promise<void> {
-  return waitUntil(child, `${url} answered`, () => probeHttp(url, POLL_ATTEMPT_TIMEOUT_MS), logFile);
+export function waitForHttp(child: Child, url: string, logFile: string, signal?: AbortSignal): Promise<void> {
+  return waitUntil(child, `${url} answered`, () => probeHttp(url, POLL_ATTEMPT_TIMEOUT_MS), logFile, signal);
 }
 
 /** Waits until host:port accepts connections, failing early if the child exits. */
-export function waitForPort(child: Child, host: string, port: number, logFile: string): Promise<void> {
-  return waitUntil(child, `${host}:${port} accepted connections`, () => tcpOpen(host, port), logFile);
+export function waitForPort(child: Child, host: string, port: number, logFile: string, signal?: AbortSignal): Promise<void> {
+  return waitUntil(child, `${host}:${port} accepted connections`, () => tcpOpen(host, port), logFile, signal);
 }

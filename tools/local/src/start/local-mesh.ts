@@ -6,7 +6,7 @@ import { LocalError } from '../errors';
 import type { Child } from '../process/child';
 import { describeExit, spawnChild } from '../process/child';
 import { LocalRunner, SLICE_FOLDER } from '../runner/runner';
-import { waitForHttp, waitForPort } from './control-plane';
+import { throwIfAborted, waitForHttp, waitForPort } from './control-plane';
 import type { StartOptions } from './start-options';
 
 // Children get this long to exit after SIGTERM before SIGKILL (the runner's replicas use their own grace).
@@ -36,6 +36,8 @@ export interface MeshContext {
   /** The repository root: where dist/ and examples/ are, and the working directory of every process. */
   root: string;
   print: (line: string) => void;
+  /** Ctrl-C while starting: stop what was started and throw LOCAL_ABORTED. */
+  signal?: AbortSignal;
 }
 
 function requireBuilt(root: string, autoscaler: boolean): void {
@@ -108,10 +110,11 @@ export async function startLocalMesh(options: StartOptions, ctx: MeshContext): P
       '--admin-port', String(options.destinationAdminPort),
       '--listen-host', LOOPBACK,
     ]);
-    await waitForHttp(destination.child, `http://${LOOPBACK}:${options.destinationAdminPort}/ready`, destination.logFile);
+    await waitForHttp(destination.child, `http://${LOOPBACK}:${options.destinationAdminPort}/ready`, destination.logFile, ctx.signal);
     ctx.print(`destination ready on ${destinationAddr} (admin :${options.destinationAdminPort})`);
 
     await runner.start();
+    throwIfAborted(ctx.signal);
     ctx.print(`runner started: ${runner.status().map((s) => `${s.workload} ×${s.desired}`).join(', ') || 'no Deployment opts into local mode'}`);
 
     if (options.autoscaler) {
@@ -122,7 +125,7 @@ export async function startLocalMesh(options: StartOptions, ctx: MeshContext): P
         '--admin-host', LOOPBACK,
         '--admin-port', String(options.autoscalerPort),
       ]);
-      await waitForHttp(autoscaler.child, `http://${autoscalerAddr}/ready`, autoscaler.logFile);
+      await waitForHttp(autoscaler.child, `http://${autoscalerAddr}/ready`, autoscaler.logFile, ctx.signal);
       ctx.print(`autoscaler ready on ${autoscalerAddr}`);
     }
 
@@ -138,10 +141,11 @@ export async function startLocalMesh(options: StartOptions, ctx: MeshContext): P
       TRELLIS_STATS_PORT: '0',
       TRELLIS_METRICS_PORT: String(options.metricsPort),
     });
-    await waitForPort(outbound.child, LOOPBACK, options.outboundPort, outbound.logFile);
+    await waitForPort(outbound.child, LOOPBACK, options.outboundPort, outbound.logFile, ctx.signal);
     ctx.print(`outbound proxy ready on ${LOOPBACK}:${options.outboundPort} (metrics :${options.metricsPort})`);
   } catch (err) {
-    await stop(true);
+    const aborted = err instanceof LocalError && err.code === 'LOCAL_ABORTED';
+    await stop(!aborted);
     throw err;
   }
 

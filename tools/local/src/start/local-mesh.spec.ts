@@ -1,0 +1,163 @@
+import type { ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { credentials } from '@grpc/grpc-js';
+import { waitFor } from '@trellis/testing';
+import { ProxyAgent, request } from 'undici';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GreeterClient } from '../demo/greeter-grpc';
+import type { HelloReply } from '../demo/greeter-grpc';
+import { BUILT_FILES } from './local-mesh';
+
+// The `npm start` smoke test: the built mesh (dist/, made by `nx run local:test`'s dependencies) on ports and
+// loopback addresses of its own, driven like a user would, then stopped with no process left behind.
+const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..', '..', '..');
+const PORTS = { outbound: 24_140, destination: 28_086, destinationAdmin: 29_996, autoscaler: 29_997, metrics: 29_091 };
+const ADDRESSES = '127.72.0.2-127.72.0.60';
+const START_TIMEOUT_MS = 60_000;
+const HTTP_REQUESTS = 300;
+const HTTP_CONCURRENCY = 10;
+// 90/10 split over 300 requests: 30 expected for v2, standard deviation ≈ 5.2; the bounds are > 3 deviations away.
+const V2_SHARE_MIN = 0.04;
+const V2_SHARE_MAX = 0.18;
+
+/** Every descendant of pid, from /proc (Linux). */
+function descendants(pid: number): number[] {
+  const parentOf = new Map<number, number>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      parentOf.set(Number(entry), ppid);
+    } catch {
+      // the process exited while we looked
+    }
+  }
+  const out: number[] = [];
+  const walk = (p: number) => {
+    for (const [child, parent] of parentOf) {
+      if (parent === p) {
+        out.push(child);
+        walk(child);
+      }
+    }
+  };
+  walk(pid);
+  return out;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('npm start (the local mesh, end to end)', () => {
+  let mesh: ChildProcess | undefined;
+  let output = '';
+  let exited: Promise<number | null>;
+  let pids: number[] = [];
+  const agent = new ProxyAgent({ uri: `http://127.0.0.1:${PORTS.outbound}`, proxyTunnel: false });
+
+  beforeAll(async () => {
+    const missing = Object.values(BUILT_FILES).filter((f) => !existsSync(join(ROOT, f)));
+    if (missing.length > 0) throw new Error(`build first (npx nx run local:test does): missing ${missing.join(', ')}`);
+    const argv = [
+      join(ROOT, 'dist/tools/local/start.js'),
+      '--outbound-port', String(PORTS.outbound),
+      '--destination-port', String(PORTS.destination),
+      '--destination-admin-port', String(PORTS.destinationAdmin),
+      '--autoscaler-port', String(PORTS.autoscaler),
+      '--metrics-port', String(PORTS.metrics),
+      '--addresses', ADDRESSES,
+      '--status-interval', '1',
+    ];
+    const child = spawn(process.execPath, argv, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    mesh = child;
+    exited = new Promise((r) => child.once('exit', (code) => r(code)));
+    child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
+    await waitFor(() => output.includes('trellis: local mesh ready') || child.exitCode !== null, { what: 'mesh ready', timeoutMs: START_TIMEOUT_MS, intervalMs: 100 });
+    if (!output.includes('trellis: local mesh ready')) throw new Error(`npm start failed:\n${output}`);
+    pids = descendants(child.pid ?? 0);
+  }, START_TIMEOUT_MS + 10_000);
+
+  afterAll(async () => {
+    await agent.close();
+    if (mesh && mesh.exitCode === null) {
+      mesh.kill('SIGTERM');
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 20_000))]);
+    }
+    // A failed run must not leak: whatever is still alive is ended here (only processes this test started).
+    for (const pid of pids.filter(alive)) process.kill(pid, 'SIGKILL');
+  }, 30_000);
+
+  it('prints what to try', () => {
+    expect(output).toContain(`curl -x http://127.0.0.1:${PORTS.outbound} http://hello.demo.svc.cluster.local/hello`);
+    expect(output).toMatch(/npm run load -- http:\/\/hello\.demo\.svc\.cluster\.local\/hello --proxy/);
+    // app + proxy for 5 replicas, and the destination, the autoscaler and the outbound proxy
+    expect(pids.length).toBeGreaterThanOrEqual(13);
+  });
+
+  it('serves HTTP through 127.0.0.1:<outbound> across replicas and honours the 90/10 split', async () => {
+    const replies: { replica: string; version: string }[] = [];
+    const statuses: number[] = [];
+    let next = 0;
+    const worker = async () => {
+      while (next < HTTP_REQUESTS) {
+        next += 1;
+        const res = await request('http://hello.demo.svc.cluster.local/hello', { dispatcher: agent });
+        statuses.push(res.statusCode);
+        if (res.statusCode === 200) replies.push((await res.body.json()) as { replica: string; version: string });
+        else await res.body.dump();
+      }
+    };
+    await Promise.all(Array.from({ length: HTTP_CONCURRENCY }, worker));
+    expect(statuses.filter((s) => s !== 200)).toEqual([]);
+    const v1 = new Set(replies.filter((r) => r.version === 'v1').map((r) => r.replica));
+    expect(v1).toEqual(new Set(['hello-v1-0', 'hello-v1-1']));
+    const v2Share = replies.filter((r) => r.version === 'v2').length / replies.length;
+    expect(v2Share).toBeGreaterThanOrEqual(V2_SHARE_MIN);
+    expect(v2Share).toBeLessThanOrEqual(V2_SHARE_MAX);
+  });
+
+  it('serves gRPC through the outbound proxy across replicas', async () => {
+    const client = new GreeterClient(`127.0.0.1:${PORTS.outbound}`, credentials.createInsecure(), {
+      'grpc.default_authority': 'greeter.demo.svc.cluster.local',
+    });
+    try {
+      const call = (name: string) =>
+        new Promise<HelloReply>((resolve, reject) => {
+          (client as unknown as { SayHello: (req: unknown, cb: (err: Error | null, reply: HelloReply) => void) => void }).SayHello(
+            { name },
+            (err, reply) => (err ? reject(err) : resolve(reply)),
+          );
+        });
+      const replies = await Promise.all(Array.from({ length: 40 }, (_, i) => call(`user-${i}`)));
+      expect(replies[3]?.message).toBe('hello, user-3');
+      expect(new Set(replies.map((r) => r.replica))).toEqual(new Set(['greeter-0', 'greeter-1']));
+    } finally {
+      client.close();
+    }
+  });
+
+  it('shows live status lines per service', async () => {
+    await waitFor(() => /demo\/hello-v1 +replicas +2\/2 +rps +\d+\.\d +success +\d+\.\d%/.test(output), { what: 'status with traffic', timeoutMs: 10_000 });
+    expect(output).toMatch(/demo\/greeter +replicas +2\/2/);
+  });
+
+  it('stops cleanly on SIGTERM with no process left behind', async () => {
+    expect(pids.filter(alive).length).toBe(pids.length);
+    mesh?.kill('SIGTERM');
+    const code = await Promise.race([exited, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 25_000))]);
+    expect(code).toBe(0);
+    expect(output).toContain('trellis: stopped');
+    expect(pids.filter(alive)).toEqual([]);
+  }, 30_000);
+});
