@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cpuModelFrom, versionFrom } from './machine';
+import { cpuModelFrom, loadAverageFrom, versionFrom } from './machine';
 
 describe('cpuModelFrom', () => {
   it('takes the first model name', () => {
@@ -19,5 +19,16 @@ describe('versionFrom', () => {
     ['h2load nghttp2/1.52.0\n', '1.52.0'],
   ])('reads %j', (output, version) => {
     expect(versionFrom(output)).toBe(version);
+  });
+});
+
+describe('loadAverageFrom', () => {
+  it('reads the 1-minute figure', () => {
+    expect(loadAverageFrom('11.79 7.50 3.68 3/412 28368\n')).toBe(11.79);
+  });
+
+  it('is undefined for empty or odd text', () => {
+    expect(loadAverageFrom('')).toBeUndefined();
+    expect(loadAverageFrom('n/a')).toBeUndefined();
   });
 });

@@ -35,3 +35,17 @@ export function describeMachine(tools: Readonly<Record<string, string>>): Machin
   }
   return { nproc: os.availableParallelism(), cpuModel: cpuModelFrom(cpuinfo), node: process.version, tools: versions };
 }
+
+/** The 1-minute load average from the text of /proc/loadavg. */
+export function loadAverageFrom(loadavg: string): number | undefined {
+  const first = Number(loadavg.trim().split(/\s+/)[0]);
+  return loadavg.trim() === '' || !Number.isFinite(first) ? undefined : first;
+}
+
+export function loadAverage(): number | undefined {
+  try {
+    return loadAverageFrom(readFileSync('/proc/loadavg', 'utf8'));
+  } catch {
+    return undefined;
+  }
+}

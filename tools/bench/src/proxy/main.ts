@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs, svgPathFor, USAGE, type BenchArgs } from './args';
 import { BenchError } from './errors';
 import { measure, type LoadPaths, type Target } from './load';
-import { describeMachine } from './machine';
+import { describeMachine, loadAverage } from './machine';
 import { nginxH2BackendConfig } from './nginx-config';
 import { freePort, installExitHandlers, LOAD_CPU, peakRssBytes, PROXY_CPU, startProcess, stopProcess, waitForPort, type Managed } from './processes';
 import { renderReport } from './report';
@@ -30,7 +30,16 @@ interface VariantState {
   skipped?: string;
   readonly samples: Partial<Record<ScenarioId, Sample[]>>;
   readonly scenarioSkips: Partial<Record<ScenarioId, string>>;
+  readonly failures: string[];
   peakRssBytes?: number;
+}
+
+/** A variant that never worked is skipped; one that worked before keeps its samples and records the failure. */
+function fail(state: VariantState, round: number, why: string): void {
+  const measured = Object.values(state.samples).some((samples) => samples.length > 0);
+  if (measured) state.failures.push(`round ${round + 1}: ${why}`);
+  else state.skipped = why;
+  console.log(`  ${state.adapter.id}: ${measured ? 'failed' : 'skipped'}, ${why}`);
 }
 
 /** Compiles the child scripts to plain ESM next to the app bundles, so they run under node without a loader. */
@@ -79,8 +88,7 @@ async function runSlot(state: VariantState, ctx: StartContext, load: LoadPaths, 
   try {
     started = await adapter.start({ ...ctx, workDir: slotDir });
   } catch (err) {
-    state.skipped = `did not start: ${reason(err)}`;
-    console.log(`  ${adapter.id}: skipped, ${state.skipped}`);
+    fail(state, round, `did not start: ${reason(err)}`);
     return;
   }
   try {
@@ -90,8 +98,7 @@ async function runSlot(state: VariantState, ctx: StartContext, load: LoadPaths, 
         await smokeH1(started.h1, BACKEND_BODY_BYTES);
         targets.h1 = started.h1;
       } catch (err) {
-        state.skipped = `does not proxy HTTP/1.1: ${reason(err)}`;
-        console.log(`  ${adapter.id}: skipped, ${state.skipped}`);
+        fail(state, round, `does not proxy HTTP/1.1: ${reason(err)}`);
         return;
       }
     }
@@ -119,6 +126,7 @@ async function runSlot(state: VariantState, ctx: StartContext, load: LoadPaths, 
         (state.samples[scenario.id] ??= []).push(sample);
         console.log(`  ${adapter.id} ${scenario.id}: ${describeSample(sample)}`);
       } catch (err) {
+        state.failures.push(`round ${round + 1}, ${scenario.id}: ${reason(err)}`);
         console.log(`  ${adapter.id} ${scenario.id}: failed, ${reason(err)}`);
       }
     }
@@ -166,6 +174,7 @@ async function main(): Promise<number> {
   }
   const machine = describeMachine(found);
   const date = new Date().toISOString();
+  const loadAtStart = loadAverage();
   const workDir = await mkdtemp(path.join(os.tmpdir(), 'trellis-proxy-bench-'));
   const backends: Managed[] = [];
   try {
@@ -184,7 +193,7 @@ async function main(): Promise<number> {
       build: args.build,
     };
     const load: LoadPaths = { wrk: found.wrk ?? 'wrk', h2load: found.h2load ?? 'h2load', grpcBodyFile };
-    const states: VariantState[] = variants.map((adapter) => ({ adapter, samples: {}, scenarioSkips: {} }));
+    const states: VariantState[] = variants.map((adapter) => ({ adapter, samples: {}, scenarioSkips: {}, failures: [] }));
     console.log(`proxy bench: ${variants.length} variants, ${args.runs} round(s) of ${args.durationSeconds} s; proxies on CPU ${PROXY_CPU}, load and backends on CPU ${LOAD_CPU}`);
     for (let round = 0; round < args.runs; round++) {
       console.log(`round ${round + 1}/${args.runs}`);
@@ -196,10 +205,12 @@ async function main(): Promise<number> {
     const results: VariantResult[] = states.map((s) => ({
       id: s.adapter.id,
       label: s.adapter.label,
+      description: s.adapter.description,
       kind: s.adapter.kind,
       skipped: s.skipped,
       samples: s.samples,
       scenarioSkips: s.scenarioSkips,
+      failures: s.failures,
       peakRssBytes: s.peakRssBytes,
     }));
     const svgPath = svgPathFor(args.out);
@@ -207,7 +218,9 @@ async function main(): Promise<number> {
     const notes = [
       `Each proxy is pinned to CPU ${PROXY_CPU} with taskset; wrk/h2load, the backends and the destination service share CPU ${LOAD_CPU}. Proxies are started fresh for each round, checked with one request, warmed up for ${args.warmupSeconds} s (HTTP/1.1 at c=50, then HTTP/2) before the measured runs, and measured in a variant order rotated by one per round.`,
       `Backends: HTTP/1.1 is a Node http server answering 200 with a 100-byte body; HTTP/2 is nginx h2c answering a gRPC-style POST (5-byte frame) with 200, a 100-byte body and a grpc-status trailer. Load: wrk -t1 --latency (c=1, c=50); h2load -t1 -c10 -m10.`,
+      `nginx as an HTTP/2 proxy fails a few streams per run (its error log: "upstream sent frame for unknown stream"): the nginx h2c backend answers before reading the 5-byte request body and then resets the stream with NO_ERROR, which nginx's grpc_pass does not expect on a reused connection. Those streams count as errors in its row.`,
       `Peak RSS is VmHWM of the proxy process (with its children for nginx) read at the end of each round, the largest over the rounds; for the Trellis variants with several processes, the largest process.`,
+      `1-minute load average of the machine: ${loadAtStart ?? 'unknown'} at the start, ${loadAverage() ?? 'unknown'} at the end (${machine.nproc} CPUs; anything above 2 means other processes competed for the CPUs).`,
       ...(bundleTime ? [`Trellis proxy bundle dist/apps/proxy/main.js built ${bundleTime}.`] : []),
       ...args.notes,
     ];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { aimChecks, ratio, ratioMatrix, renderReport, type ReportMeta } from './report';
+import { aimChecks, ratio, ratioMatrix, rawSamples, renderReport, type ReportMeta } from './report';
 import type { Sample, VariantResult } from './results';
 
 const h1 = (rps: number, p50: number, p99: number): Sample => ({ requestsPerSecond: rps, p50Ms: p50, p99Ms: p99, errors: 0 });
@@ -16,7 +16,7 @@ const variants: VariantResult[] = [
   variant('trellis-two-hop', 'trellis', { 'h1-c1': [h1(6_000, 0.26, 1.2)] }, { peakRssBytes: 90 * MB }),
   variant('trellis-inbound', 'trellis', {}, { skipped: 'did not start: bundle | missing' }),
   variant('nginx', 'peer', { 'h1-c50': [h1(50_000, 0.6, 1.5)], h2: [h2(25_000, 3)] }, { peakRssBytes: 10 * MB }),
-  variant('undici', 'peer', { 'h1-c50': [h1(12_000, 3, 8)] }, { scenarioSkips: { h2: 'HTTP/1.1 only' } }),
+  variant('undici', 'peer', { 'h1-c50': [h1(12_000, 3, 8)] }, { scenarioSkips: { h2: 'HTTP/1.1 only' }, failures: ['round 2, h1-c1: wrk failed'] }),
   variant('http-proxy', 'peer', { 'h1-c50': [h1(6_000, 6, 12)] }),
 ];
 
@@ -95,5 +95,15 @@ describe('renderReport', () => {
     for (const row of rows) expect(row).toContain('skipped (see below)');
     expect(text).toContain('- trellis-inbound: did not start: bundle | missing');
     expect(text).toContain('- undici, h2: HTTP/1.1 only');
+    expect(text).toContain('- undici, failed round 2, h1-c1: wrk failed');
+  });
+});
+
+describe('rawSamples', () => {
+  it('lists every round of every measured scenario', () => {
+    const table = rawSamples(variants);
+    expect(table).toContain('| direct | h1-c50 | 90,000 (p50 0.500 / p99 1.000); 100,000 (p50 0.500 / p99 1.000); 80,000 (p50 0.500 / p99 1.000) |');
+    expect(table).toContain('| nginx | h2 | 25,000 (mean 3.000) |');
+    expect(table).not.toContain('trellis-inbound');
   });
 });

@@ -1,4 +1,4 @@
-import { aggregate, SCENARIOS, type Aggregate, type Scenario, type ScenarioId, type VariantResult } from './results';
+import { aggregate, SCENARIOS, type Aggregate, type Sample, type Scenario, type ScenarioId, type VariantResult } from './results';
 import type { Summary } from './stats';
 
 export interface Machine {
@@ -187,8 +187,29 @@ function skippedLines(variants: readonly VariantResult[]): string {
   const lines = variants.flatMap((v) => [
     ...(v.skipped ? [`- ${v.label}: ${oneLine(v.skipped)}`] : []),
     ...(v.skipped ? [] : Object.entries(v.scenarioSkips).map(([scenario, why]) => `- ${v.label}, ${scenario}: ${oneLine(why ?? '')}`)),
+    ...(v.failures ?? []).map((why) => `- ${v.label}, failed ${oneLine(why)}`),
   ]);
   return lines.length > 0 ? lines.join('\n') : '- none';
+}
+
+function variantLines(variants: readonly VariantResult[]): string {
+  return variants.map((v) => `- **${v.label}** (\`${v.id}\`): ${v.description ?? ''}`).join('\n');
+}
+
+function sampleText(sample: Sample, h2: boolean): string {
+  const latency = h2 ? `mean ${ms(sample.meanMs ?? Number.NaN)}` : `p50 ${ms(sample.p50Ms ?? Number.NaN)} / p99 ${ms(sample.p99Ms ?? Number.NaN)}`;
+  return `${formatRate(sample.requestsPerSecond)} (${latency}${sample.errors > 0 ? `, ${sample.errors} err` : ''})`;
+}
+
+/** Every measurement in the order of the rounds, so a reader can see the spread behind each median. */
+export function rawSamples(variants: readonly VariantResult[]): string {
+  const rows = variants.flatMap((v) =>
+    SCENARIOS.flatMap((s) => {
+      const samples = v.samples[s.id] ?? [];
+      return samples.length === 0 ? [] : [`| ${v.label} | ${s.id} | ${samples.map((x) => sampleText(x, s.protocol === 'h2')).join('; ')} |`];
+    }),
+  );
+  return `| Variant | scenario | req/s (latency ms) per round |\n|---|---|---|\n${rows.join('\n')}\n`;
 }
 
 export function renderReport(meta: ReportMeta, variants: readonly VariantResult[]): string {
@@ -228,8 +249,15 @@ ${rssTable(variants)}
 |---|---:|---|
 ${aimChecks(variants).map(aimRow).join('\n')}
 
-## Skipped
+## Skipped and failed
 
 ${skippedLines(variants)}
-`;
+
+## Variants
+
+${variantLines(variants)}
+
+## Raw samples
+
+${rawSamples(variants)}`;
 }

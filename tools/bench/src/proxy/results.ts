@@ -33,10 +33,13 @@ export interface Sample {
 export interface VariantResult {
   readonly id: string;
   readonly label: string;
+  readonly description?: string;
   readonly kind: VariantKind;
   /** Why the whole variant did not run, when it did not. */
   readonly skipped?: string;
   readonly samples: Readonly<Partial<Record<ScenarioId, readonly Sample[]>>>;
+  /** Measurements or later rounds that failed after the variant had worked, with the reason. */
+  readonly failures?: readonly string[];
   /** Why a scenario did not run for this variant (e.g. HTTP/1.1 only). */
   readonly scenarioSkips: Readonly<Partial<Record<ScenarioId, string>>>;
   /** Largest VmHWM among the variant's proxy processes (a process with its children), bytes; none for direct. */

@@ -4,6 +4,7 @@ import type { VariantAdapter } from './variant';
 export const direct: VariantAdapter = {
   id: 'direct',
   label: 'direct (no proxy)',
+  description: 'wrk and h2load talk to the backends themselves.',
   kind: 'baseline',
   start: async (ctx) => ({
     h1: { url: `http://127.0.0.1:${ctx.backendH1Port}/`, headers: [] },

@@ -7,6 +7,7 @@ import type { VariantAdapter } from './variant';
 export const haproxy: VariantAdapter = {
   id: 'haproxy',
   label: 'haproxy (1 thread)',
+  description: 'haproxy, nbthread 1, mode http, http-reuse always; h2c in front of an h2 backend for HTTP/2.',
   kind: 'peer',
   async start(ctx) {
     const [listenH1, listenH2] = [await freePort(), await freePort()];

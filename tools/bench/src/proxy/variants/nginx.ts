@@ -15,6 +15,7 @@ export async function runNginx(name: string, cpu: number, nginx: string, dir: st
 export const nginx: VariantAdapter = {
   id: 'nginx',
   label: 'nginx (1 worker)',
+  description: 'nginx, one worker, upstream keepalive 128 over HTTP/1.1; h2c in front of grpc_pass for HTTP/2.',
   kind: 'peer',
   async start(ctx) {
     const [listenH1, listenH2] = [await freePort(), await freePort()];

@@ -5,10 +5,11 @@ import type { VariantAdapter } from './variant';
 const H1_ONLY = 'HTTP/1.1 only in this harness (the issue compares Node peers on HTTP/1.1)';
 
 /** A Node proxy from `children/<script>.ts`, compiled to `<childrenDir>/<script>.mjs`, run with plain node. */
-function nodePeer(id: string, label: string, script: string): VariantAdapter {
+function nodePeer(id: string, label: string, description: string, script: string): VariantAdapter {
   return {
     id,
     label,
+    description,
     kind: 'peer',
     async start(ctx) {
       const port = await freePort();
@@ -30,6 +31,6 @@ function nodePeer(id: string, label: string, script: string): VariantAdapter {
   };
 }
 
-export const httpProxyPeer = nodePeer('http-proxy', 'http-proxy', 'http-proxy-peer');
-export const fastifyPeer = nodePeer('fastify', '@fastify/http-proxy', 'fastify-peer');
-export const undiciPeer = nodePeer('undici', 'minimal undici proxy', 'undici-peer');
+export const httpProxyPeer = nodePeer('http-proxy', 'http-proxy', 'http-proxy 1.18 on node:http with a keep-alive agent (128 sockets).', 'http-proxy-peer');
+export const fastifyPeer = nodePeer('fastify', '@fastify/http-proxy', 'fastify 5 with @fastify/http-proxy 11 (undici underneath), logger off, defaults otherwise.', 'fastify-peer');
+export const undiciPeer = nodePeer('undici', 'minimal undici proxy', 'node:http in front of an undici Pool (128 connections), hop-by-hop headers dropped; about 40 lines.', 'undici-peer');

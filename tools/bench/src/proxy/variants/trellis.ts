@@ -136,6 +136,7 @@ async function startOutbound(ctx: StartContext, stack: Stack, destinationPort: n
 export const trellisOutbound: VariantAdapter = {
   id: 'trellis-outbound',
   label: 'Trellis outbound',
+  description: 'apps/proxy outbound role: routes on Host / :authority resolved by apps/destination (fs source), one endpoint, default settings.',
   kind: 'trellis',
   async start(ctx) {
     await ensureBundles(ctx);
@@ -152,6 +153,7 @@ export const trellisOutbound: VariantAdapter = {
 export const trellisInbound: VariantAdapter = {
   id: 'trellis-inbound',
   label: 'Trellis inbound',
+  description: 'apps/proxy inbound role (queue-proxy) forwarding to USER_PORT, outbound role off; one process per backend protocol.',
   kind: 'trellis',
   async start(ctx) {
     await ensureBundles(ctx);
@@ -168,6 +170,7 @@ export const trellisInbound: VariantAdapter = {
 export const trellisTwoHop: VariantAdapter = {
   id: 'trellis-two-hop',
   label: 'Trellis outbound → inbound',
+  description: 'the mesh path: an outbound proxy whose endpoint is an inbound proxy in front of the backend; both pinned to the proxy CPU.',
   kind: 'trellis',
   async start(ctx) {
     await ensureBundles(ctx);

@@ -30,6 +30,8 @@ export interface StartedVariant {
 export interface VariantAdapter {
   readonly id: string;
   readonly label: string;
+  /** One sentence on what runs, for the report. */
+  readonly description: string;
   readonly kind: VariantKind;
   start(ctx: StartContext): Promise<StartedVariant>;
 }
