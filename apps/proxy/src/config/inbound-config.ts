@@ -38,6 +38,10 @@ export interface TracingConfig {
   readonly sampleRate: number;
 }
 
+/** How requests travel to the app: as they came (HTTP/2 stays HTTP/2, as Knative's auto transport), or always one protocol. */
+export type AppProtocol = 'mirror' | 'http1' | 'h2c';
+export const APP_PROTOCOLS: readonly AppProtocol[] = ['mirror', 'http1', 'h2c'];
+
 export interface InboundConfig {
   readonly host: string;
   readonly httpPort: number;
@@ -47,6 +51,7 @@ export interface InboundConfig {
   readonly metricsPort: number;
   readonly appHost: string;
   readonly userPort: number;
+  readonly appProtocol: AppProtocol;
   /** 0 means unlimited (no breaker). */
   readonly containerConcurrency: number;
   readonly revisionTimeoutMs: number;
@@ -81,6 +86,7 @@ export const INBOUND_ENV: readonly EnvVarDoc[] = [
   { name: 'TRELLIS_METRICS_PORT', fallback: String(DEFAULT_METRICS_PORT), meaning: 'Prometheus metrics port shared by both roles' },
   { name: 'TRELLIS_APP_HOST', fallback: '127.0.0.1', meaning: 'address of the app' },
   { name: 'USER_PORT', fallback: String(DEFAULT_USER_PORT), meaning: 'port of the app' },
+  { name: 'TRELLIS_APP_PROTOCOL', fallback: 'mirror', meaning: 'protocol to the app: mirror (HTTP/2 in, h2c out), http1 or h2c' },
   { name: 'CONTAINER_CONCURRENCY', fallback: '0', meaning: 'requests the app runs at once (0: unlimited, no breaker); 10x as many may wait' },
   { name: 'REVISION_TIMEOUT_SECONDS', fallback: String(DEFAULT_REVISION_TIMEOUT_SECONDS), meaning: 'overall request timeout, seconds (504)' },
   { name: 'REVISION_RESPONSE_START_TIMEOUT_SECONDS', fallback: '0', meaning: 'time to the first response byte, seconds (504; 0: off)' },
@@ -137,6 +143,7 @@ export function loadInboundConfig(env: Env, hostname: string): InboundConfig {
     metricsPort: readPort(env, 'TRELLIS_METRICS_PORT', DEFAULT_METRICS_PORT),
     appHost,
     userPort,
+    appProtocol: readChoice(env, 'TRELLIS_APP_PROTOCOL', 'mirror', APP_PROTOCOLS),
     containerConcurrency: readInteger(env, 'CONTAINER_CONCURRENCY', 0, 0, 1_000_000),
     revisionTimeoutMs: revisionTimeoutSeconds * 1000,
     responseStartTimeoutMs: responseStartSeconds * 1000,

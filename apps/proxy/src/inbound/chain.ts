@@ -66,6 +66,6 @@ export function inboundChain(deps: ChainDeps): Handler {
       ...(deps.breaker ? [breakerHandler(deps.breaker)] : []),
       appMetrics(deps.metrics, now),
     ],
-    forward({ pool: deps.pool, http2: deps.http2 }),
+    forward({ pool: deps.pool, http2: deps.http2, protocol: config.appProtocol }),
   );
 }

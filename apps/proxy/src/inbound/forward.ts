@@ -1,6 +1,7 @@
 import { connect, constants, type ClientHttp2Session, type ClientHttp2Stream, type Http2ServerResponse } from 'node:http2';
 import type { ServerResponse } from 'node:http';
 import type { Dispatcher, Pool } from 'undici';
+import type { AppProtocol } from '../config/inbound-config';
 import { AppError, AppUnavailableError } from './errors';
 import type { Exchange, Handler } from './exchange';
 import { endToEndHeaders } from './hop-by-hop';
@@ -17,10 +18,12 @@ export class AppHttp2Client {
     const existing = this.session;
     if (existing && !existing.closed && !existing.destroyed) return existing;
     const session = connect(this.origin);
-    session.on('error', () => undefined);
-    session.once('close', () => {
+    const forget = () => {
       if (this.session === session) this.session = undefined;
-    });
+    };
+    session.on('error', forget);
+    session.on('goaway', forget);
+    session.once('close', forget);
     this.session = session;
     return session;
   }
@@ -90,11 +93,13 @@ function hasBody(ex: Exchange): boolean {
 
 function forwardHttp1(pool: Pool, ex: Exchange): void {
   const req = ex.req;
+  const headers = endToEndHeaders(req.headers, ex.extraHeaders);
+  if (ex.isHttp2) headers.host ??= req.headers[':authority'] as string | undefined;
   pool.dispatch(
     {
       method: req.method ?? 'GET',
       path: req.url ?? '/',
-      headers: endToEndHeaders(req.headers, ex.extraHeaders) as Record<string, string | string[]>,
+      headers: headers as Record<string, string | string[]>,
       body: hasBody(ex) ? req : null,
       headersTimeout: 0,
       bodyTimeout: 0,
@@ -138,7 +143,8 @@ function forwardHttp2(client: AppHttp2Client, ex: Exchange): void {
       res.once('drain', () => stream.resume());
     }
   });
-  stream.on('trailers', (trailers) => res.addTrailers(endToEndHeaders(trailers, undefined)));
+  // HTTP/1.1 clients get no trailers: Node only sends them on chunked responses that announce them.
+  if (ex.isHttp2) stream.on('trailers', (trailers) => res.addTrailers(endToEndHeaders(trailers, undefined)));
   stream.on('end', () => {
     ex.setCancel(undefined);
     res.end();
@@ -150,9 +156,11 @@ function forwardHttp2(client: AppHttp2Client, ex: Exchange): void {
   req.pipe(stream);
 }
 
-/** The end of the chain: HTTP/1.1 requests go to the app over the pool, HTTP/2 ones over h2c. */
-export function forward(options: { pool: Pool; http2: AppHttp2Client }): Handler {
-  const { pool, http2 } = options;
+/** The end of the chain: to the app over the HTTP/1.1 pool or the h2c session, per TRELLIS_APP_PROTOCOL. */
+export function forward(options: { pool: Pool; http2: AppHttp2Client; protocol: AppProtocol }): Handler {
+  const { pool, http2, protocol } = options;
+  if (protocol === 'http1') return (ex) => forwardHttp1(pool, ex);
+  if (protocol === 'h2c') return (ex) => forwardHttp2(http2, ex);
   return (ex) => {
     if (ex.isHttp2) forwardHttp2(http2, ex);
     else forwardHttp1(pool, ex);

@@ -190,6 +190,21 @@ describe('probes, headers and protocols', () => {
     }
   });
 
+  it('translates between HTTP/1.1 and HTTP/2 when TRELLIS_APP_PROTOCOL pins the protocol to the app', async () => {
+    const [http1, h2c] = await Promise.all([startHarness({ TRELLIS_APP_PROTOCOL: 'http1' }), startHarness({ TRELLIS_APP_PROTOCOL: 'h2c' })]);
+    try {
+      const down = JSON.parse((await sendHttp2(http1.inbound.ports.h2c, '/echo')).body);
+      expect(down.httpVersion).toBe('1.1');
+      expect(down.headers.host).toBe(`127.0.0.1:${http1.inbound.ports.h2c}`);
+      const up = JSON.parse((await send(h2c.inbound.ports.http, '/echo', { method: 'POST', body: 'abc' })).body);
+      expect(up.httpVersion).toBe('2.0');
+      expect(up.headers[':authority']).toBe(`127.0.0.1:${h2c.inbound.ports.http}`);
+      expect(up.bodyBytes).toBe(3);
+    } finally {
+      await Promise.all([http1.close(), h2c.close()]);
+    }
+  });
+
   it('refuses malformed requests cleanly and keeps serving', async () => {
     const port = h.inbound.ports.http;
     const invalidHeader = await rawExchange(port, 'GET / HTTP/1.1\r\nHost: a\r\nBad Header: x\r\n\r\n');
