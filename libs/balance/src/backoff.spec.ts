@@ -43,7 +43,7 @@ describe('ExponentialBackoff', () => {
           }
         },
       ),
-      { numRuns: 300 },
+      { numRuns: 150 },
     );
   });
 });

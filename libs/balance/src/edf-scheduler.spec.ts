@@ -33,7 +33,7 @@ describe('EdfScheduler', () => {
           expect(c - share).toBeLessThanOrEqual(1 + (weights.length * weights[i]!) / total + 1e-6);
         });
       }),
-      { numRuns: 200 },
+      { numRuns: 120 },
     );
   });
 });

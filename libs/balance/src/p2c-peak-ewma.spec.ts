@@ -27,7 +27,7 @@ describe('P2C peak-EWMA cost comparison', () => {
         fc.pre(Math.abs(costA - costB) > 1e-9 * Math.max(costA, costB));
         expect(cheaper(load(a), load(b), a.weight, b.weight)).toBe(costA < costB);
       }),
-      { numRuns: 500 },
+      { numRuns: 300 },
     );
   });
 

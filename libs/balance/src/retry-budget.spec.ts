@@ -73,7 +73,7 @@ describe('RetryBudget', () => {
           }
         },
       ),
-      { numRuns: 200 },
+      { numRuns: 120 },
     );
   });
 });

@@ -35,7 +35,7 @@ describe('RttEstimate (peak-EWMA)', () => {
         const now = rtt.at(t);
         expect(rtt.at(t + probeMs)).toBeCloseTo(now * Math.exp(-probeMs / decayMs), 9);
       }),
-      { numRuns: 300 },
+      { numRuns: 150 },
     );
   });
 });
