@@ -77,6 +77,9 @@ describe('the proxy process', () => {
     const port = listeningPorts(proxy)?.http ?? 0;
 
     const replies = Array.from({ length: IN_FLIGHT }, () => send(port, '/slow?ms=1500'));
+    // A connection that never sends a byte must not hold the shutdown up.
+    const silent = connect({ host: '127.0.0.1', port });
+    silent.on('error', () => undefined);
     await until(() => app?.inFlight() === IN_FLIGHT, 10_000, `${IN_FLIGHT} requests in the app`);
     proxy.child.kill('SIGTERM');
 
@@ -84,6 +87,7 @@ describe('the proxy process', () => {
     const results = await Promise.all(replies);
     expect(results.map((r) => `${r.status} ${r.body}`)).toEqual(Array(IN_FLIGHT).fill('200 done'));
     expect(await proxy.exit).toBe(0);
+    expect(silent.destroyed || silent.readableEnded).toBe(true);
   });
 
   it('exits 2 naming the variable when a setting is invalid; --help lists the variables with defaults', async () => {

@@ -48,6 +48,8 @@ export class InboundServers {
   readonly http1: Http1Server;
   readonly http2: Http2Server;
   private readonly sessions = new Set<ServerHttp2Session>();
+  /** Connections whose protocol is not known yet (no bytes received). */
+  private readonly undecided = new Set<Socket>();
 
   constructor(listener: RequestListener) {
     this.http1 = createHttp1Server({ maxHeaderSize: MAX_HEADER_BYTES, requestTimeout: 0 }, listener);
@@ -78,6 +80,7 @@ export class InboundServers {
 
   /** Cuts every remaining connection (after the drain deadline). */
   destroy(): void {
+    for (const socket of this.undecided) socket.destroy();
     this.http1.closeAllConnections();
     for (const session of this.sessions) session.destroy();
   }
@@ -85,6 +88,7 @@ export class InboundServers {
   private detect(socket: Socket): void {
     let buffered: Buffer = Buffer.alloc(0);
     const handTo = (server: Http1Server | Http2Server) => {
+      this.undecided.delete(socket);
       socket.off('data', onData);
       socket.off('error', onError);
       socket.setTimeout(0);
@@ -102,6 +106,8 @@ export class InboundServers {
       else if (buffered.length >= HTTP2_PREFACE.length) handTo(this.http2);
     };
     const onError = () => socket.destroy();
+    this.undecided.add(socket);
+    socket.once('close', () => this.undecided.delete(socket));
     socket.on('data', onData);
     socket.on('error', onError);
     socket.setTimeout(FIRST_BYTES_TIMEOUT_MS, () => socket.destroy());

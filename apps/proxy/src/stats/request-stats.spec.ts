@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Stat } from '@trellis/proto';
 import { describe, expect, it } from 'vitest';
 import { RequestStats } from './request-stats';
-import { toStat } from './stats-reporter';
+import { StatsReporter, toStat } from './stats-reporter';
 
 interface Vector {
   name: string;
@@ -94,5 +94,32 @@ describe('toStat', () => {
       { seconds: 1, podName: String(v.object.podName), uptimeSeconds: 7, unixSeconds: 0 },
     );
     expect(Buffer.from(Stat.encode(stat).finish()).toString('base64')).toBe(v.base64);
+  });
+});
+
+describe('StatsReporter', () => {
+  it('reports each window with the injected clocks: rates per second, uptime, Unix timestamp', () => {
+    let nowMs = 10_000;
+    const stats = new RequestStats(nowMs);
+    const reporter = new StatsReporter(stats, 'pod-a', () => nowMs, () => 1_795_000_000_500);
+    stats.requestIn(nowMs, false);
+    nowMs += 500;
+    stats.requestOut(nowMs, false);
+    stats.requestIn(nowMs, true);
+    nowMs += 500;
+    stats.requestOut(nowMs, true);
+    const stat = reporter.tick();
+    expect(stat).toEqual({
+      podName: 'pod-a',
+      averageConcurrentRequests: 1,
+      averageProxiedConcurrentRequests: 0.5,
+      requestCount: 2,
+      proxiedRequestCount: 1,
+      processUptime: 1,
+      timestamp: '1795000000',
+    });
+    expect(reporter.latest).toBe(stat);
+    nowMs += 2_000;
+    expect(reporter.tick()).toMatchObject({ averageConcurrentRequests: 0, requestCount: 0, processUptime: 3 });
   });
 });
