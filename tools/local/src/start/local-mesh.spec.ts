@@ -22,6 +22,10 @@ const HTTP_CONCURRENCY = 10;
 // 90/10 split over 300 requests: 30 expected for v2, standard deviation ≈ 5.2; the bounds are > 3 deviations away.
 const V2_SHARE_MIN = 0.04;
 const V2_SHARE_MAX = 0.18;
+// Without retries 30 % of /fail?rate=0.3 fail: 70 of 100 succeed (deviation ≈ 4.6), so 85 is beyond chance;
+// one retry alone makes it 91 on average.
+const RETRY_REQUESTS = 100;
+const RETRY_MIN_OK = 85;
 
 /** Every descendant of pid, from /proc (Linux). */
 function descendants(pid: number): number[] {
@@ -125,6 +129,16 @@ describe('npm start (the local mesh, end to end)', () => {
     const v2Share = replies.filter((r) => r.version === 'v2').length / replies.length;
     expect(v2Share).toBeGreaterThanOrEqual(V2_SHARE_MIN);
     expect(v2Share).toBeLessThanOrEqual(V2_SHARE_MAX);
+  });
+
+  it('retries the retryable route: /fail?rate=0.3 mostly succeeds through the proxy', async () => {
+    let ok = 0;
+    for (let i = 0; i < RETRY_REQUESTS; i++) {
+      const res = await request('http://hello.demo.svc.cluster.local/fail?rate=0.3', { dispatcher: agent });
+      await res.body.dump();
+      if (res.statusCode === 200) ok += 1;
+    }
+    expect(ok).toBeGreaterThanOrEqual(RETRY_MIN_OK);
   });
 
   it('serves gRPC through the outbound proxy across replicas', async () => {
