@@ -3,7 +3,7 @@ export type { TempDir } from './temp-dir';
 export { waitFor, WAIT_FOR_TIMEOUT_MS, WAIT_FOR_INTERVAL_MS } from './wait-for';
 export type { WaitForOptions } from './wait-for';
 export { startFakeKubeApi, FAKE_MAX_BODY_BYTES, FAKE_MAX_RECORDED_REQUESTS } from './fake-kube-api/fake-kube-api-server';
-export type { FakeKubeApiServer, FakeKubeApiOptions, RecordedRequest } from './fake-kube-api/fake-kube-api-server';
+export type { FakeKubeApiServer, FakeKubeApiOptions, FakeObjectInput, RecordedRequest } from './fake-kube-api/fake-kube-api-server';
 export type { FakeObject, FakeObjectMeta } from './fake-kube-api/object-store';
 export { FAKE_HISTORY_LIMIT } from './fake-kube-api/object-store';
 export { DEFAULT_RESOURCES } from './fake-kube-api/resources';

@@ -30,6 +30,13 @@ spec: { replicas: 2 }
     expect(result.ok && result.objects.map((o) => o.metadata.name)).toEqual(['p1', 'p2']);
   });
 
+  it('reports broken JSON through the YAML parser, which names the position', () => {
+    const result = parseManifest('{"kind": "Pod", "metadata": {"name": "p"}\n');
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.reason).toMatch(/^YAML error: Flow map must end with a }/);
+  });
+
   it('fails the whole file on a syntax error, naming the document', () => {
     const result = parseManifest('kind: Service\nmetadata: {name: a}\n---\nkind: Service\nmetadata: {name: [b\n');
     expect(result.ok).toBe(false);

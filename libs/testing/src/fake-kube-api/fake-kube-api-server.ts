@@ -28,6 +28,13 @@ export interface FakeKubeApiOptions {
   resources?: ResourceType[];
 }
 
+/** What the test controls accept: any object with apiVersion, kind and metadata (typed models included). */
+export interface FakeObjectInput {
+  apiVersion?: string;
+  kind?: string;
+  metadata: { name: string; namespace?: string; resourceVersion?: string };
+}
+
 interface ObjectRef {
   apiVersion: string;
   kind: string;
@@ -58,10 +65,10 @@ export interface FakeKubeApiServer {
   /** Current cluster-wide resourceVersion. */
   readonly resourceVersion: number;
 
-  create<T extends FakeObject>(obj: T): T;
-  update<T extends FakeObject>(obj: T): T;
+  create<T extends FakeObjectInput>(obj: T): T;
+  update<T extends FakeObjectInput>(obj: T): T;
   /** Creates or replaces. */
-  apply<T extends FakeObject>(obj: T): T;
+  apply<T extends FakeObjectInput>(obj: T): T;
   remove(ref: ObjectRef): void;
   get<T extends FakeObject>(ref: ObjectRef): T | undefined;
   list<T extends FakeObject>(apiVersion: string, kind: string, namespace?: string): T[];
@@ -412,9 +419,9 @@ export async function startFakeKubeApi(options: FakeKubeApiOptions = {}): Promis
   });
   const { port } = server.address() as AddressInfo;
 
-  const fromControl = (obj: FakeObject): { resource: ResourceType; object: FakeObject } => {
+  const fromControl = (obj: FakeObjectInput): { resource: ResourceType; object: FakeObject } => {
     const resource = resourceFor(obj.apiVersion ?? '', obj.kind ?? '');
-    const object = structuredClone(obj);
+    const object = structuredClone(obj) as FakeObject;
     const namespace = namespaceFor(resource, object.metadata.namespace);
     object.metadata = { ...object.metadata, ...(namespace === undefined ? {} : { namespace }) };
     return { resource, object };
@@ -431,16 +438,16 @@ export async function startFakeKubeApi(options: FakeKubeApiOptions = {}): Promis
     get resourceVersion() {
       return store.resourceVersion;
     },
-    create: <T extends FakeObject>(obj: T) => {
+    create: <T extends FakeObjectInput>(obj: T) => {
       const { resource, object } = fromControl(obj);
       delete object.metadata.resourceVersion;
       return controlResult<T>(resource, store.create(resource, object));
     },
-    update: <T extends FakeObject>(obj: T) => {
+    update: <T extends FakeObjectInput>(obj: T) => {
       const { resource, object } = fromControl(obj);
       return controlResult<T>(resource, store.update(resource, object));
     },
-    apply: <T extends FakeObject>(obj: T) => {
+    apply: <T extends FakeObjectInput>(obj: T) => {
       const { resource, object } = fromControl(obj);
       const exists = store.get(resource, object.metadata.namespace, object.metadata.name);
       if (!exists) delete object.metadata.resourceVersion;
