@@ -17,7 +17,7 @@ export interface LoadBalancerOptions<T> {
  * on only in the handles of its requests in flight, so ending them touches nothing current.
  */
 export class LoadBalancer<T> implements Balancer<T> {
-  picker: Picker<T> = EMPTY_PICKER;
+  private current: Picker<T> = EMPTY_PICKER;
   private endpoints = new Map<string, Endpoint<T>>();
   private loads = new Map<string, EndpointLoad>();
   private closed = false;
@@ -25,6 +25,10 @@ export class LoadBalancer<T> implements Balancer<T> {
 
   constructor(private readonly opts: LoadBalancerOptions<T>) {
     this.now = () => opts.clock.now();
+  }
+
+  get picker(): Picker<T> {
+    return this.current;
   }
 
   update(u: EndpointUpdate<T>): void {
@@ -37,10 +41,9 @@ export class LoadBalancer<T> implements Balancer<T> {
     }
     this.endpoints = next;
     this.loads = loads;
-    this.picker = next.size === 0 ? EMPTY_PICKER : this.opts.buildPicker({
+    this.current = next.size === 0 ? EMPTY_PICKER : this.opts.buildPicker({
       endpoints: [...next.values()],
       loads: [...loads.values()],
-      now: this.now,
       random: this.opts.random,
     });
   }
@@ -58,7 +61,7 @@ export class LoadBalancer<T> implements Balancer<T> {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.picker = EMPTY_PICKER;
+    this.current = EMPTY_PICKER;
     this.endpoints = new Map();
     this.loads = new Map();
   }

@@ -9,7 +9,6 @@ export const EMPTY_PICKER: Picker<never> = Object.freeze({ pick: () => NO_ENDPOI
 export interface PickerInput<T> {
   readonly endpoints: readonly Endpoint<T>[];
   readonly loads: readonly EndpointLoad[];
-  readonly now: () => number;
   readonly random: () => number;
 }
 

@@ -48,8 +48,8 @@ export function svg(results: readonly SimResult[], title: string): string {
   const width = left + scenarios.length * (panelW + gap) + 140;
   const height = top + panelH + 70;
   const values = results.flatMap((r) => [r.p50, r.p99, r.p999]).filter((v) => v > 0 && Number.isFinite(v));
-  const lo = Math.pow(10, Math.floor(Math.log10(Math.min(...values))));
-  const hi = Math.pow(10, Math.ceil(Math.log10(Math.max(...values))));
+  const lo = Math.pow(10, Math.floor(Math.log10(Math.min(...values)) + 1e-9));
+  const hi = Math.max(lo * 10, Math.pow(10, Math.ceil(Math.log10(Math.max(...values)) - 1e-9)));
   const y = (v: number) => top + panelH - ((Math.log10(Math.max(v, lo)) - Math.log10(lo)) / (Math.log10(hi) - Math.log10(lo))) * panelH;
   const out: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="12">`,
