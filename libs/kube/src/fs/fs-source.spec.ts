@@ -106,6 +106,9 @@ describe('fs source', () => {
     await waitFor(() => s.services.get('default', 'api') === undefined, { what: 'file removed' });
     expect(events).toEqual([{ type: 'DELETED', object: expect.objectContaining({ metadata: expect.objectContaining({ name: 'api' }) }) }]);
     expect(s.services.list().map((x) => x.metadata.name)).toEqual(['web']);
+    expect(s.stats().Service).toMatchObject({ lists: 1, restarts: 0, events: 3 });
+    expect(s.stats().EndpointSlice).toMatchObject({ lists: 1, events: 2 });
+    expect(s.stats().Service.lastLagMs).toBeGreaterThanOrEqual(0);
   });
 
   it('emits nothing for a rewrite with the same content', async () => {

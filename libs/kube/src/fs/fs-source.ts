@@ -106,18 +106,26 @@ export function createFsSource(directory: string, options: FsSourceOptions = {})
     }
   };
 
-  const readOne = async (file: string, previous: FileState | undefined): Promise<FileState | undefined> => {
+  /** A file unreadable for any reason but absence keeps its last good objects, like a broken one. */
+  const unreadable = (path: string, err: unknown, signature: string, kept: KubeObject[]): FileState => {
+    const reason = `unreadable: ${(err as Error).message}`;
+    report({ file: path, reason });
+    return { signature, objects: kept, broken: reason };
+  };
+
+  const readOne = async (file: string, previous: FileState | undefined, dirtyNow: Set<string>): Promise<FileState | undefined> => {
     const path = join(dir, file);
+    const kept = previous?.objects ?? [];
     let info: Stats;
     try {
       info = await stat(path);
-    } catch {
-      return undefined;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      return previous?.broken ? previous : unreadable(path, err, '', kept);
     }
     if (!info.isFile()) return undefined;
     const signature = signatureOf(info);
-    if (previous && previous.signature === signature && !dirty.has(file)) return previous;
-    const kept = previous?.objects ?? [];
+    if (previous && previous.signature === signature && !dirtyNow.has(file)) return previous;
     if (info.size > MAX_FILE_BYTES) {
       const reason = `file larger than ${MAX_FILE_BYTES} bytes (${info.size}); skipped`;
       report({ file: path, reason });
@@ -128,9 +136,7 @@ export function createFsSource(directory: string, options: FsSourceOptions = {})
       text = await readFile(path, 'utf8');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      const reason = `unreadable: ${(err as Error).message}`;
-      report({ file: path, reason });
-      return { signature, objects: kept, broken: reason };
+      return unreadable(path, err, signature, kept);
     }
     const result = parseManifest(text);
     if (!result.ok) {
@@ -160,6 +166,9 @@ export function createFsSource(directory: string, options: FsSourceOptions = {})
       report({ file: dir, reason: `more than ${MAX_MANIFEST_FILES} manifest files; the rest are ignored` });
       names = names.slice(0, MAX_MANIFEST_FILES);
     }
+    // Changes noticed from here on are seen by the next scan (scheduleScan runs one more).
+    const dirtyNow = new Set(dirty);
+    dirty.clear();
     let changed = false;
     const present = new Set(names);
     for (const file of [...files.keys()]) {
@@ -170,13 +179,12 @@ export function createFsSource(directory: string, options: FsSourceOptions = {})
     }
     for (const file of names) {
       const previous = files.get(file);
-      const next = await readOne(file, previous);
+      const next = await readOne(file, previous, dirtyNow);
       if (next === previous) continue;
       changed = true;
       if (next) files.set(file, next);
       else files.delete(file);
     }
-    dirty.clear();
     return changed;
   };
 
@@ -206,11 +214,10 @@ export function createFsSource(directory: string, options: FsSourceOptions = {})
 
   // All stores are updated before any event is emitted, so a subscriber reacting to one event reads
   // a consistent state across kinds (a new Service's slices are already listed).
-  const apply = () => {
+  const apply = (noticedAt: number) => {
     const desired = desiredObjects();
     const pending = RESOURCE_KINDS.map((kind) => [kind, stores[kind].replaceAll(desired.get(kind) ?? [])] as const);
-    const lag = firstChangeAt === undefined ? 0 : performance.now() - firstChangeAt;
-    firstChangeAt = undefined;
+    const lag = performance.now() - noticedAt;
     for (const [kind, events] of pending) {
       if (events.length > 0) stores[kind].stats.lastLagMs = lag;
       for (const event of events) stores[kind].emit(event);
@@ -219,9 +226,11 @@ export function createFsSource(directory: string, options: FsSourceOptions = {})
 
   const scanOnce = async () => {
     startWatcher();
+    const noticedAt = firstChangeAt ?? performance.now();
+    firstChangeAt = undefined;
     const changed = await refreshFiles();
     if (closed) return;
-    if (changed || !synced.value) apply();
+    if (changed || !synced.value) apply(noticedAt);
     if (!synced.value) {
       for (const kind of RESOURCE_KINDS) {
         stores[kind].stats.lists += 1;
