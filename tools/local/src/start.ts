@@ -11,6 +11,8 @@ import type { StartOptions } from './start/start-options';
 import { START_USAGE, parseStartArgs } from './start/start-options';
 import { statusLines } from './start/status-lines';
 
+// How often `npm start` checks that the process that launched it (npm, nx, a shell) is still there.
+const PARENT_CHECK_INTERVAL_MS = 1_000;
 // A metrics scrape that takes longer than this is skipped for one status round.
 const SCRAPE_TIMEOUT_MS = 1_000;
 // This file is dist/tools/local/start.js: the repository root is three folders up.
@@ -92,6 +94,13 @@ async function main(): Promise<void> {
   let onSignal: (signal: string) => void = () => abort.abort();
   process.on('SIGINT', () => onSignal('SIGINT'));
   process.on('SIGTERM', () => onSignal('SIGTERM'));
+  // When npm or nx is killed without passing the signal on, this process is re-parented: stop rather than leave
+  // the mesh running with nobody to stop it. Likewise when the output pipe closes.
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) onSignal('the launching process exited');
+  }, PARENT_CHECK_INTERVAL_MS).unref();
+  process.stdout.on('error', () => onSignal('output closed'));
   let mesh: LocalMesh;
   try {
     mesh = await startLocalMesh(opts, { root: ROOT, print: (line) => board.print(line), signal: abort.signal });
@@ -128,6 +137,7 @@ async function main(): Promise<void> {
   };
   onSignal = (signal) => void shutdown(signal, 0);
   void mesh.failure.then((reason) => shutdown(reason, 1));
+
 }
 
 void main();
