@@ -101,7 +101,7 @@ describe('local runner', () => {
     messages.length = 0;
   });
 
-  const startRunner = async (replicas: number, command: string) => {
+  const startRunner = async (replicas: number, command: string, random?: () => number) => {
     dir = await createTempDir('trellis-runner-');
     await dir.write('web.yaml', manifest(replicas, command));
     await dir.write(`${SLICE_FOLDER}/demo.stale.yaml`, 'kind: EndpointSlice\nmetadata: {name: stale, namespace: demo}\naddressType: IPv4\n');
@@ -112,6 +112,7 @@ describe('local runner', () => {
       drainDelayMs: 50,
       terminationGraceMs: 2_000,
       report: (m) => messages.push(m),
+      ...(random ? { random } : {}),
     });
     await runner.start();
     return runner;
@@ -155,6 +156,15 @@ describe('local runner', () => {
     await waitFor(async () => (await readyCount()) === 2 && (await slices()).length === 2, { what: 'replaced by ready replicas', timeoutMs: 15_000 });
     const now = (await slices()).map((e) => e.address);
     expect(now.some((a) => oldAddresses.has(a))).toBe(false);
+  });
+
+  it('backs off exponentially while a replica keeps crashing, keeping it not ready', async () => {
+    const r = await startRunner(1, 'node -e process.exit(3)', () => 0);
+    const delays = () => messages.flatMap((m) => /exited with code 3; restarting web-0 in (\d+) ms/.exec(m)?.[1] ?? []).map(Number);
+    await waitFor(() => delays().length >= 3, { what: 'three restarts' });
+    expect(delays().slice(0, 3)).toEqual([500, 1000, 2000]);
+    expect(await slices()).toEqual([{ address: expect.stringMatching(/^127\.71\./), ready: false }]);
+    expect(r.status()[0]).toMatchObject({ desired: 1, ready: 0, running: 1 });
   });
 
   it('restarts a killed replica on the same address and stops every process on close', async () => {
