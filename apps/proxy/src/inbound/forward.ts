@@ -4,7 +4,7 @@ import type { Dispatcher, Pool } from 'undici';
 import type { AppProtocol } from '../config/inbound-config';
 import { AppError, AppUnavailableError } from './errors';
 import type { Exchange, Handler } from './exchange';
-import { endToEndHeaders } from './hop-by-hop';
+import { endToEndHeaders, stripHopByHop } from './hop-by-hop';
 
 /** An h2c session to the app for HTTP/2 requests (gRPC needs HTTP/2 end to end), reopened on demand. */
 export class AppHttp2Client {
@@ -61,7 +61,7 @@ class Http1Forward implements Dispatcher.DispatchHandler {
     const ex = this.ex;
     ex.markResponseStarted();
     try {
-      ex.res.writeHead(statusCode, endToEndHeaders(headers, undefined));
+      ex.res.writeHead(statusCode, stripHopByHop(headers));
     } catch (err) {
       controller.abort(err as Error);
       ex.res.destroy();

@@ -20,6 +20,8 @@ const HOP_BY_HOP = new Set([
 /** Lower-cased names listed in a Connection header (each is hop-by-hop too). */
 function connectionTokens(value: string | string[] | undefined): Set<string> | undefined {
   if (value === undefined) return undefined;
+  // The common values name no other header: skip the parsing.
+  if (typeof value === 'string' && /^(keep-alive|close)$/i.test(value)) return undefined;
   const tokens = new Set<string>();
   for (const part of Array.isArray(value) ? value : [value]) {
     for (const token of part.split(',')) {
@@ -28,6 +30,14 @@ function connectionTokens(value: string | string[] | undefined): Set<string> | u
     }
   }
   return tokens;
+}
+
+/** Removes the hop-by-hop headers from a headers object the caller owns (a response from the app). */
+export function stripHopByHop(headers: IncomingHttpHeaders): OutgoingHttpHeaders {
+  const listed = connectionTokens(headers.connection);
+  for (const name of HOP_BY_HOP) delete headers[name];
+  if (listed !== undefined) for (const name of listed) delete headers[name];
+  return headers;
 }
 
 /**
