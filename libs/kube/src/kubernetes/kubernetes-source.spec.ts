@@ -205,6 +205,19 @@ describe('kubernetes source against the fake API server', () => {
     expect(s.stats().Service.restarts).toBe(3);
   });
 
+  it('rides out an API server outage: connection refused is reported and retried, then it converges', async () => {
+    server.create(service('a'));
+    const s = await start();
+    await server.goOffline();
+    server.create(service('b'));
+    await waitFor(() => s.stats().Service.restarts >= 3, { what: 'several refused restarts' });
+    expect(errors.find((e) => e.kind === 'Service')?.reason).toMatch(/ECONNREFUSED|Premature close|socket hang up/);
+    expect(names(s.services)).toEqual(['a']);
+    await server.goOnline();
+    await waitFor(() => names(s.services).join() === 'a,b', { what: 'converged after outage' });
+    await waitFor(() => server.openWatches() === 5, { what: 'watching again' });
+  });
+
   it('is created by createSource("kubernetes") from KUBECONFIG, and close is idempotent and final', async () => {
     const previous = process.env.KUBECONFIG;
     process.env.KUBECONFIG = kubeconfigPath;

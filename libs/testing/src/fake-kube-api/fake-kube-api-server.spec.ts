@@ -249,6 +249,16 @@ describe('fake Kubernetes API server', () => {
     expect(read.spec?.holderIdentity).toBe('b');
   });
 
+  it('goes offline (connections refused, objects kept) and back online on the same port', async () => {
+    server.create(service('web'));
+    await server.goOffline();
+    await expect(fetch(`${server.url}/api/v1/services`)).rejects.toThrow();
+    server.create(service('api'));
+    await server.goOnline();
+    const listed = await get('/api/v1/services');
+    expect(listed.body.items?.map((i) => (i.metadata as { name: string }).name)).toEqual(['api', 'web']);
+  });
+
   it('injects failures and records requests', async () => {
     server.failNext({ method: 'GET', path: /\/services$/, status: 503, count: 2 });
     expect((await get('/api/v1/services')).status).toBe(503);

@@ -85,6 +85,10 @@ export interface FakeKubeApiServer {
   bookmark(): number;
   /** The next `count` requests matching method/path are answered with `status` (a Status body). */
   failNext(options: { method?: string; path?: RegExp; status: number; count?: number }): void;
+  /** Simulates an outage: stops listening (connections refused) and drops every connection; objects are kept. */
+  goOffline(): Promise<void>;
+  /** Listens again on the same port. */
+  goOnline(): Promise<void>;
   /** Open watch connections, optionally only those on a path containing `pathPart`. */
   openWatches(pathPart?: string): number;
   /** Requests received so far (oldest first, bounded). */
@@ -413,11 +417,23 @@ export async function startFakeKubeApi(options: FakeKubeApiOptions = {}): Promis
       else sendStatus(res, 500, err instanceof Error ? err.message : String(err));
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
+  const listen = (port: number) =>
+    new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  const stopListening = () => {
+    for (const watch of watches) watch.request.socket.destroy();
+    watches.clear();
+    server.closeAllConnections();
+    return new Promise<void>((resolve) => server.close(() => resolve()));
+  };
+  await listen(0);
   const { port } = server.address() as AddressInfo;
+  let online = true;
 
   const fromControl = (obj: FakeObjectInput): { resource: ResourceType; object: FakeObject } => {
     const resource = resourceFor(obj.apiVersion ?? '', obj.kind ?? '');
@@ -509,13 +525,20 @@ export async function startFakeKubeApi(options: FakeKubeApiOptions = {}): Promis
     clearRequests: () => {
       recorded.length = 0;
     },
+    goOffline: async () => {
+      if (!online || closed) return;
+      online = false;
+      await stopListening();
+    },
+    goOnline: async () => {
+      if (online || closed) return;
+      online = true;
+      await listen(port);
+    },
     close: async () => {
       if (closed) return;
       closed = true;
-      for (const watch of watches) watch.request.socket.destroy();
-      watches.clear();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      if (online) await stopListening();
     },
   };
 }
