@@ -19,6 +19,7 @@ export async function startBackend(
   name: string,
   handler?: (req: IncomingMessage, res: ServerResponse, backend: TestBackend) => void,
   host = '127.0.0.1',
+  port = 0,
 ): Promise<TestBackend> {
   const backend = { name, host, port: 0, served: 0 } as TestBackend;
   const server = http.createServer((req, res) => {
@@ -30,7 +31,7 @@ export async function startBackend(
     req.resume();
     req.on('end', () => res.end(name));
   });
-  await new Promise<void>((resolve) => server.listen(0, host, resolve));
+  await new Promise<void>((resolve) => server.listen(port, host, resolve));
   backend.port = (server.address() as AddressInfo).port;
   backend.server = server;
   backend.close = () =>

@@ -1,0 +1,137 @@
+import net from 'node:net';
+import { rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createTempDir, waitFor, type TempDir } from '@trellis/testing';
+import { pino } from 'pino';
+import { Registry } from 'prom-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startOutbound, type Outbound } from './index';
+import { buildDestination, spawnDestination, type DestinationProcess } from './testing/destination-process';
+import { get, startBackend, type TestBackend } from './testing/harness';
+import { startLoad } from './testing/load';
+
+/** A port free on both 127.0.0.2 and 127.0.0.3, so that one EndpointSlice port serves two endpoints. */
+async function sharedPort(): Promise<number> {
+  for (let i = 0; i < 20; i++) {
+    const probe = net.createServer();
+    const port = await new Promise<number>((resolve) => probe.listen(0, '127.0.0.2', () => resolve((probe.address() as net.AddressInfo).port)));
+    await new Promise((r) => probe.close(r));
+    const other = net.createServer();
+    const free = await new Promise<boolean>((resolve) => {
+      other.once('error', () => resolve(false));
+      other.listen(port, '127.0.0.3', () => resolve(true));
+    });
+    if (free) {
+      await new Promise((r) => other.close(r));
+      return port;
+    }
+  }
+  throw new Error('no shared port found');
+}
+
+function manifests(port: number, ips: string[]): string {
+  return `apiVersion: v1
+kind: Service
+metadata: { name: web, namespace: demo }
+spec:
+  ports: [{ name: http, port: 80, targetPort: ${port} }]
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata:
+  name: web-1
+  namespace: demo
+  labels: { kubernetes.io/service-name: web }
+addressType: IPv4
+ports: [{ name: http, port: ${port} }]
+endpoints:
+${ips.map((ip) => `  - addresses: ["${ip}"]`).join('\n')}
+---
+apiVersion: linkerd.io/v1alpha2
+kind: ServiceProfile
+metadata: { name: web.demo.svc.cluster.local, namespace: demo }
+spec:
+  routes:
+    - name: slow
+      condition: { method: GET, pathRegex: /slow }
+      timeout: 200ms
+`;
+}
+
+// Spawning the destination twice takes long on a busy two-core machine.
+const SPAWN_TEST_TIMEOUT_MS = 90_000;
+
+describe('outbound against the real destination service (fs source)', () => {
+  let dir: TempDir;
+  let destination: DestinationProcess;
+  let outbound: Outbound;
+  let registry: Registry;
+  let a: TestBackend;
+  let b: TestBackend;
+  const timers: NodeJS.Timeout[] = [];
+
+  const write = async (ips: string[]) => {
+    const aside = join(dir.path, '.web.yaml.tmp');
+    await writeFile(aside, manifests(a.port, ips));
+    await rename(aside, join(dir.path, 'web.yaml'));
+  };
+
+  beforeAll(async () => {
+    await buildDestination();
+    const port = await sharedPort();
+    const handler: Parameters<typeof startBackend>[1] = (req, res, backend) => {
+      if (req.url === '/slow') timers.push(setTimeout(() => res.end('late'), 3_000));
+      else res.end(backend.name);
+    };
+    a = await startBackend('a', handler, '127.0.0.2', port);
+    b = await startBackend('b', handler, '127.0.0.3', port);
+    dir = await createTempDir('trellis-outbound-');
+    await write(['127.0.0.2']);
+    destination = await spawnDestination(dir.path);
+    registry = new Registry();
+    outbound = await startOutbound({
+      env: { TRELLIS_OUTBOUND_ADDR: '127.0.0.1:0', TRELLIS_DESTINATION_ADDR: `127.0.0.1:${destination.grpcPort}` },
+      registry,
+      logger: pino({ level: 'silent' }),
+    });
+  }, SPAWN_TEST_TIMEOUT_MS);
+
+  afterAll(async () => {
+    timers.forEach(clearTimeout);
+    await outbound?.close();
+    await destination?.kill();
+    await a?.close();
+    await b?.close();
+    await dir?.remove();
+  });
+
+  it('follows endpoint changes and survives a destination restart under load with no failed request', async () => {
+    const port = outbound.address?.port ?? 0;
+    expect(await get(port, 'web.demo')).toMatchObject({ status: 200, body: 'a' });
+    // Served by the real profile translation: the route times out after 200 ms.
+    const slow = await get(port, 'web.demo', '/slow');
+    expect(slow.status).toBe(504);
+
+    const load = startLoad({ port, host: 'web.demo', workers: 4, maxRequests: 50_000, maxMs: 80_000 });
+    await write(['127.0.0.2', '127.0.0.3']);
+    await waitFor(() => b.served > 20, { what: 'traffic to the added endpoint' });
+
+    const grpcPort = destination.grpcPort;
+    await destination.kill();
+    const before = a.served + b.served;
+    await waitFor(async () => /outbound_discovery_reconnects\{kind="resolve"\} [1-9]/.test(await registry.metrics()), { intervalMs: 50, what: 'a reconnect' });
+    await waitFor(() => a.served + b.served > before + 100, { what: 'traffic while the destination is down' });
+
+    destination = await spawnDestination(dir.path, grpcPort);
+    await write(['127.0.0.3']);
+    await waitFor(async () => {
+      const start = a.served;
+      await new Promise((r) => setTimeout(r, 300));
+      return a.served === start;
+    }, { timeoutMs: 15_000, what: 'the removed endpoint to stop getting traffic' });
+    const bBefore = b.served;
+    await waitFor(() => b.served > bBefore + 50, { what: 'traffic after the restart' });
+    await load.stop();
+    expect(Object.fromEntries(load.results)).toEqual({ '200': load.sent() });
+  }, SPAWN_TEST_TIMEOUT_MS);
+});
