@@ -4,15 +4,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runReplay } from './replay-command';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const fixture = join(root, 'libs/kpa/src/fixtures/kpa-cases.json');
-const tsx = join(root, 'node_modules/.bin/tsx');
 const script = join(root, 'apps/autoscaler/src/kpa-replay.ts');
 
 function replay(...args: string[]): Promise<{ code: number; stdout: string }> {
   return new Promise((resolve) => {
-    execFile(tsx, [script, ...args], { cwd: root, timeout: 60_000 }, (err, stdout) => {
+    execFile(process.execPath, ['--import', 'tsx', script, ...args], { cwd: root, timeout: 60_000 }, (err, stdout) => {
       const code = err === null ? 0 : typeof err.code === 'number' ? err.code : -1;
       resolve({ code, stdout });
     });
@@ -52,8 +52,24 @@ describe('kpa-replay command', () => {
     expect(fail[0]).toContain('desiredPodCount expected 42 got 0');
   });
 
+});
+
+describe('runReplay (the command in-process)', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'kpa-replay-'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+  const run = async (...args: string[]) => {
+    const lines: string[] = [];
+    const code = await runReplay(args, (l) => lines.push(l));
+    return { code, stdout: lines.join('\n') };
+  };
+
   it('explains a missing file', async () => {
-    const { code, stdout } = await replay(join(dir, 'nope.json'));
+    const { code, stdout } = await run(join(dir, 'nope.json'));
     expect(code).toBe(2);
     expect(stdout).toContain('no such file');
   });
@@ -61,15 +77,15 @@ describe('kpa-replay command', () => {
   it('explains a malformed file', async () => {
     const broken = join(dir, 'broken.json');
     await writeFile(broken, '{"cases": [{"id": "x", "spec": {}}]}');
-    const { code, stdout } = await replay(broken);
+    const { code, stdout } = await run(broken);
     expect(code).toBe(2);
     expect(stdout).toContain('$.cases[0].spec.scalingMetric');
     await writeFile(broken, '{not json');
-    expect((await replay(broken)).stdout).toContain('not valid JSON');
+    expect((await run(broken)).stdout).toContain('not valid JSON');
   });
 
   it('prints usage without a file', async () => {
-    const { code, stdout } = await replay();
+    const { code, stdout } = await run();
     expect(code).toBe(2);
     expect(stdout).toContain('usage: kpa-replay <cases.json>');
   });

@@ -8,7 +8,6 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startStatServer, type FakeStatServer } from './stat-server.test-helpers';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
-const tsx = join(root, 'node_modules/.bin/tsx');
 const main = join(root, 'apps/autoscaler/src/main.ts');
 
 const manifests = (statPort: number) => `apiVersion: apps/v1
@@ -63,7 +62,7 @@ interface Proc {
 }
 
 function start(args: string[]): Proc {
-  const child = spawn(tsx, [main, ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', main, ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
   const proc: Proc = { child, stdout: '', stderr: '', exited: new Promise((resolve) => child.once('exit', (code) => resolve(code))) };
   child.stdout?.on('data', (d: Buffer) => (proc.stdout += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (proc.stderr += d.toString()));
@@ -91,10 +90,11 @@ describe('autoscaler process (local mode)', () => {
     await dir.remove();
   });
 
-  it('scrapes the pod, writes spec.replicas into the manifest, serves /metrics and exits cleanly on SIGTERM', async () => {
+  // A cold tsx start on a loaded 2-core machine can take many seconds, hence the generous bounds.
+  it('scrapes the pod, writes spec.replicas into the manifest, serves /metrics and exits cleanly on SIGTERM', { timeout: 90_000 }, async () => {
     const p = start(['--source', `fs:${dir.path}`, '--admin-host', '127.0.0.1', '--admin-port', '0']);
     procs.push(p);
-    const port = await waitFor(() => /"adminPort":(\d+)/.exec(p.stdout)?.[1], { what: 'startup log', timeoutMs: 20_000 });
+    const port = await waitFor(() => /"adminPort":(\d+)/.exec(p.stdout)?.[1], { what: 'startup log', timeoutMs: 60_000 });
     const base = `http://127.0.0.1:${port}`;
     await waitFor(async () => (await request(`${base}/ready`)).statusCode === 200, { what: '/ready' });
     const text = await waitFor(
@@ -114,7 +114,7 @@ describe('autoscaler process (local mode)', () => {
     expect(p.stdout).toContain('"msg":"shutting down"');
   });
 
-  it('refuses a bad flag with a clear message and exit code 2', async () => {
+  it('refuses a bad flag with a clear message and exit code 2', { timeout: 60_000 }, async () => {
     const p = start(['--source', 'zookeeper']);
     procs.push(p);
     expect(await p.exited).toBe(2);

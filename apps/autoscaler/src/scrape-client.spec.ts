@@ -43,6 +43,9 @@ describe('scrape client', () => {
         res.end(Buffer.from([0xff, 0xff, 0xff]));
       } else if (req.url === '/nostats/metrics') {
         res.end('some_other_metric 1\n');
+      } else if (req.url === '/huge/metrics') {
+        res.setHeader('content-type', 'text/plain');
+        res.end(`queue_average_concurrent_requests 1\n${'#'.repeat(300 * 1024)}\n`);
       } else if (req.url === '/slow/metrics') {
         setTimeout(() => res.end(TEXT), 2000).unref();
       } else {
@@ -75,6 +78,7 @@ describe('scrape client', () => {
     ['/down/metrics', 'SCRAPE_HTTP_STATUS'],
     ['/garbage/metrics', 'SCRAPE_BAD_BODY'],
     ['/nostats/metrics', 'SCRAPE_BAD_BODY'],
+    ['/huge/metrics', 'SCRAPE_BAD_BODY'],
     ['/slow/metrics', 'SCRAPE_TIMEOUT'],
   ])('fails %s with %s', async (path, code) => {
     await expect(client.scrape(`${base}${path}`)).rejects.toMatchObject({ code });

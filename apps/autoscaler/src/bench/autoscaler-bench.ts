@@ -21,8 +21,7 @@ const warmup = args.get('warmup') ?? 6;
 const out = (line: string) => process.stdout.write(`${line}\n`);
 
 const farmScript = fileURLToPath(new URL('./pod-farm.ts', import.meta.url));
-const tsx = fileURLToPath(new URL('../../../../node_modules/.bin/tsx', import.meta.url));
-const farm = spawn(tsx, [farmScript, String(targets * podsPerTarget)], { stdio: ['ignore', 'pipe', 'inherit'] });
+const farm = spawn(process.execPath, ['--import', 'tsx', farmScript, String(targets * podsPerTarget)], { stdio: ['ignore', 'pipe', 'inherit'] });
 const ports = await new Promise<number[]>((resolve, reject) => {
   let buf = '';
   farm.stdout.on('data', (d: Buffer) => {
@@ -78,6 +77,7 @@ const decideTimer = setInterval(() => {
 
 await sleep(warmup * 1000);
 measuring = true;
+const scrapes0 = await targetScrapes();
 const cpu0 = process.cpuUsage();
 const elu0 = performance.eventLoopUtilization();
 const wall0 = performance.now();
@@ -85,6 +85,7 @@ await sleep(seconds * 1000);
 const wallMs = performance.now() - wall0;
 const cpu = process.cpuUsage(cpu0);
 const elu = performance.eventLoopUtilization(elu0);
+const scrapes = (await targetScrapes()) - scrapes0;
 measuring = false;
 clearInterval(scrapeTimer);
 clearInterval(decideTimer);
@@ -94,10 +95,16 @@ const pct = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN;
 };
-const cpuShare = ((cpu.user + cpu.system) / 1000 / wallMs) * 100;
+const cpuMs = (cpu.user + cpu.system) / 1000;
+const cpuShare = (cpuMs / wallMs) * 100;
+const cpuPerTargetScrapeMs = cpuMs / Math.max(1, scrapes);
+// What the nominal cadence costs: every target scraped once per second and decided once per 2 s.
+const nominalShare = ((cpuPerTargetScrapeMs * targets) / 1000) * 100;
 out(`autoscaler bench: ${targets} targets x ${podsPerTarget} pod(s), ${seconds} s measured after ${warmup} s warm-up, node ${process.version}`);
 out(`cpu share of one core (autoscaler process): ${cpuShare.toFixed(1)} % (user ${(cpu.user / 1000).toFixed(0)} ms, system ${(cpu.system / 1000).toFixed(0)} ms)`);
 out(`event loop utilization: ${(elu.utilization * 100).toFixed(1)} %`);
+out(`target scrapes completed: ${scrapes} (${(scrapes / (wallMs / 1000) / targets).toFixed(2)} per target per second; nominal 1)`);
+out(`cpu per target scrape (incl. its share of deciding): ${(cpuPerTargetScrapeMs * 1000).toFixed(0)} us => nominal cadence needs ${nominalShare.toFixed(1)} % of one core`);
 out(`decide tick (all targets): n=${decideMs.length} p50 ${pct(decideMs, 50).toFixed(2)} ms, p99 ${pct(decideMs, 99).toFixed(2)} ms, max ${Math.max(...decideMs).toFixed(2)} ms`);
 out(`decide tick CPU time (all targets): p50 ${pct(decideCpuMs, 50).toFixed(2)} ms, p99 ${pct(decideCpuMs, 99).toFixed(2)} ms`);
 out(`decision latency per target (wall, p50 tick / targets): ${((pct(decideMs, 50) * 1000) / targets).toFixed(1)} us`);
@@ -108,6 +115,11 @@ out(`scrape errors: ${errors}; scale requests: ${actuations}`);
 await autoscaler.close();
 await scraper.close();
 farm.kill('SIGTERM');
+
+async function targetScrapes(): Promise<number> {
+  const values = (await metrics.scrapeDuration.get()).values;
+  return values.find((v) => v.metricName === 'autoscaler_scrape_duration_seconds_count')?.value ?? 0;
+}
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
