@@ -43,7 +43,7 @@ describe('ExponentialBackoff', () => {
           }
         },
       ),
-      { numRuns: 150 },
+      { numRuns: 100 },
     );
   });
 });

@@ -4,7 +4,7 @@ import type { Endpoint, EndpointUpdate } from './types';
 function validate(endpoints: readonly Endpoint<unknown>[]): void {
   for (const e of endpoints) {
     if (typeof e.id !== 'string' || e.id === '') {
-      throw new BalanceError('INVALID_WEIGHT', 'endpoint id must be a non-empty string');
+      throw new BalanceError('INVALID_ENDPOINT', 'endpoint id must be a non-empty string');
     }
     if (!Number.isFinite(e.weight) || e.weight <= 0) {
       throw new BalanceError('INVALID_WEIGHT', `endpoint ${e.id}: weight must be a finite number > 0, got ${e.weight}`);

@@ -1,4 +1,4 @@
-export type BalanceErrorCode = 'INVALID_WEIGHT' | 'INVALID_OPTION' | 'UNKNOWN_BALANCER';
+export type BalanceErrorCode = 'INVALID_ENDPOINT' | 'INVALID_WEIGHT' | 'INVALID_OPTION' | 'UNKNOWN_BALANCER';
 
 export class BalanceError extends Error {
   override readonly name = 'BalanceError';

@@ -20,7 +20,7 @@ describe('maglev', () => {
           expect(Math.abs(c - expected) / expected).toBeLessThanOrEqual(0.01);
         });
       }),
-      { numRuns: 30 },
+      { numRuns: 15 },
     );
   });
 

@@ -62,7 +62,7 @@ describe('ring hash', () => {
         expect(moved / keys.length).toBeLessThan((1 / n) * 1.6 + 0.02);
         expect(moved / keys.length).toBeGreaterThan((1 / n) * 0.4);
       }),
-      { numRuns: 25 },
+      { numRuns: 15 },
     );
   });
 });
