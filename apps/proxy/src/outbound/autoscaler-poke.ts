@@ -19,6 +19,22 @@ export function pokeTarget(authority: string): PokeTarget | null {
 }
 
 /**
+ * The Trellis autoscaler answers 200 with `{"results":[{"status": ...}]}`; `unknown-target` means
+ * it does not scale this service. Any other 2xx body counts as accepted.
+ */
+export function acceptedBy(body: string): boolean {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    return true;
+  }
+  const results = (parsed as { results?: unknown } | null)?.results;
+  if (!Array.isArray(results)) return true;
+  return results.some((r) => (r as { status?: unknown } | null)?.status !== 'unknown-target');
+}
+
+/**
  * POSTs Knative's WireStatMessages (JSON form) to `http://<addr>/poke`: one message for the
  * service, with this pod's name and the number of requests it is holding.
  */
@@ -43,8 +59,11 @@ export function createPoke(addr: string, podName: string): Poke {
         bodyTimeout: POKE_TIMEOUT_MS,
         signal: AbortSignal.timeout(POKE_TIMEOUT_MS),
       });
-      await res.body.dump();
-      return res.statusCode >= 200 && res.statusCode < 300;
+      if (res.statusCode < 200 || res.statusCode >= 300) {
+        await res.body.dump();
+        return false;
+      }
+      return acceptedBy(await res.body.text());
     } catch {
       return false;
     }

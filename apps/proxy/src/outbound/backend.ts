@@ -187,8 +187,9 @@ export class Backend {
       this.gate = 'open';
       this.clearTimers();
       this.drain(() => this.pick());
-    } else if (this.gate === 'open') {
-      this.gate = 'waiting';
+    } else {
+      if (this.gate === 'open') this.gate = 'waiting';
+      if (this.gate === 'waiting' && this.waiters.length > 0 && this.mayPoke()) this.sendPoke();
     }
   }
 
