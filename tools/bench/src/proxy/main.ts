@@ -8,7 +8,7 @@ import { BenchError } from './errors';
 import { measure, type LoadPaths, type Target } from './load';
 import { describeMachine, loadAverage } from './machine';
 import { nginxH2BackendConfig } from './nginx-config';
-import { freePort, installExitHandlers, LOAD_CPU, peakRssBytes, PROXY_CPU, startProcess, stopProcess, waitForPort, type Managed } from './processes';
+import { freePort, installExitHandlers, LOAD_CPU, peakRssBytes, PROXY_CPU, removeOnExit, startProcess, stopProcess, waitForPort, type Managed } from './processes';
 import { renderReport } from './report';
 import { SCENARIOS, type Sample, type ScenarioId, type VariantResult } from './results';
 import { GRPC_EMPTY_FRAME, smokeH1, smokeH2 } from './smoke';
@@ -176,6 +176,7 @@ async function main(): Promise<number> {
   const date = new Date().toISOString();
   const loadAtStart = loadAverage();
   const workDir = await mkdtemp(path.join(os.tmpdir(), 'trellis-proxy-bench-'));
+  removeOnExit(workDir);
   const backends: Managed[] = [];
   try {
     const childrenDir = await compileChildren();

@@ -1,5 +1,8 @@
+import { existsSync, mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { freePort, killAllSync, parseVmHwmBytes, peakRssBytes, PROXY_CPU, startProcess, stopProcess, waitForPort } from './processes';
+import { freePort, killAllSync, parseVmHwmBytes, peakRssBytes, PROXY_CPU, removeOnExit, startProcess, stopProcess, waitForPort } from './processes';
 
 const LISTENER = "require('node:net').createServer(() => undefined).listen(Number(process.argv[1]), '127.0.0.1')";
 
@@ -36,5 +39,14 @@ describe('child processes', () => {
     const port = await freePort();
     const child = startProcess('crasher', PROXY_CPU, process.execPath, ['-e', "console.error('boom at start'); process.exit(3)"]);
     await expect(waitForPort(child, port)).rejects.toThrow(/crasher exited before listening.*boom at start/);
+  });
+});
+
+describe('removeOnExit', () => {
+  it('removes the registered scratch directory when everything is killed', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'proxy-bench-scratch-'));
+    removeOnExit(dir);
+    killAllSync();
+    expect(existsSync(dir)).toBe(false);
   });
 });

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { BenchError } from './errors';
 
@@ -86,9 +86,18 @@ export async function stopProcess(managed: Managed): Promise<void> {
   signalGroup(managed.pid, 'SIGKILL');
 }
 
+// Scratch directories removed on every way out, including signals (which skip `finally` blocks).
+const scratchDirs = new Set<string>();
+
+export function removeOnExit(dir: string): void {
+  scratchDirs.add(dir);
+}
+
 export function killAllSync(): void {
   for (const managed of running) signalGroup(managed.pid, 'SIGKILL');
   running.clear();
+  for (const dir of scratchDirs) rmSync(dir, { recursive: true, force: true });
+  scratchDirs.clear();
 }
 
 /** How long a signal handler lets the children stop on SIGTERM (nginx reaps its workers) before SIGKILL. */
