@@ -175,3 +175,44 @@ describe('npm start (the local mesh, end to end)', () => {
     expect(pids.filter(alive)).toEqual([]);
   }, 30_000);
 });
+
+describe('npm start interrupted while starting', () => {
+  it('stops what it started and leaves no process behind', async () => {
+    const argv = [
+      join(ROOT, 'dist/tools/local/start.js'),
+      '--outbound-port', String(PORTS.outbound),
+      '--destination-port', String(PORTS.destination),
+      '--destination-admin-port', String(PORTS.destinationAdmin),
+      '--autoscaler-port', String(PORTS.autoscaler),
+      '--metrics-port', String(PORTS.metrics),
+      '--addresses', ADDRESSES,
+    ];
+    const child = spawn(process.execPath, argv, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    const seen = new Set<number>();
+    try {
+      // Interrupt once the runner has started replicas, before the mesh is ready.
+      await waitFor(
+        () => {
+          for (const pid of descendants(child.pid ?? 0)) seen.add(pid);
+          return output.includes('runner started') || child.exitCode !== null;
+        },
+        { what: 'runner started', timeoutMs: START_TIMEOUT_MS, intervalMs: 50 },
+      );
+      expect(output).not.toContain('trellis: local mesh ready');
+      for (const pid of descendants(child.pid ?? 0)) seen.add(pid);
+      child.kill('SIGINT');
+      const code = await Promise.race([exited, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 25_000))]);
+      expect(code).toBe(0);
+      expect(output).toContain('trellis: stopped while starting');
+      expect(seen.size).toBeGreaterThanOrEqual(11);
+      expect([...seen].filter(alive)).toEqual([]);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      for (const pid of [...seen].filter(alive)) process.kill(pid, 'SIGKILL');
+    }
+  }, START_TIMEOUT_MS + 30_000);
+});
