@@ -58,7 +58,14 @@ function measure(balancer: Balancer<number>, iterations: number): Timing {
 }
 
 function main(): void {
-  const { values } = parseArgs({ options: { iterations: { type: 'string' } } });
+  let values: { iterations?: string };
+  try {
+    values = parseArgs({ options: { iterations: { type: 'string' } } }).values;
+  } catch (err) {
+    console.error(`${err instanceof Error ? err.message : String(err)}\nusage: pick-bench [--iterations N]`);
+    process.exitCode = 2;
+    return;
+  }
   const iterations = Number(values.iterations ?? 500_000);
   if (!Number.isInteger(iterations) || iterations <= 0 || iterations > 100_000_000) {
     console.error(`--iterations must be an integer within 1..100000000, got ${values.iterations}`);
