@@ -2,7 +2,7 @@ import { connect, constants, type ClientHttp2Session, type ClientHttp2Stream, ty
 import type { ServerResponse } from 'node:http';
 import type { Dispatcher, Pool } from 'undici';
 import type { AppProtocol } from '../config/inbound-config';
-import { AppError, AppUnavailableError } from './errors';
+import { AppError, AppUnavailableError, InboundError } from './errors';
 import type { Exchange, Handler } from './exchange';
 import { endToEndHeaders, stripHopByHop } from './hop-by-hop';
 
@@ -91,14 +91,29 @@ function hasBody(ex: Exchange): boolean {
   return headers['content-length'] !== undefined ? headers['content-length'] !== '0' : headers['transfer-encoding'] !== undefined;
 }
 
+const BAD_TARGET = new InboundError('INBOUND_BAD_REQUEST', 'bad request');
+
+/** The request target in origin form (`/path?query`); absolute-form targets are reduced to it. */
+function originForm(target: string): string | undefined {
+  if (target.charCodeAt(0) === 47 /* '/' */) return target;
+  if (!/^https?:\/\//i.test(target) || !URL.canParse(target)) return undefined;
+  const url = new URL(target);
+  return `${url.pathname}${url.search}`;
+}
+
 function forwardHttp1(pool: Pool, ex: Exchange): void {
   const req = ex.req;
+  const path = originForm(req.url ?? '');
+  if (path === undefined) {
+    ex.fail(BAD_TARGET);
+    return;
+  }
   const headers = endToEndHeaders(req.headers, ex.extraHeaders);
   if (ex.isHttp2) headers.host ??= req.headers[':authority'] as string | undefined;
   pool.dispatch(
     {
       method: req.method ?? 'GET',
-      path: req.url ?? '/',
+      path,
       headers: headers as Record<string, string | string[]>,
       body: hasBody(ex) ? req : null,
       headersTimeout: 0,

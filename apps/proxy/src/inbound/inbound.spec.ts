@@ -86,8 +86,8 @@ describe('timeouts', () => {
   let idle: Harness;
   beforeAll(async () => {
     [overall, start, idle] = await Promise.all([
-      startHarness({ REVISION_TIMEOUT_SECONDS: '1', CONTAINER_CONCURRENCY: '1' }),
-      startHarness({ REVISION_TIMEOUT_SECONDS: '30', REVISION_RESPONSE_START_TIMEOUT_SECONDS: '1' }),
+      startHarness({ REVISION_TIMEOUT_SECONDS: '1' }),
+      startHarness({ REVISION_TIMEOUT_SECONDS: '30', REVISION_RESPONSE_START_TIMEOUT_SECONDS: '1', CONTAINER_CONCURRENCY: '1' }),
       startHarness({ REVISION_TIMEOUT_SECONDS: '30', REVISION_IDLE_TIMEOUT_SECONDS: '1' }),
     ]);
   });
@@ -106,12 +106,15 @@ describe('timeouts', () => {
   });
 
   it('a request waiting in the breaker queue leaves it with 504 when its timeout fires', async () => {
-    const port = overall.inbound.ports.http;
-    const seenBefore = overall.app.seen.length;
-    const [running, queued] = await Promise.all([send(port, '/hang'), send(port, '/hang')]);
-    expect([running.status, queued.status]).toEqual([504, 504]);
-    expect(queued.headers['l5d-proxy-error']).toBe('request timeout');
-    expect(overall.app.seen.length - seenBefore).toBe(1);
+    const port = start.inbound.ports.http;
+    const seenBefore = start.app.seen.length;
+    // The running request started its response at once, so only the queued one can hit the timeout.
+    const running = send(port, '/stall-body?ms=2500');
+    await until(() => start.app.inFlight() === 1, 5_000, 'the running request');
+    const queued = await send(port, '/hang');
+    expect([queued.status, queued.headers['l5d-proxy-error']]).toEqual([504, 'response start timeout']);
+    expect(start.app.seen.length - seenBefore).toBe(1);
+    expect((await running).body).toBe('first last');
   });
 
   it('cuts a response that went idle after it started, but not one that started in time', async () => {
@@ -218,6 +221,11 @@ describe('probes, headers and protocols', () => {
     );
     expect(smuggling).toMatch(/^HTTP\/1\.1 400 /);
     expect(h.app.seen.filter((s) => s.url === '/echo' && s.headers['transfer-encoding'] !== undefined)).toHaveLength(0);
+    const asterisk = await rawExchange(port, 'OPTIONS * HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n');
+    expect(asterisk).toMatch(/^HTTP\/1\.1 400 /);
+    expect(asterisk).toContain('l5d-proxy-error: bad request');
+    const absolute = await rawExchange(port, 'GET http://a/echo?x=1 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n');
+    expect(absolute).toContain('"url":"/echo?x=1"');
     expect((await send(port, '/')).status).toBe(200);
   });
 

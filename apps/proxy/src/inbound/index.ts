@@ -19,7 +19,7 @@ import { createTracing } from './tracing';
 
 /** Extra time after the revision timeout before connections still open at shutdown are cut. */
 export const DRAIN_GRACE_MS = 1_000;
-/** Knative keeps idle connections to the app open; undici's keep-alive ceiling for them. */
+/** Longest keep-alive an app may announce for its idle connections (undici's own ceiling is 10 min). */
 export const APP_KEEP_ALIVE_MAX_MS = 60_000;
 
 export interface InboundPorts {

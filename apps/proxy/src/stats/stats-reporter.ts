@@ -30,7 +30,6 @@ export class StatsReporter {
   private lastReportMs: number;
   private readonly startedMs: number;
   private timer: NodeJS.Timeout | undefined;
-  private readonly listeners: Array<(stat: Stat) => void> = [];
 
   constructor(
     private readonly stats: RequestStats,
@@ -47,10 +46,6 @@ export class StatsReporter {
     return this.latestStat;
   }
 
-  onReport(listener: (stat: Stat) => void): void {
-    this.listeners.push(listener);
-  }
-
   start(): void {
     this.timer ??= setInterval(() => this.tick(), REPORTING_PERIOD_MS);
     this.timer.unref();
@@ -61,7 +56,6 @@ export class StatsReporter {
     const report = this.stats.report(nowMs);
     this.latestStat = toStat(report, this.window(nowMs, (nowMs - this.lastReportMs) / 1000));
     this.lastReportMs = nowMs;
-    for (const listener of this.listeners) listener(this.latestStat);
     return this.latestStat;
   }
 
