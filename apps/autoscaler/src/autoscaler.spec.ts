@@ -156,3 +156,17 @@ describe('Autoscaler', () => {
     expect(after).toContain('autoscaler_targets 0');
   });
 });
+
+describe('Autoscaler reconfiguration', () => {
+  it('applies changed annotations to a known target', () => {
+    const logger = pino({ level: 'silent' });
+    const as = new Autoscaler({ scrape: async () => Promise.reject(new Error('unused')), actuator: recordingActuator(), metrics: new AutoscalerMetrics(), logger, isLeader: () => true });
+    as.sync([view([], {}, 0)]);
+    expect(as.status('shop/web')?.config.target).toBe(100);
+    as.sync([view([], { 'autoscaling.knative.dev/target': '20', 'autoscaling.knative.dev/max-scale': '4' }, 0)]);
+    expect(as.status('shop/web')?.config).toMatchObject({ target: 20, maxScale: 4 });
+    as.sync([view([], { 'autoscaling.knative.dev/target': 'x' }, 0)]);
+    expect(as.status('shop/web')?.config.target).toBe(100);
+    expect(as.status('shop/web')?.problems).toHaveLength(1);
+  });
+});

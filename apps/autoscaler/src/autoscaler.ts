@@ -63,7 +63,8 @@ export type PokeOutcome =
 
 interface TargetState {
   view: TargetView;
-  configKey: string;
+  /** The annotations and container concurrency the config was parsed from; unchanged input is not re-parsed. */
+  inputKey: string;
   config: AutoscalingConfig;
   problems: AnnotationProblem[];
   decider: Decider;
@@ -182,7 +183,7 @@ export class Autoscaler {
     const isNew = view.createdMs !== undefined && now - view.createdMs < config.stableWindowSec * 1000;
     const state: TargetState = {
       view,
-      configKey: JSON.stringify(config),
+      inputKey: inputKey(view),
       config,
       problems,
       decider: new Decider(toDeciderSpec(config, this.options.rates), { readyPodsAtCreate: view.pods.length, nowMs: now }),
@@ -209,14 +210,15 @@ export class Autoscaler {
     const live = new Set(view.pods.map((p) => p.key));
     for (const key of state.firstSeenMs.keys()) if (!live.has(key)) state.firstSeenMs.delete(key);
     for (const p of view.pods) if (!state.firstSeenMs.has(p.key)) state.firstSeenMs.set(p.key, now);
+    const key = inputKey(view);
+    if (key === state.inputKey) return;
+    state.inputKey = key;
     const { config, problems } = this.parse(view);
-    const configKey = JSON.stringify(config);
-    if (configKey === state.configKey && JSON.stringify(problems) === JSON.stringify(state.problems)) return;
+    if (JSON.stringify(config) === JSON.stringify(state.config) && JSON.stringify(problems) === JSON.stringify(state.problems)) return;
     const windowsChanged = config.stableWindowSec !== state.config.stableWindowSec || panicWindowSec(config) !== state.collection.panicWindowSec;
     if (windowsChanged) state.collection = new MetricCollection(config.stableWindowSec, panicWindowSec(config));
     state.decider.update(toDeciderSpec(config, this.options.rates));
     state.config = config;
-    state.configKey = configKey;
     state.problems = problems;
     this.reportProblems(state);
     this.options.logger.info({ target: view.key, config, windowsChanged }, 'target reconfigured');
@@ -345,6 +347,10 @@ export class Autoscaler {
       });
     this.pending.add(work);
   }
+}
+
+function inputKey(view: TargetView): string {
+  return JSON.stringify([view.annotations, view.containerConcurrency]);
 }
 
 /** A counting semaphore (FIFO) bounding concurrent scrapes. */
