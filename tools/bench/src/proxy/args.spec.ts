@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_DURATION_S, DEFAULT_OUT, DEFAULT_RUNS, parseArgs, QUICK_DURATION_S, QUICK_RUNS, svgPathFor } from './args';
+import { DEFAULT_DURATION_S, DEFAULT_OUT, DEFAULT_RUNS, parseArgs, QUICK_DURATION_S, QUICK_RUNS, shellQuote, svgPathFor } from './args';
 
 describe('parseArgs', () => {
   it('uses the defaults without flags, ignoring the -- nx passes through', () => {
@@ -32,5 +32,14 @@ describe('parseArgs', () => {
 describe('svgPathFor', () => {
   it('puts the chart next to the report', () => {
     expect(svgPathFor('docs/benchmarks/proxy.md')).toBe('docs/benchmarks/proxy.svg');
+  });
+});
+
+describe('shellQuote', () => {
+  it('leaves plain words alone and single-quotes the rest', () => {
+    expect(shellQuote('--runs')).toBe('--runs');
+    expect(shellQuote('docs/benchmarks/proxy.md')).toBe('docs/benchmarks/proxy.md');
+    expect(shellQuote('two words')).toBe("'two words'");
+    expect(shellQuote("proxy's CPU")).toBe(`'proxy'\\''s CPU'`);
   });
 });

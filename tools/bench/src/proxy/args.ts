@@ -99,3 +99,8 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
 export function svgPathFor(markdownPath: string): string {
   return markdownPath.replace(/\.md$/, '.svg');
 }
+
+/** An argument as a POSIX shell would need it typed, so the command in the report can be pasted back. */
+export function shellQuote(arg: string): string {
+  return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
+}

@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs, svgPathFor, USAGE, type BenchArgs } from './args';
+import { parseArgs, shellQuote, svgPathFor, USAGE, type BenchArgs } from './args';
 import { BenchError } from './errors';
 import { measure, type LoadPaths, type Target } from './load';
 import { describeMachine, loadAverage } from './machine';
@@ -16,7 +16,7 @@ import { rotate, summarize } from './stats';
 import { renderChart } from './svg-chart';
 import { installHint, locateTools } from './tools-check';
 import { ALL_VARIANTS } from './variants/index';
-import { proxyBundleTime } from './variants/trellis';
+import { measuredProxyBuildTime } from './variants/trellis';
 import type { StartContext, VariantAdapter } from './variants/variant';
 import { runNginx } from './variants/nginx';
 
@@ -215,18 +215,18 @@ async function main(): Promise<number> {
       peakRssBytes: s.peakRssBytes,
     }));
     const svgPath = svgPathFor(args.out);
-    const bundleTime = proxyBundleTime(REPO_ROOT);
+    const bundleTime = measuredProxyBuildTime();
     const notes = [
       `Each proxy is pinned to CPU ${PROXY_CPU} with taskset; wrk/h2load, the backends and the destination service share CPU ${LOAD_CPU}. Proxies are started fresh for each round, checked with one request, warmed up for ${args.warmupSeconds} s (HTTP/1.1 at c=50, then HTTP/2) before the measured runs, and measured in a variant order rotated by one per round.`,
       `Backends: HTTP/1.1 is a Node http server answering 200 with a 100-byte body; HTTP/2 is nginx h2c answering a gRPC-style POST (5-byte frame) with 200, a 100-byte body and a grpc-status trailer. Load: wrk -t1 --latency (c=1, c=50); h2load -t1 -c10 -m10.`,
       `nginx as an HTTP/2 proxy fails a few streams per run (its error log: "upstream sent frame for unknown stream"): the nginx h2c backend answers before reading the 5-byte request body and then resets the stream with NO_ERROR, which nginx's grpc_pass does not expect on a reused connection. Those streams count as errors in its row.`,
       `Peak RSS is VmHWM of the proxy process (with its children for nginx) read at the end of each round, the largest over the rounds; for the Trellis variants with several processes, the largest process.`,
       `1-minute load average of the machine: ${loadAtStart ?? 'unknown'} at the start, ${loadAverage() ?? 'unknown'} at the end (${machine.nproc} CPUs; anything above 2 means other processes competed for the CPUs).`,
-      ...(bundleTime ? [`Trellis proxy bundle dist/apps/proxy/main.js built ${bundleTime}.`] : []),
+      ...(bundleTime ? [`Trellis variants ran a copy of dist/apps/proxy/main.js (and of the destination bundle) taken at the start, built ${bundleTime}.`] : []),
       ...args.notes,
     ];
     const markdown = renderReport(
-      { command: `npx nx run bench:proxy-bench -- ${argv.join(' ')}`.trim(), date, machine, runs: args.runs, durationSeconds: args.durationSeconds, notes, svgFile: path.basename(svgPath) },
+      { command: `npx nx run bench:proxy-bench -- ${argv.map(shellQuote).join(' ')}`.trim(), date, machine, runs: args.runs, durationSeconds: args.durationSeconds, notes, svgFile: path.basename(svgPath) },
       results,
     );
     await mkdir(path.dirname(path.resolve(REPO_ROOT, args.out)), { recursive: true });

@@ -1,10 +1,10 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { BenchError } from '../errors';
 import { authorityOf, meshManifests, SERVICE_PORT, type MeshBackend } from '../mesh-manifests';
-import { freePort, LOAD_CPU, PROXY_CPU, startProcess, stopProcess, waitForPort, type Managed } from '../processes';
+import { freePort, LOAD_CPU, PROXY_CPU, removeOnExit, startProcess, stopProcess, waitForPort, type Managed } from '../processes';
 import { destinationArgs, trellisProxyEnv, type TrellisPorts } from '../trellis-env';
 import type { StartContext, StartedVariant, VariantAdapter } from './variant';
 
@@ -15,7 +15,17 @@ const BUILD_TIMEOUT_MS = 300_000;
 const H1_SERVICE = 'backend-h1';
 const H2_SERVICE = 'backend-h2';
 
-let bundles: Promise<void> | undefined;
+// Copies of the bundles taken once per run inside dist/ (so node_modules still resolves): the tree is being edited
+// and rebuilt by others while the benchmark runs, and every round must measure the same build.
+const SNAPSHOT_PARENT = 'dist/tools/bench/proxy';
+
+interface Snapshot {
+  readonly proxy: string;
+  readonly destination: string;
+}
+
+let bundles: Promise<Snapshot> | undefined;
+let snapshotBuiltAt: string | undefined;
 
 function build(ctx: StartContext, project: string): void {
   const run = spawnSync('npx', ['nx', 'run', `${project}:build`, '--outputStyle=static'], {
@@ -29,8 +39,8 @@ function build(ctx: StartContext, project: string): void {
   }
 }
 
-/** Builds the proxy and destination bundles once per benchmark run (unless --no-build), then checks they exist. */
-function ensureBundles(ctx: StartContext): Promise<void> {
+/** Builds the proxy and destination bundles once per benchmark run (unless --no-build) and snapshots them. */
+function ensureBundles(ctx: StartContext): Promise<Snapshot> {
   bundles ??= (async () => {
     if (ctx.build) {
       build(ctx, 'proxy');
@@ -39,14 +49,22 @@ function ensureBundles(ctx: StartContext): Promise<void> {
     for (const bundle of [PROXY_BUNDLE, DESTINATION_BUNDLE]) {
       if (!existsSync(path.join(ctx.repoRoot, bundle))) throw new BenchError('BENCH_START', `${bundle} is missing (build it with npx nx run ${bundle.split('/')[2]}:build)`);
     }
+    const dir = path.join(ctx.repoRoot, SNAPSHOT_PARENT, `trellis-${process.pid}`);
+    await mkdir(dir, { recursive: true });
+    removeOnExit(dir);
+    const builtAt = statSync(path.join(ctx.repoRoot, PROXY_BUNDLE)).mtime.toISOString();
+    const snapshot = { proxy: path.join(dir, 'proxy.js'), destination: path.join(dir, 'destination.js') };
+    await copyFile(path.join(ctx.repoRoot, PROXY_BUNDLE), snapshot.proxy);
+    await copyFile(path.join(ctx.repoRoot, DESTINATION_BUNDLE), snapshot.destination);
+    snapshotBuiltAt = builtAt;
+    return snapshot;
   })();
   return bundles;
 }
 
-/** When the proxy bundle was built, for the report. */
-export function proxyBundleTime(repoRoot: string): string | undefined {
-  const file = path.join(repoRoot, PROXY_BUNDLE);
-  return existsSync(file) ? statSync(file).mtime.toISOString() : undefined;
+/** When the measured proxy bundle was built, for the report; undefined when no Trellis variant started. */
+export function measuredProxyBuildTime(): string | undefined {
+  return snapshotBuiltAt;
 }
 
 async function allocatePorts(outbound: boolean): Promise<TrellisPorts> {
@@ -69,12 +87,12 @@ async function stopAll(stack: Stack): Promise<void> {
   await Promise.all([...stack.processes, ...stack.support].map(stopProcess));
 }
 
-async function startDestination(ctx: StartContext, stack: Stack, backends: readonly MeshBackend[]): Promise<number> {
+async function startDestination(ctx: StartContext, snapshot: Snapshot, stack: Stack, backends: readonly MeshBackend[]): Promise<number> {
   const dir = path.join(ctx.workDir, 'manifests');
   await mkdir(dir, { recursive: true });
   await writeFile(path.join(dir, 'bench.yaml'), meshManifests(backends));
   const [grpcPort, adminPort] = [await freePort(), await freePort()];
-  const managed = startProcess('destination', LOAD_CPU, process.execPath, [path.join(ctx.repoRoot, DESTINATION_BUNDLE), ...destinationArgs(grpcPort, adminPort, dir)], {
+  const managed = startProcess('destination', LOAD_CPU, process.execPath, [snapshot.destination, ...destinationArgs(grpcPort, adminPort, dir)], {
     cwd: ctx.repoRoot,
   });
   stack.support.push(managed);
@@ -82,9 +100,9 @@ async function startDestination(ctx: StartContext, stack: Stack, backends: reado
   return grpcPort;
 }
 
-async function startProxy(ctx: StartContext, stack: Stack, name: string, ports: TrellisPorts, destinationPort: number, userPort: number, waitOn: number): Promise<void> {
+async function startProxy(ctx: StartContext, snapshot: Snapshot, stack: Stack, name: string, ports: TrellisPorts, destinationPort: number, userPort: number, waitOn: number): Promise<void> {
   const env = { ...process.env, ...trellisProxyEnv({ ports, destinationPort, userPort }) };
-  const managed = startProcess(name, PROXY_CPU, process.execPath, [path.join(ctx.repoRoot, PROXY_BUNDLE)], { env, cwd: ctx.repoRoot });
+  const managed = startProcess(name, PROXY_CPU, process.execPath, [snapshot.proxy], { env, cwd: ctx.repoRoot });
   stack.processes.push(managed);
   await waitForPort(managed, waitOn);
 }
@@ -117,19 +135,19 @@ function hostOf(service: string): string {
  * Two inbound-only proxies, one per backend protocol (USER_PORT names a single app port). The outbound role is off,
  * so the destination port given is never dialled.
  */
-async function startInbounds(ctx: StartContext, stack: Stack): Promise<{ h1: TrellisPorts; h2: TrellisPorts }> {
+async function startInbounds(ctx: StartContext, snapshot: Snapshot, stack: Stack): Promise<{ h1: TrellisPorts; h2: TrellisPorts }> {
   const h1 = await allocatePorts(false);
   const h2 = await allocatePorts(false);
   const unusedDestination = await freePort();
-  await startProxy(ctx, stack, 'trellis-inbound-h1', h1, unusedDestination, ctx.backendH1Port, h1.inboundHttp);
-  await startProxy(ctx, stack, 'trellis-inbound-h2', h2, unusedDestination, ctx.backendH2Port, h2.inboundH2c);
+  await startProxy(ctx, snapshot, stack, 'trellis-inbound-h1', h1, unusedDestination, ctx.backendH1Port, h1.inboundHttp);
+  await startProxy(ctx, snapshot, stack, 'trellis-inbound-h2', h2, unusedDestination, ctx.backendH2Port, h2.inboundH2c);
   return { h1, h2 };
 }
 
-async function startOutbound(ctx: StartContext, stack: Stack, destinationPort: number): Promise<number> {
+async function startOutbound(ctx: StartContext, snapshot: Snapshot, stack: Stack, destinationPort: number): Promise<number> {
   const ports = await allocatePorts(true);
   const outbound = ports.outbound ?? 0;
-  await startProxy(ctx, stack, 'trellis-outbound', ports, destinationPort, ctx.backendH1Port, outbound);
+  await startProxy(ctx, snapshot, stack, 'trellis-outbound', ports, destinationPort, ctx.backendH1Port, outbound);
   return outbound;
 }
 
@@ -139,13 +157,13 @@ export const trellisOutbound: VariantAdapter = {
   description: 'apps/proxy outbound role: routes on Host / :authority resolved by apps/destination (fs source), one endpoint, default settings.',
   kind: 'trellis',
   async start(ctx) {
-    await ensureBundles(ctx);
+    const snapshot = await ensureBundles(ctx);
     return withStack(async (stack) => {
-      const destinationPort = await startDestination(ctx, stack, [
+      const destinationPort = await startDestination(ctx, snapshot, stack, [
         { name: H1_SERVICE, port: ctx.backendH1Port },
         { name: H2_SERVICE, port: ctx.backendH2Port, appProtocol: 'kubernetes.io/h2c' },
       ]);
-      return outboundTargets(await startOutbound(ctx, stack, destinationPort));
+      return outboundTargets(await startOutbound(ctx, snapshot, stack, destinationPort));
     });
   },
 };
@@ -156,9 +174,9 @@ export const trellisInbound: VariantAdapter = {
   description: 'apps/proxy inbound role (queue-proxy) forwarding to USER_PORT, outbound role off; one process per backend protocol.',
   kind: 'trellis',
   async start(ctx) {
-    await ensureBundles(ctx);
+    const snapshot = await ensureBundles(ctx);
     return withStack(async (stack) => {
-      const inbound = await startInbounds(ctx, stack);
+      const inbound = await startInbounds(ctx, snapshot, stack);
       return {
         h1: { url: `http://127.0.0.1:${inbound.h1.inboundHttp}/`, headers: [] },
         h2: { url: `http://127.0.0.1:${inbound.h2.inboundH2c}/`, headers: [] },
@@ -173,14 +191,14 @@ export const trellisTwoHop: VariantAdapter = {
   description: 'the mesh path: an outbound proxy whose endpoint is an inbound proxy in front of the backend; both pinned to the proxy CPU.',
   kind: 'trellis',
   async start(ctx) {
-    await ensureBundles(ctx);
+    const snapshot = await ensureBundles(ctx);
     return withStack(async (stack) => {
-      const inbound = await startInbounds(ctx, stack);
-      const destinationPort = await startDestination(ctx, stack, [
+      const inbound = await startInbounds(ctx, snapshot, stack);
+      const destinationPort = await startDestination(ctx, snapshot, stack, [
         { name: H1_SERVICE, port: inbound.h1.inboundHttp },
         { name: H2_SERVICE, port: inbound.h2.inboundH2c, appProtocol: 'kubernetes.io/h2c' },
       ]);
-      return outboundTargets(await startOutbound(ctx, stack, destinationPort));
+      return outboundTargets(await startOutbound(ctx, snapshot, stack, destinationPort));
     });
   },
 };
