@@ -6,7 +6,7 @@ export function appMetrics(metrics: InboundMetrics, now: () => number): Middlewa
   return (next) => (ex) => {
     const admittedMs = now();
     ex.onEnd(() => {
-      const status = ex.res.writableFinished ? ex.res.statusCode : 499;
+      const status = ex.finalStatus;
       metrics.recordAppRequest(status, (now() - admittedMs) / 1000);
     });
     next(ex);

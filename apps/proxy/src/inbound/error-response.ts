@@ -1,4 +1,4 @@
-import { InboundError, type InboundErrorCode } from './errors';
+import { CLIENT_CLOSED_REQUEST_STATUS, InboundError, type InboundErrorCode } from './errors';
 
 /** The one place that turns the inbound role's errors into HTTP status codes. */
 const STATUS_BY_CODE: Record<InboundErrorCode, number> = {
@@ -8,7 +8,7 @@ const STATUS_BY_CODE: Record<InboundErrorCode, number> = {
   INBOUND_IDLE_TIMEOUT: 504,
   INBOUND_APP_UNAVAILABLE: 502,
   INBOUND_APP_ERROR: 502,
-  INBOUND_CLIENT_GONE: 499,
+  INBOUND_CLIENT_GONE: CLIENT_CLOSED_REQUEST_STATUS,
   INBOUND_BAD_REQUEST: 400,
   INBOUND_HEADERS_TOO_LARGE: 431,
 };

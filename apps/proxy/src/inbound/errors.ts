@@ -13,6 +13,9 @@ export type InboundErrorCode =
   | 'INBOUND_BAD_REQUEST'
   | 'INBOUND_HEADERS_TOO_LARGE';
 
+/** nginx's status for a request whose client left before the response was complete (never sent). */
+export const CLIENT_CLOSED_REQUEST_STATUS = 499;
+
 export class InboundError extends Error {
   constructor(
     readonly code: InboundErrorCode,

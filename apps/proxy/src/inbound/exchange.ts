@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import { errorHeaders, errorResponse } from './error-response';
-import { ClientGoneError } from './errors';
+import { CLIENT_CLOSED_REQUEST_STATUS, ClientGoneError } from './errors';
 
 export type InboundRequest = IncomingMessage | Http2ServerRequest;
 export type InboundResponse = ServerResponse | Http2ServerResponse;
@@ -49,6 +49,11 @@ export class Exchange {
 
   get isEnded(): boolean {
     return this.ended;
+  }
+
+  /** The status to record: the response's, or CLIENT_CLOSED_REQUEST_STATUS if it never completed. */
+  get finalStatus(): number {
+    return this.res.writableFinished ? this.res.statusCode : CLIENT_CLOSED_REQUEST_STATUS;
   }
 
   get isHttp2(): boolean {

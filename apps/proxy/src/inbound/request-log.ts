@@ -13,7 +13,7 @@ export interface RequestLogOptions {
 }
 
 function fieldsOf(ex: Exchange, options: RequestLogOptions): RequestLogFields {
-  const { req, res } = ex;
+  const req = ex.req;
   const headers = req.headers;
   const header = (name: string): string => {
     const value = headers[name.toLowerCase()];
@@ -29,7 +29,7 @@ function fieldsOf(ex: Exchange, options: RequestLogOptions): RequestLogFields {
     referer: header('referer'),
     contentLength: header('content-length') || '0',
     header,
-    status: res.writableFinished ? res.statusCode : 499,
+    status: ex.finalStatus,
     responseSize: ex.responseBytes,
     latencySeconds: (options.now() - ex.startMs) / 1000,
     revision: options.revision,

@@ -5,7 +5,7 @@ import type { Middleware } from './exchange';
 export function requestMetrics(metrics: InboundMetrics, now: () => number): Middleware {
   return (next) => (ex) => {
     ex.onEnd(() => {
-      const status = ex.res.writableFinished ? ex.res.statusCode : 499;
+      const status = ex.finalStatus;
       metrics.recordRequest(status, (now() - ex.startMs) / 1000);
     });
     next(ex);

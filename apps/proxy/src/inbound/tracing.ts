@@ -67,7 +67,7 @@ export function tracing(tracer: Tracer | undefined, propagator: TextMapPropagato
     propagator.inject(trace.setSpan(parent, span), carrier, defaultTextMapSetter);
     for (const name of TRACE_HEADERS) ex.addHeader(name, carrier[name]);
     ex.onEnd(() => {
-      const status = ex.res.writableFinished ? ex.res.statusCode : 499;
+      const status = ex.finalStatus;
       span.setAttribute('http.status_code', status);
       if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
       span.end();
