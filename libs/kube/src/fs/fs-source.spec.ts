@@ -193,6 +193,18 @@ describe('fs source', () => {
     expect(errors).toEqual([]);
   });
 
+  it('applies changes while the folder keeps changing (events do not postpone the scan)', async () => {
+    const s = await start({ rescanIntervalMs: 60_000, debounceMs: 200 });
+    await dir.write('b.yaml', service('b'));
+    let writes = 0;
+    for (; writes < 2000 && !s.services.get('default', 'b'); writes++) {
+      await dir.write('churn.yaml', service('churn', 1000 + writes));
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    expect(s.services.get('default', 'b')).toBeDefined();
+    expect(writes).toBeLessThan(2000);
+  });
+
   it('notices changes by periodic rescans alone when watching is off', async () => {
     await dir.write('web.yaml', service('web'));
     const s = await start({ watch: false, rescanIntervalMs: 50 });

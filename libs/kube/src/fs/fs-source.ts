@@ -10,9 +10,10 @@ import type { InformerStats, Source, SourceError, SourceLogger } from '../source
 import { MAX_MANIFEST_FILES, listManifestFiles } from './list-manifest-files';
 import { MAX_FILE_BYTES, parseManifest } from './parse-manifest';
 
-// Quiet time after a change event before rescanning: coalesces the events of one save (an editor's
+// Delay from the first change event to the scan: coalesces the events of one save (an editor's
 // truncate+write, or write+rename, land within a millisecond or two) while leaving most of the 50 ms
-// propagation aim of the destination benchmark (issue 2) to the rest of the pipeline.
+// propagation aim of the destination benchmark (issue 2) to the rest of the pipeline. Later events do
+// not push the scan back, so a folder that changes continuously is still applied every few ms.
 export const FS_DEBOUNCE_MS = 10;
 // fs.watch misses events (network filesystems, some editors, inotify limits), so the folder is also
 // rescanned on this period; unchanged files (same size, mtime, inode) are not re-read.
@@ -88,8 +89,11 @@ export function createFsSource(directory: string, options: FsSourceOptions = {})
   const noteChange = (file: string | undefined) => {
     firstChangeAt ??= performance.now();
     if (file !== undefined) dirty.add(file.split('\\').join('/'));
-    if (debounceTimer) clearTimeout(debounceTimer);
-    debounceTimer = setTimeout(() => void scheduleScan(), debounceMs);
+    if (debounceTimer) return;
+    debounceTimer = setTimeout(() => {
+      debounceTimer = undefined;
+      void scheduleScan();
+    }, debounceMs);
   };
 
   const startWatcher = () => {
