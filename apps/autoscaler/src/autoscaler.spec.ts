@@ -170,3 +170,32 @@ describe('Autoscaler reconfiguration', () => {
     expect(as.status('shop/web')?.problems).toHaveLength(1);
   });
 });
+
+describe('Autoscaler scrape failure logging', () => {
+  it('logs a failing target at most once per 30 s and counts every failure', async () => {
+    const lines: string[] = [];
+    const logger = pino({ level: 'warn' }, { write: (line: string) => void lines.push(line) });
+    let now = 0;
+    const metrics = new AutoscalerMetrics();
+    const as = new Autoscaler({
+      scrape: async () => Promise.reject(new Error('refused')),
+      actuator: recordingActuator(),
+      metrics,
+      logger,
+      isLeader: () => true,
+      clock: () => now,
+    });
+    as.sync([view(['http://127.0.0.1:1/metrics'])]);
+    for (let i = 0; i < 5; i++) {
+      await as.scrapeTick();
+      now += 1000;
+    }
+    const failures = () => lines.map((l) => JSON.parse(l) as { msg: string; suppressed: number }).filter((l) => l.msg === 'scrape failed; pod skipped');
+    expect(failures()).toHaveLength(1);
+    now = 30_000;
+    await as.scrapeTick();
+    expect(failures().map((l) => l.suppressed)).toEqual([0, 4]);
+    const counted = (await metrics.scrapeErrors.get()).values.reduce((sum, v) => sum + v.value, 0);
+    expect(counted).toBe(6);
+  });
+});
