@@ -279,6 +279,32 @@ describe('probes, headers and protocols', () => {
   });
 });
 
+describe('local mode: one proxy per loopback address', () => {
+  it('binds every listener to TRELLIS_INBOUND_HOST, so replicas share port numbers on 127.0.0.N', async () => {
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.2', resolve));
+    const shared = (probe.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => probe.close(() => resolve()));
+    const [a, b] = await Promise.all(
+      ['127.0.0.2', '127.0.0.3'].map((host) =>
+        startHarness({ TRELLIS_INBOUND_HOST: host, QUEUE_SERVING_PORT: String(shared), SERVING_POD: host }),
+      ),
+    );
+    try {
+      expect([a?.inbound.ports.http, b?.inbound.ports.http]).toEqual([shared, shared]);
+      for (const [h, host] of [[a, '127.0.0.2'], [b, '127.0.0.3']] as const) {
+        expect((await send(h?.inbound.ports.http ?? 0, '/echo', { host })).status).toBe(200);
+        expect((await send(h?.inbound.ports.admin ?? 0, '/live', { host })).status).toBe(200);
+        expect((await send(h?.inbound.ports.stats ?? 0, '/metrics', { host })).body).toContain(`destination_pod="${host}"`);
+        expect(h?.app.seen).toHaveLength(1);
+        await expect(send(h?.inbound.ports.http ?? 0, '/', { host: '127.0.0.1' })).rejects.toThrow(/ECONNREFUSED/);
+      }
+    } finally {
+      await Promise.all([a?.close(), b?.close()]);
+    }
+  });
+});
+
 describe('readiness against an app that is down or unready', () => {
   let down: Harness;
   let unready: Harness;

@@ -65,10 +65,10 @@ export interface Reply {
 export function send(
   port: number,
   path: string,
-  options: { method?: string; headers?: OutgoingHttpHeaders; body?: string } = {},
+  options: { method?: string; headers?: OutgoingHttpHeaders; body?: string; host?: string } = {},
 ): Promise<Reply> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, method: options.method ?? 'GET', headers: options.headers, agent: false });
+    const req = request({ host: options.host ?? '127.0.0.1', port, path, method: options.method ?? 'GET', headers: options.headers, agent: false });
     req.on('response', (res) => {
       let body = '';
       res.setEncoding('utf8');
