@@ -84,7 +84,7 @@ export async function startFakeDestination(): Promise<FakeDestination> {
     get(call: ServerWritableStream<GetDestination, Update>) {
       calls += 1;
       if (rejected.has(call.request.path)) {
-        call.destroy(Object.assign(new Error('invalid authority'), { code: status.INVALID_ARGUMENT }));
+        call.emit('error', { code: status.INVALID_ARGUMENT, details: 'invalid authority' });
         return;
       }
       call.on('cancelled', () => getStreams.delete(call));
@@ -97,7 +97,7 @@ export async function startFakeDestination(): Promise<FakeDestination> {
     },
     getProfile(call: ServerWritableStream<GetDestination, DestinationProfile>) {
       if (rejected.has(call.request.path)) {
-        call.destroy(Object.assign(new Error('invalid authority'), { code: status.INVALID_ARGUMENT }));
+        call.emit('error', { code: status.INVALID_ARGUMENT, details: 'invalid authority' });
         return;
       }
       profileStreams.add(call);
