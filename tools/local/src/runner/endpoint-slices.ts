@@ -4,8 +4,9 @@ import type { ReplicaPhase } from './reconcile';
 
 // The proxy's standard ports, by the names the deploy/ sidecar gives them (Knative queue-proxy: 8012 http,
 // 8013 h2c, 8022 admin, 9090 autoscaling stats, 9091 metrics). A Service's named targetPort resolves here.
+export const PROXY_HTTP_PORT = 8012;
 export const PROXY_PORTS: Readonly<Record<string, number>> = {
-  http: 8012,
+  http: PROXY_HTTP_PORT,
   h2c: 8013,
   admin: 8022,
   autoscaling: 9090,

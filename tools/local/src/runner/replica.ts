@@ -3,7 +3,7 @@ import type { ExponentialBackoff } from '@trellis/balance';
 import type { Child, ExitInfo } from '../process/child';
 import { describeExit, spawnChild } from '../process/child';
 import { probeQueue } from '../process/probe';
-import { PROXY_PORTS } from './endpoint-slices';
+import { PROXY_HTTP_PORT } from './endpoint-slices';
 import type { LocalWorkload } from './local-workload';
 import { resolveEnv } from './local-workload';
 import type { ReplicaPhase } from './reconcile';
@@ -161,7 +161,7 @@ export class Replica {
   }
 
   private async probe(generation: number): Promise<void> {
-    const ok = await probeQueue(this.opts.address, PROXY_PORTS['http'] ?? 8012);
+    const ok = await probeQueue(this.opts.address, PROXY_HTTP_PORT);
     if (generation !== this.generation || (this.phase !== 'starting' && this.phase !== 'ready')) return;
     if (ok) {
       this.probeFailures = 0;

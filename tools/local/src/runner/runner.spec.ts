@@ -177,8 +177,12 @@ describe('local runner', () => {
     process.kill(appPid ?? 0, 'SIGKILL');
 
     await waitFor(() => r.status()[0]?.restarts === 1, { what: 'restart counted' });
-    await waitFor(async () => (await readyCount()) === 2, { what: 'back to 2 ready' });
-    const after = r.replicaInfo().find((i) => i.podName === victim?.podName);
+    // Ready again with a new app process, and listed ready again in the slice.
+    const after = await waitFor(
+      () => r.replicaInfo().find((i) => i.podName === victim?.podName && i.phase === 'ready' && i.pids[0] !== appPid),
+      { what: 'replica restarted and ready' },
+    );
+    await waitFor(async () => (await readyCount()) === 2 && r.status()[0]?.ready === 2, { what: 'back to 2 ready' });
     expect(after?.address).toBe(victim?.address);
     expect(after?.pids[0]).not.toBe(appPid);
     expect((await hello(after?.address ?? '')).replica).toBe(victim?.podName);

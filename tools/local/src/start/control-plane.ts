@@ -6,6 +6,7 @@ import { LocalError } from '../errors';
 
 // A component gets this long to come up (a cold Node.js start on a busy laptop takes a few seconds).
 export const COMPONENT_START_TIMEOUT_MS = 30_000;
+// Readiness of a component is polled this often, each attempt bounded (ours: quick enough not to be noticed).
 const POLL_INTERVAL_MS = 100;
 const POLL_ATTEMPT_TIMEOUT_MS = 500;
 
