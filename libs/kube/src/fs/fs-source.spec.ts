@@ -24,6 +24,8 @@ endpoints:
 ports: [{ port: 8080 }]
 `;
 
+const names = (s: FsSource) => s.services.list().map((x) => x.metadata.name).sort();
+
 describe('fs source', () => {
   let dir: TempDir;
   let source: FsSource | undefined;
@@ -80,7 +82,7 @@ describe('fs source', () => {
 
   it('applies additions, modifications and deletions live as watch events', async () => {
     await dir.write('web.yaml', service('web'));
-    const s = await start();
+    const s = await start({ rescanIntervalMs: 60_000 });
 
     await dir.write('api.yaml', `${service('api')}---\n${slice('api-1', 'api', '10.0.0.9')}`);
     await waitFor(() => s.endpointSlices.get('default', 'api-1'), { what: 'api slice added' });
@@ -109,6 +111,20 @@ describe('fs source', () => {
     expect(s.stats().Service).toMatchObject({ lists: 1, restarts: 0, events: 3 });
     expect(s.stats().EndpointSlice).toMatchObject({ lists: 1, events: 2 });
     expect(s.stats().Service.lastLagMs).toBeGreaterThanOrEqual(0);
+  });
+
+  it('follows folders moved in and removed through watch events alone', async () => {
+    const s = await start({ rescanIntervalMs: 60_000 });
+    await dir.write('.staging/a.yaml', service('a'));
+    await dir.write('.staging/deeper/b.yaml', service('b'));
+    await dir.write('marker.yaml', service('marker'));
+    await waitFor(() => s.services.get('default', 'marker'), { what: 'marker' });
+    expect(s.services.get('default', 'a')).toBeUndefined();
+    await rename(join(dir.path, '.staging'), join(dir.path, 'team'));
+    await waitFor(() => names(s).join() === 'a,b,marker', { what: 'moved-in folder' });
+    await rm(join(dir.path, 'team'), { recursive: true });
+    await waitFor(() => names(s).join() === 'marker', { what: 'removed folder' });
+    expect(events.filter((e) => e.type === 'DELETED').map((e) => (e.object as Service).metadata.name).sort()).toEqual(['a', 'b']);
   });
 
   it('emits nothing for a rewrite with the same content', async () => {

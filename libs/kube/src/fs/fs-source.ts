@@ -7,7 +7,7 @@ import type { Deployment, EndpointSlice, KubeObject, Pod, ResourceKind, Service,
 import { RESOURCE_KINDS, namespaceOf } from '../model';
 import { ObjectStore } from '../object-store';
 import type { InformerStats, Source, SourceError, SourceLogger } from '../source';
-import { MAX_MANIFEST_FILES, listManifestFiles } from './list-manifest-files';
+import { MAX_MANIFEST_FILES, isHiddenPath, isManifestPath, listManifestFiles } from './list-manifest-files';
 import { MAX_FILE_BYTES, parseManifest } from './parse-manifest';
 
 // Delay from the first change event to the scan: coalesces the events of one save (an editor's
@@ -79,6 +79,8 @@ export function createFsSource(directory: string, options: FsSourceOptions = {})
   let running: Promise<void> | undefined;
   let again = false;
   let closed = false;
+  // A full scan lists the folder; otherwise only the files named by watch events are looked at.
+  let needFull = true;
   let firstChangeAt: number | undefined;
 
   const report = (error: Omit<SourceError, 'source'>) => {
@@ -87,8 +89,12 @@ export function createFsSource(directory: string, options: FsSourceOptions = {})
   };
 
   const noteChange = (file: string | undefined) => {
+    const path = file?.split('\\').join('/');
+    if (path !== undefined && isHiddenPath(path)) return;
     firstChangeAt ??= performance.now();
-    if (file !== undefined) dirty.add(file.split('\\').join('/'));
+    // A name that is not a manifest may be a folder (renamed, removed, created): only a full scan sees inside.
+    if (path !== undefined && isManifestPath(path)) dirty.add(path);
+    else needFull = true;
     if (debounceTimer) return;
     debounceTimer = setTimeout(() => {
       debounceTimer = undefined;
@@ -153,8 +159,24 @@ export function createFsSource(directory: string, options: FsSourceOptions = {})
     return { signature, objects: result.objects };
   };
 
-  /** Reads changed files; returns true when the set of objects may have changed. */
-  const refreshFiles = async (): Promise<boolean> => {
+  const refreshOne = async (file: string, dirtyNow: Set<string>): Promise<boolean> => {
+    const previous = files.get(file);
+    const next = await readOne(file, previous, dirtyNow);
+    if (next === previous) return false;
+    if (next) files.set(file, next);
+    else files.delete(file);
+    return true;
+  };
+
+  /** Re-reads only the files named by watch events; returns true when objects may have changed. */
+  const refreshNamed = async (dirtyNow: Set<string>): Promise<boolean> => {
+    let changed = false;
+    for (const file of dirtyNow) changed = (await refreshOne(file, dirtyNow)) || changed;
+    return changed;
+  };
+
+  /** Lists the folder and re-reads changed files; returns true when objects may have changed. */
+  const refreshAll = async (dirtyNow: Set<string>): Promise<boolean> => {
     let names: string[];
     try {
       names = await listManifestFiles(dir);
@@ -170,9 +192,6 @@ export function createFsSource(directory: string, options: FsSourceOptions = {})
       report({ file: dir, reason: `more than ${MAX_MANIFEST_FILES} manifest files; the rest are ignored` });
       names = names.slice(0, MAX_MANIFEST_FILES);
     }
-    // Changes noticed from here on are seen by the next scan (scheduleScan runs one more).
-    const dirtyNow = new Set(dirty);
-    dirty.clear();
     let changed = false;
     const present = new Set(names);
     for (const file of [...files.keys()]) {
@@ -181,14 +200,7 @@ export function createFsSource(directory: string, options: FsSourceOptions = {})
         changed = true;
       }
     }
-    for (const file of names) {
-      const previous = files.get(file);
-      const next = await readOne(file, previous, dirtyNow);
-      if (next === previous) continue;
-      changed = true;
-      if (next) files.set(file, next);
-      else files.delete(file);
-    }
+    for (const file of names) changed = (await refreshOne(file, dirtyNow)) || changed;
     return changed;
   };
 
@@ -232,7 +244,12 @@ export function createFsSource(directory: string, options: FsSourceOptions = {})
     startWatcher();
     const noticedAt = firstChangeAt ?? performance.now();
     firstChangeAt = undefined;
-    const changed = await refreshFiles();
+    const full = needFull || watcher === undefined;
+    needFull = false;
+    // Changes noticed from here on are seen by the next scan (scheduleScan runs one more).
+    const dirtyNow = new Set(dirty);
+    dirty.clear();
+    const changed = full ? await refreshAll(dirtyNow) : await refreshNamed(dirtyNow);
     if (closed) return;
     if (changed || !synced.value) apply(noticedAt);
     if (!synced.value) {
@@ -245,8 +262,9 @@ export function createFsSource(directory: string, options: FsSourceOptions = {})
   };
 
   // Scans never overlap: a request during a scan runs one more scan right after it.
-  const scheduleScan = (): Promise<void> => {
+  const scheduleScan = (full = false): Promise<void> => {
     if (closed) return Promise.resolve();
+    if (full) needFull = true;
     if (running) {
       again = true;
       return running;
@@ -266,7 +284,7 @@ export function createFsSource(directory: string, options: FsSourceOptions = {})
     return running;
   };
 
-  const timer = setInterval(() => void scheduleScan(), rescanIntervalMs);
+  const timer = setInterval(() => void scheduleScan(true), rescanIntervalMs);
   timer.unref();
   void scheduleScan();
 
@@ -286,7 +304,7 @@ export function createFsSource(directory: string, options: FsSourceOptions = {})
       [...files.entries()]
         .filter(([, state]) => state.broken !== undefined)
         .map(([file, state]) => ({ source: 'fs' as const, file: join(dir, file), reason: state.broken ?? '' })),
-    rescan: () => scheduleScan(),
+    rescan: () => scheduleScan(true),
     close: async () => {
       if (closed) return;
       closed = true;

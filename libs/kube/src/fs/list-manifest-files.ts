@@ -7,10 +7,14 @@ export const MAX_MANIFEST_FILES = 10_000;
 
 const MANIFEST_EXTENSION = /\.(ya?ml|json)$/i;
 
-/** True for paths the source reads: manifest extensions, no hidden segment (editor and temp files). */
+/** True when a segment of the path starts with a dot (editor swap files, our temp files, .git). */
+export function isHiddenPath(relativePath: string): boolean {
+  return relativePath.split(/[\\/]/).some((segment) => segment.startsWith('.'));
+}
+
+/** True for paths the source reads: manifest extensions, no hidden segment. */
 export function isManifestPath(relativePath: string): boolean {
-  if (!MANIFEST_EXTENSION.test(relativePath)) return false;
-  return !relativePath.split(/[\\/]/).some((segment) => segment.startsWith('.'));
+  return MANIFEST_EXTENSION.test(relativePath) && !isHiddenPath(relativePath);
 }
 
 /** Manifest paths under dir (recursive), relative to dir, sorted so that results are deterministic. */
