@@ -22,8 +22,12 @@ export interface Exchange {
   readonly grpc: boolean;
   readonly hasBody: boolean;
   readonly bodySource: Readable;
-  /** Aborted when the client goes away before the response is complete. */
-  readonly signal: AbortSignal;
+  /**
+   * The one abort controller of this request: aborted when the client goes away before the
+   * response is complete (then clientGone() is true), or by the route timeout.
+   */
+  readonly controller: AbortController;
+  clientGone(): boolean;
   h1Headers(authority: string): string[];
   h2Headers(): http2.OutgoingHttpHeaders;
   respond(r: UpstreamResponse): Promise<void>;
@@ -32,6 +36,10 @@ export interface Exchange {
 }
 
 const NO_BODY_STATUS = new Set([204, 304]);
+
+function clientGoneError(): OutboundError {
+  return new OutboundError('UPSTREAM_FAILED', 'the client went away');
+}
 
 function isGrpc(contentType: string | undefined): boolean {
   return contentType !== undefined && contentType.startsWith('application/grpc');
@@ -52,8 +60,11 @@ function h1Target(req: IncomingMessage): { authority: string | undefined; path: 
 export function h1Exchange(req: IncomingMessage, res: ServerResponse): Exchange {
   const { authority, path } = h1Target(req);
   const controller = new AbortController();
+  let gone = false;
   res.once('close', () => {
-    if (!res.writableFinished) controller.abort();
+    if (res.writableFinished) return;
+    gone = true;
+    controller.abort(clientGoneError());
   });
   const contentLength = req.headers['content-length'];
   return {
@@ -64,7 +75,8 @@ export function h1Exchange(req: IncomingMessage, res: ServerResponse): Exchange 
     grpc: isGrpc(req.headers['content-type']),
     hasBody: contentLength !== undefined ? contentLength !== '0' : req.headers['transfer-encoding'] !== undefined,
     bodySource: req,
-    signal: controller.signal,
+    controller,
+    clientGone: () => gone,
     h1Headers: (a) => h1RequestHeaders(req.rawHeaders, req.headers.connection, a),
     h2Headers: () => h2RequestHeaders(req.headers),
     respond: (r) =>
@@ -92,8 +104,11 @@ export function h1Exchange(req: IncomingMessage, res: ServerResponse): Exchange 
 
 export function h2Exchange(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, flags: number): Exchange {
   const controller = new AbortController();
+  let gone = false;
   stream.once('close', () => {
-    if (!stream.writableFinished || stream.rstCode !== http2.constants.NGHTTP2_NO_ERROR) controller.abort();
+    if (stream.writableFinished && stream.rstCode === http2.constants.NGHTTP2_NO_ERROR) return;
+    gone = true;
+    controller.abort(clientGoneError());
   });
   // A stream reset by the client emits 'error'; the abort above handles it.
   stream.on('error', () => undefined);
@@ -106,7 +121,8 @@ export function h2Exchange(stream: ServerHttp2Stream, headers: IncomingHttpHeade
     grpc,
     hasBody: (flags & http2.constants.NGHTTP2_FLAG_END_STREAM) === 0,
     bodySource: stream,
-    signal: controller.signal,
+    controller,
+    clientGone: () => gone,
     h1Headers: () => [],
     h2Headers: () => h2RequestHeaders(headers),
     respond: (r) =>

@@ -4,6 +4,7 @@ import { resolveTarget, type AuthorityOptions, type Target } from './authority';
 import type { Acquired, Backend } from './backend';
 import { classify, type Classification } from './classify';
 import type { EndpointConnections } from './endpoint-connections';
+import { errorResponse } from './error-response';
 import { OutboundError, upstreamError } from './errors';
 import type { Exchange } from './exchange';
 import type { EndpointSeries, RouteSeries } from './metrics';
@@ -86,9 +87,7 @@ export function createProxyCall(deps: ProxyCallDeps): (ex: Exchange) => Promise<
   async function forward(ex: Exchange, target: Extract<Target, { kind: 'service' }>, profile: Profile, route: Route, rs: RouteSeries) {
     const logical = services.logical(target.authority);
     const body = await readBody(ex, route.retryable);
-    const controller = new AbortController();
-    const onClientAbort = () => controller.abort(new OutboundError('UPSTREAM_FAILED', 'the client went away'));
-    ex.signal.addEventListener('abort', onClientAbort, { once: true });
+    const controller = ex.controller;
     const timer =
       route.timeoutMs > 0
         ? setTimeout(
@@ -98,6 +97,7 @@ export function createProxyCall(deps: ProxyCallDeps): (ex: Exchange) => Promise<
         : undefined;
     const started = performance.now();
     let connectRetries = 0;
+    let responding = false;
     try {
       for (;;) {
         const backend = logical.backend(profile);
@@ -126,12 +126,16 @@ export function createProxyCall(deps: ProxyCallDeps): (ex: Exchange) => Promise<
           }
         }
         clearTimeout(timer);
+        responding = true;
         await respond(ex, attempt, rs, route, started);
         return;
       }
+    } catch (err) {
+      // The proxy answers this request itself; respond() has counted the others.
+      if (!responding && !ex.clientGone()) rs.response(errorResponse(err).status, 'failure', performance.now() - started);
+      throw err;
     } finally {
       clearTimeout(timer);
-      ex.signal.removeEventListener('abort', onClientAbort);
     }
   }
 
@@ -191,7 +195,7 @@ export function createProxyCall(deps: ProxyCallDeps): (ex: Exchange) => Promise<
     series.request();
     let response: UpstreamResponse;
     try {
-      response = await send(ex, connections, ex.authority ?? hostPort, body, ex.signal);
+      response = await send(ex, connections, ex.authority ?? hostPort, body, ex.controller.signal);
     } catch (err) {
       throw upstreamError(err, hostPort);
     }
@@ -223,7 +227,7 @@ export function createProxyCall(deps: ProxyCallDeps): (ex: Exchange) => Promise<
       profile.budget.deposit();
       await forward(ex, target, profile, route, rs);
     } catch (err) {
-      if (ex.signal.aborted) return;
+      if (ex.clientGone()) return;
       ex.fail(err);
       if (!(err instanceof OutboundError)) deps.logger.debug({ err }, 'outbound request failed');
     }

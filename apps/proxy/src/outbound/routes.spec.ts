@@ -48,6 +48,8 @@ describe('outbound routes, retries and splits', () => {
     timers.forEach(clearTimeout);
     expect(r.status).toBe(504);
     expect(r.headers['l5d-proxy-error']).toBe('request timed out');
+    const m = await h.registry.metrics();
+    expect(metric(m, 'route_response_total', 'rt_route="slow",status_code="504",classification="failure"')).toBe(1);
   });
 
   it('retries a failed request on a retryable route and replays its body', async () => {
