@@ -2,7 +2,6 @@ export type KubeErrorCode =
   | 'KUBE_BAD_SOURCE_SPEC'
   | 'KUBE_PATH_OUTSIDE_DIR'
   | 'KUBE_OBJECT_NOT_FOUND'
-  | 'KUBE_BAD_MANIFEST'
   | 'KUBE_BAD_ARGUMENT';
 
 /** Every error @trellis/kube throws; `code` is stable, `message` is for people. */

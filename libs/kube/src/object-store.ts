@@ -28,12 +28,6 @@ export class ObjectStore<T extends KubeObject> implements Informer<T> {
     return all;
   }
 
-  get size(): number {
-    let n = 0;
-    for (const objects of this.byNamespace.values()) n += objects.size;
-    return n;
-  }
-
   /** Stores obj; returns the event to emit, or undefined when nothing changed. */
   upsert(obj: T): WatchEvent<T> | undefined {
     const ns = namespaceOf(obj);
