@@ -1,15 +1,20 @@
 import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { credentials } from '@grpc/grpc-js';
+import { DestinationClient } from '@trellis/proto';
 import { build } from 'esbuild';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { StreamRecorder, addrsOf } from './testing/destination-harness';
 
 const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
 const EXAMPLES = fileURLToPath(new URL('../examples', import.meta.url));
 // Bundled once like the real build (third-party packages external, resolved from the repo's node_modules),
 // so each spawn starts in about a second instead of compiling TypeScript on a busy machine.
 const BUNDLE = fileURLToPath(new URL('../../../dist/test/destination-cli/main.mjs', import.meta.url));
-const START_TIMEOUT_MS = 20_000;
+// Node loads @kubernetes/client-node at start: seconds on a busy 2-core machine, hence generous bounds.
+const START_TIMEOUT_MS = 45_000;
+const PROCESS_TEST_TIMEOUT_MS = 60_000;
 
 beforeAll(async () => {
   await build({
@@ -60,7 +65,7 @@ async function listening(r: Run): Promise<{ grpcPort: number; adminPort: number 
   throw new Error(`no listening line; stdout=${r.stdout} stderr=${r.stderr}`);
 }
 
-afterEach(() => {
+afterAll(() => {
   for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
 });
 
@@ -69,15 +74,15 @@ describe('destination CLI as a process', () => {
     const r = run(['--help']);
     expect(await r.exit).toBe(0);
     expect(r.stdout).toContain('--source kubernetes|fs:<dir>');
-  });
+  }, PROCESS_TEST_TIMEOUT_MS);
 
   it('rejects a bad flag with exit code 2 and a clear message', async () => {
     const r = run(['--grpc-port', 'eighty']);
     expect(await r.exit).toBe(2);
     expect(r.stderr).toContain('--grpc-port must be an integer from 0 to 65535, got "eighty"');
-  });
+  }, PROCESS_TEST_TIMEOUT_MS);
 
-  it('serves on ephemeral ports, logs them, and exits 0 on SIGTERM', async () => {
+  it('serves on ephemeral ports, logs them, and on SIGTERM ends open streams with OK and exits 0', async () => {
     const r = run(['--source', `fs:${EXAMPLES}`, '--grpc-port', '0', '--admin-port', '0', '--listen-host', '127.0.0.1']);
     const { adminPort, grpcPort } = await listening(r);
     expect(grpcPort).toBeGreaterThan(0);
@@ -87,8 +92,17 @@ describe('destination CLI as a process', () => {
       if (ready !== 200) await new Promise((resolve) => setTimeout(resolve, 50));
     }
     expect(ready).toBe(200);
-    r.child.kill('SIGTERM');
+    const client = new DestinationClient(`127.0.0.1:${grpcPort}`, credentials.createInsecure());
+    try {
+      const stream = new StreamRecorder(client.get({ scheme: 'http', path: 'web.demo.svc.cluster.local:80', contextToken: '' }));
+      expect(addrsOf(await stream.nth(1))).toEqual(['127.0.0.11:8080', '127.0.0.12:8080']);
+      r.child.kill('SIGTERM');
+      expect(await stream.closed()).toBeUndefined();
+      expect(stream.ended).toBe(true);
+    } finally {
+      client.close();
+    }
     expect(await r.exit).toBe(0);
     expect(r.stdout).toContain('"msg":"shutting down"');
-  });
+  }, PROCESS_TEST_TIMEOUT_MS);
 });

@@ -218,6 +218,8 @@ async function main(): Promise<void> {
     // Initial snapshots: N streams opened at once; done when each holds every endpoint of its service.
     let complete = 0;
     let onProgress = () => undefined as void;
+    const cpuBefore = await metric(server.adminPort, 'process_cpu_seconds_total');
+    const clientCpuBefore = process.cpuUsage();
     const t0 = performance.now();
     for (let i = 0; i < N; i += 1) {
       const service = i % S;
@@ -245,7 +247,12 @@ async function main(): Promise<void> {
       timer.unref();
     });
     const initialMs = performance.now() - t0;
+    const serverCpuMs = ((await metric(server.adminPort, 'process_cpu_seconds_total')) - cpuBefore) * 1000;
+    const clientCpu = process.cpuUsage(clientCpuBefore);
+    const clientCpuMs = (clientCpu.user + clientCpu.system) / 1000;
     onProgress = () => undefined;
+    // Per-subscriber memory is read before the change phase, whose garbage would blur it.
+    const rssLoaded = await settledRss(server.adminPort);
 
     // Propagation: change one service at a time (add or drop its last endpoint) and time until every
     // stream of that service has the diff.
@@ -270,7 +277,7 @@ async function main(): Promise<void> {
       await sleep(CHANGE_GAP_MS);
     }
     onProgress = () => undefined;
-    const rssLoaded = await settledRss(server.adminPort);
+    const rssAfterChanges = await settledRss(server.adminPort);
     const overflows = await metric(server.adminPort, 'destination_stream_overflows_total{method="get"}');
     latencies.sort((a, b) => a - b);
     const result = {
@@ -282,17 +289,20 @@ async function main(): Promise<void> {
       connections: CONNECTIONS,
       changes: latencies.length,
       initialSnapshotMs: Math.round(initialMs),
+      initialServerCpuMs: Math.round(serverCpuMs),
+      initialClientCpuMs: Math.round(clientCpuMs),
       propagationP50Ms: Number(percentile(latencies, 50).toFixed(1)),
       propagationP99Ms: Number(percentile(latencies, 99).toFixed(1)),
       propagationMaxMs: Number((latencies[latencies.length - 1] ?? NaN).toFixed(1)),
       rssIdleMiB: Number((rssIdle / 2 ** 20).toFixed(1)),
       rssLoadedMiB: Number((rssLoaded / 2 ** 20).toFixed(1)),
       rssPerSubscriberKiB: Number(((rssLoaded - rssIdle) / N / 1024).toFixed(2)),
+      rssAfterChangesMiB: Number((rssAfterChanges / 2 ** 20).toFixed(1)),
       overflows: Number.isNaN(overflows) ? 0 : overflows,
     };
-    console.log(`initial snapshot (all ${N} streams complete): ${result.initialSnapshotMs} ms`);
+    console.log(`initial snapshot (all ${N} streams complete): ${result.initialSnapshotMs} ms wall; CPU: server ${result.initialServerCpuMs} ms, bench clients ${result.initialClientCpuMs} ms`);
     console.log(`propagation over ${result.changes} changes: p50 ${result.propagationP50Ms} ms, p99 ${result.propagationP99Ms} ms, max ${result.propagationMaxMs} ms`);
-    console.log(`server RSS: idle ${result.rssIdleMiB} MiB, with ${N} streams ${result.rssLoadedMiB} MiB -> ${result.rssPerSubscriberKiB} KiB per subscriber`);
+    console.log(`server RSS: idle ${result.rssIdleMiB} MiB, with ${N} streams ${result.rssLoadedMiB} MiB -> ${result.rssPerSubscriberKiB} KiB per subscriber (after the changes: ${result.rssAfterChangesMiB} MiB)`);
     console.log(`stream overflows: ${result.overflows}`);
     console.log(JSON.stringify(result));
   } finally {
