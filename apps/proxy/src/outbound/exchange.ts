@@ -147,18 +147,23 @@ export function h2Exchange(stream: ServerHttp2Stream, headers: IncomingHttpHeade
         pipeline(r.body, stream, (err) => (err ? reject(err) : resolve()));
       }),
     fail: (err) => {
-      if (stream.destroyed) return;
+      if (stream.destroyed || stream.closed) return;
       if (stream.headersSent) {
         stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
         return;
       }
       const e = errorResponse(err);
-      if (grpc) {
-        stream.respond({ ':status': 200, ...errorHeaders(e, true) }, { endStream: true });
-        return;
+      try {
+        if (grpc) {
+          stream.respond({ ':status': 200, ...errorHeaders(e, true) }, { endStream: true });
+          return;
+        }
+        stream.respond({ ':status': e.status, ...errorHeaders(e, false) });
+        stream.end(`${e.reason}\n`);
+      } catch {
+        // The session went away while answering: nothing is left to tell the client.
+        stream.destroy();
       }
-      stream.respond({ ':status': e.status, ...errorHeaders(e, false) });
-      stream.end(`${e.reason}\n`);
     },
   };
 }

@@ -56,6 +56,8 @@ export function startListener(opts: {
   const h1Busy = new Map<Socket, number>();
   const h2Sockets = new WeakSet<Socket>();
   let closing = false;
+  // The request path answers every error itself; anything reaching here is a bug, logged, never fatal.
+  const onHandlerError = (err: unknown) => logger.error({ err }, 'outbound request handler failed');
 
   const h1 = http.createServer({ maxHeaderSize: MAX_HEADER_BYTES }, (req: IncomingMessage, res: ServerResponse) => {
     const socket = req.socket;
@@ -74,7 +76,7 @@ export function startListener(opts: {
       res.writeHead(e.status, errorHeaders(e, false)).end(`${e.reason}\n`);
       return;
     }
-    void handle(ex);
+    handle(ex).catch(onHandlerError);
   });
   h1.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
     if (!socket.writable || err.code === 'ECONNRESET') {
@@ -102,7 +104,11 @@ export function startListener(opts: {
 
   const h2 = http2.createServer({ maxHeaderListPairs: 256 });
   h2.on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, flags: number) => {
-    void handle(h2Exchange(stream, headers, flags));
+    try {
+      handle(h2Exchange(stream, headers, flags)).catch(onHandlerError);
+    } catch (err) {
+      onHandlerError(err);
+    }
   });
   h2.on('session', (session: Http2Session) => {
     sessions.add(session);

@@ -1,6 +1,7 @@
 import { credentials, type Client, type ClientReadableStream, type Metadata, type ServiceError } from '@grpc/grpc-js';
 import net from 'node:net';
 import { ProxyAgent, request } from 'undici';
+import { waitFor } from '@trellis/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EchoClient, startGrpcEcho } from './testing/grpc-echo';
 import { get, startBackend, startHarness, type Harness, type TestBackend } from './testing/harness';
@@ -29,9 +30,16 @@ describe('outbound protocols', () => {
   let web: TestBackend;
   let echo: { port: number; close(): void };
   let client: Client;
+  let upstreamClosed = false;
+  let hangSeen = false;
 
   beforeAll(async () => {
     web = await startBackend('web', (req, res) => {
+      if (req.url === '/hang') {
+        hangSeen = true;
+        res.on('close', () => (upstreamClosed = true));
+        return;
+      }
       req.resume();
       req.on('end', () => res.end(JSON.stringify({ url: req.url, headers: req.headers })));
     });
@@ -111,6 +119,15 @@ describe('outbound protocols', () => {
     const headers = (JSON.parse(r.body) as { headers: Record<string, string> }).headers;
     expect(headers['x-kept']).toBe('yes');
     for (const name of ['x-secret', 'keep-alive', 'te', 'proxy-authorization']) expect(headers[name]).toBeUndefined();
+  });
+
+  it('cancels the upstream request when the client goes away', async () => {
+    const socket = net.connect(h.port, '127.0.0.1', () => socket.write('GET /hang HTTP/1.1\r\nhost: web.demo:8080\r\n\r\n'));
+    socket.on('error', () => undefined);
+    await waitFor(() => hangSeen, { what: 'the request to reach the backend' });
+    socket.destroy();
+    await waitFor(() => upstreamClosed, { what: 'the upstream request to be cancelled' });
+    expect((await get(h.port, 'web.demo:8080')).status).toBe(200);
   });
 
   it.each([
