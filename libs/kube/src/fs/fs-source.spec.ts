@@ -240,6 +240,19 @@ describe('fs source', () => {
     expect(errors).toHaveLength(1);
   });
 
+  it('keeps serving while its folder is gone, and follows it once it is back', async () => {
+    await dir.write('web.yaml', service('web'));
+    const s = await start({ rescanIntervalMs: 50 });
+    await rm(dir.path, { recursive: true });
+    await waitFor(() => errors.find((e) => e.reason.startsWith('cannot read directory')), { what: 'missing folder reported' });
+    // An unreadable folder (unmounted, permissions) is not taken as an empty one.
+    expect(names(s)).toEqual(['web']);
+    await dir.write('api.yaml', service('api'));
+    await waitFor(() => names(s).join() === 'api', { what: 'recreated folder served' });
+    await dir.write('api.yaml', service('api', 81));
+    await waitFor(() => s.services.get('default', 'api')?.spec?.ports?.[0]?.port === 81, { what: 'changes after recreation' });
+  });
+
   it('close is idempotent and completes every stream', async () => {
     const s = await start();
     const completed = firstValueFrom(s.services.events$.pipe(toArray()));

@@ -186,6 +186,9 @@ export function createFsSource(directory: string, options: FsSourceOptions = {})
       const reason = `cannot read directory: ${(err as Error).message}`;
       if (dirProblem !== reason) report({ file: dir, reason });
       dirProblem = reason;
+      // A watcher on a removed folder never fires again; a new one is made when the folder is back.
+      watcher?.close();
+      watcher = undefined;
       return false;
     }
     if (names.length > MAX_MANIFEST_FILES) {
