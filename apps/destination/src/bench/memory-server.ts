@@ -2,30 +2,13 @@
 // in-memory source of S services x E endpoints (argv), in its own process so its RSS is its own.
 // The parent sends {service, endpoints} over IPC to replace a service's slice and gets an ack once
 // the change is in the source; the first IPC message out carries the bound ports.
-import type { Deployment, EndpointSlice, Informer, KubeObject, Pod, Service, ServiceProfile, Source, WatchEvent } from '@trellis/kube';
+import type { EndpointSlice, Service } from '@trellis/kube';
 import { pino } from 'pino';
-import { BehaviorSubject, NEVER, Subject } from 'rxjs';
 import { startDestination } from '../destination';
+import { createMemorySource } from '../memory-source';
 
 const NAMESPACE = 'bench';
 const QUEUE_LIMIT_MESSAGES = 1000;
-
-function memoryInformer<T extends KubeObject>() {
-  const objects = new Map<string, T>();
-  const events = new Subject<WatchEvent<T>>();
-  const informer: Informer<T> = {
-    get: (ns, name) => objects.get(`${ns}/${name}`),
-    list: (ns) => [...objects.values()].filter((o) => ns === undefined || o.metadata.namespace === ns),
-    events$: events.asObservable(),
-  };
-  const put = (obj: T) => {
-    const key = `${obj.metadata.namespace}/${obj.metadata.name}`;
-    const type = objects.has(key) ? 'MODIFIED' : 'ADDED';
-    objects.set(key, obj);
-    events.next({ type, object: obj });
-  };
-  return { informer, put, close: () => events.complete() };
-}
 
 const ip = (service: number, endpoint: number) => `10.${(service >> 8) & 255}.${service & 255}.${endpoint + 1}`;
 
@@ -46,24 +29,12 @@ function sliceObject(service: number, endpoints: number): EndpointSlice {
 
 async function main(): Promise<void> {
   const [services = 100, endpoints = 100] = process.argv.slice(2).map(Number);
-  const serviceInformer = memoryInformer<Service>();
-  const sliceInformer = memoryInformer<EndpointSlice>();
+  const memory = createMemorySource();
   for (let s = 0; s < services; s += 1) {
-    serviceInformer.put(serviceObject(s));
-    sliceInformer.put(sliceObject(s, endpoints));
+    memory.put(serviceObject(s));
+    memory.put(sliceObject(s, endpoints));
   }
-  const stats = { lists: 1, restarts: 0, events: 0, lastLagMs: 0 };
-  const source: Source = {
-    services: serviceInformer.informer,
-    endpointSlices: sliceInformer.informer,
-    pods: memoryInformer<Pod>().informer,
-    serviceProfiles: memoryInformer<ServiceProfile>().informer,
-    deployments: memoryInformer<Deployment>().informer,
-    synced$: new BehaviorSubject(true),
-    errors$: NEVER,
-    stats: () => ({ Service: stats, EndpointSlice: stats, Pod: stats, ServiceProfile: stats, Deployment: stats }),
-    close: async () => undefined,
-  };
+  const source = memory.source;
   const running = await startDestination({
     source,
     logger: pino({ level: 'warn' }),
@@ -74,7 +45,7 @@ async function main(): Promise<void> {
     streamQueueLimit: QUEUE_LIMIT_MESSAGES,
   });
   process.on('message', (m: { service: number; endpoints: number }) => {
-    sliceInformer.put(sliceObject(m.service, m.endpoints));
+    memory.put(sliceObject(m.service, m.endpoints));
     process.send?.({ ack: true });
   });
   process.on('SIGTERM', () => void running.close().then(() => process.exit(0)));
