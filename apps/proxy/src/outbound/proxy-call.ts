@@ -9,6 +9,7 @@ import { OutboundError, upstreamError } from './errors';
 import type { Exchange } from './exchange';
 import type { EndpointSeries, RouteSeries } from './metrics';
 import { DEFAULT_ROUTE, selectRoute, type Profile, type Route } from './profile';
+import type { RequestAbort } from './request-abort';
 import { bufferBody, isReplayable, type RequestBody } from './request-body';
 import type { ServiceCache } from './service-cache';
 import { sendH1, sendH2, type UpstreamResponse } from './upstream';
@@ -42,36 +43,36 @@ function readBody(ex: Exchange, replay: boolean): RequestBody | Promise<RequestB
   return bufferBody(ex.bodySource);
 }
 
-/** Waits for a pending acquire, giving up (and cancelling it) when the signal aborts. */
-function awaitAcquire(backend: Backend, signal: AbortSignal): Acquired | Promise<Acquired> {
+/** Waits for a pending acquire, giving up (and cancelling it) when the request is aborted. */
+function awaitAcquire(backend: Backend, abort: RequestAbort): Acquired | Promise<Acquired> {
   const a = backend.acquire();
   if (a.kind !== 'pending') return a;
-  if (signal.aborted) {
+  if (abort.aborted) {
     a.cancel();
-    throw signal.reason;
+    throw abort.reason;
   }
   return new Promise<Acquired>((resolve, reject) => {
     const onAbort = () => {
       a.cancel();
-      reject(signal.reason);
+      reject(abort.reason);
     };
-    signal.addEventListener('abort', onAbort, { once: true });
+    abort.once('abort', onAbort);
     a.promise.then(
       (v) => {
-        signal.removeEventListener('abort', onAbort);
+        abort.off('abort', onAbort);
         resolve(v);
       },
       (err: unknown) => {
-        signal.removeEventListener('abort', onAbort);
+        abort.off('abort', onAbort);
         reject(err);
       },
     );
   });
 }
 
-function send(ex: Exchange, connections: EndpointConnections, authority: string, body: RequestBody, signal: AbortSignal) {
-  if (ex.protocol === 'h2') return sendH2(connections.h2(), ex.h2Headers(), body, signal);
-  return sendH1(connections.h1(), ex.method, ex.path, ex.h1Headers(authority), body, signal);
+function send(ex: Exchange, connections: EndpointConnections, authority: string, body: RequestBody, abort: RequestAbort) {
+  if (ex.protocol === 'h2') return sendH2(connections.h2(), ex.h2Headers(), body, abort);
+  return sendH1(connections.h1(), ex.method, ex.path, ex.h1Headers(authority), body, abort);
 }
 
 /**
@@ -87,11 +88,11 @@ export function createProxyCall(deps: ProxyCallDeps): (ex: Exchange) => Promise<
   async function forward(ex: Exchange, target: Extract<Target, { kind: 'service' }>, profile: Profile, route: Route, rs: RouteSeries) {
     const logical = services.logical(target.authority);
     const body = await readBody(ex, route.retryable);
-    const controller = ex.controller;
+    const abort = ex.abort;
     const timer =
       route.timeoutMs > 0
         ? setTimeout(
-            () => controller.abort(new OutboundError('ROUTE_TIMEOUT', `route ${route.name} timed out after ${route.timeoutMs} ms`)),
+            () => abort.abort(new OutboundError('ROUTE_TIMEOUT', `route ${route.name} timed out after ${route.timeoutMs} ms`)),
             route.timeoutMs,
           )
         : undefined;
@@ -101,9 +102,9 @@ export function createProxyCall(deps: ProxyCallDeps): (ex: Exchange) => Promise<
     try {
       for (;;) {
         const backend = logical.backend(profile);
-        const acquired = await awaitAcquire(backend, controller.signal);
-        const attempt = await sendAttempt(ex, target, acquired, body, controller.signal, rs).catch((err: unknown) => {
-          const e = controller.signal.aborted ? (controller.signal.reason as unknown) : upstreamError(err, target.authority);
+        const acquired = await awaitAcquire(backend, abort);
+        const attempt = await sendAttempt(ex, target, acquired, body, abort, rs).catch((err: unknown) => {
+          const e = abort.aborted ? abort.reason : upstreamError(err, target.authority);
           throw e;
         });
         if (attempt === 'retry-connect') {
@@ -144,7 +145,7 @@ export function createProxyCall(deps: ProxyCallDeps): (ex: Exchange) => Promise<
     target: Extract<Target, { kind: 'service' }>,
     acquired: Acquired,
     body: RequestBody,
-    signal: AbortSignal,
+    abort: RequestAbort,
     rs: RouteSeries,
   ): Promise<Attempt | 'retry-connect'> {
     const direct = acquired.kind === 'direct';
@@ -155,13 +156,13 @@ export function createProxyCall(deps: ProxyCallDeps): (ex: Exchange) => Promise<
     rs.actualRequest();
     series.request();
     try {
-      const response = await send(ex, connections, ex.authority ?? hostPort, body, signal);
+      const response = await send(ex, connections, ex.authority ?? hostPort, body, abort);
       handle?.firstByte();
       return { response, series, handle, startMs };
     } catch (err) {
       handle?.end();
       const e = upstreamError(err, direct ? hostPort : acquired.entry.endpoint.id);
-      if (e.code === 'CONNECT_FAILED' && !signal.aborted) return 'retry-connect';
+      if (e.code === 'CONNECT_FAILED' && !abort.aborted) return 'retry-connect';
       throw e;
     }
   }
@@ -195,7 +196,7 @@ export function createProxyCall(deps: ProxyCallDeps): (ex: Exchange) => Promise<
     series.request();
     let response: UpstreamResponse;
     try {
-      response = await send(ex, connections, ex.authority ?? hostPort, body, ex.controller.signal);
+      response = await send(ex, connections, ex.authority ?? hostPort, body, ex.abort);
     } catch (err) {
       throw upstreamError(err, hostPort);
     }

@@ -1,6 +1,7 @@
 import http2, { type ClientHttp2Session, type OutgoingHttpHeaders } from 'node:http2';
 import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
+import type { RequestAbort } from './request-abort';
 import type { RequestBody } from './request-body';
 
 /** An upstream response at its headers; the body is still to be streamed (or discarded). */
@@ -39,14 +40,14 @@ export async function sendH1(
   path: string,
   headers: string[],
   body: RequestBody,
-  signal: AbortSignal,
+  abort: RequestAbort,
 ): Promise<UpstreamResponse> {
   const res = await pool.request({
     method: method as Dispatcher.HttpMethod,
     path,
     headers,
     body: body.kind === 'empty' ? null : body.kind === 'buffered' ? body.data : body.stream,
-    signal,
+    signal: abort,
   });
   const h = res.headers as Record<string, string | string[] | undefined>;
   // Errors after the headers reach whoever streams the body; this keeps an unread body from crashing.
@@ -69,10 +70,17 @@ export function sendH2(
   session: ClientHttp2Session,
   headers: OutgoingHttpHeaders,
   body: RequestBody,
-  signal: AbortSignal,
+  abort: RequestAbort,
 ): Promise<UpstreamResponse> {
   return new Promise((resolve, reject) => {
-    const stream = session.request(headers, { endStream: body.kind === 'empty', signal });
+    if (abort.aborted) {
+      reject(abort.reason);
+      return;
+    }
+    const stream = session.request(headers, { endStream: body.kind === 'empty' });
+    const onAbort = () => stream.destroy(abort.reason instanceof Error ? abort.reason : new Error('request aborted'));
+    abort.once('abort', onAbort);
+    stream.once('close', () => abort.off('abort', onAbort));
     let trailers: Record<string, string | string[] | undefined> | undefined;
     stream.on('trailers', (t) => {
       trailers = t as Record<string, string | string[] | undefined>;
