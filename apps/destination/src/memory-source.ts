@@ -36,10 +36,11 @@ class MemoryInformer<T extends KubeObject> implements Informer<T> {
 }
 
 /**
- * A Source held in memory, synced from the start; put/remove emit events synchronously. For the
+ * A Source held in memory (synced from the start unless told otherwise); put/remove emit events synchronously. For the
  * benchmark's server (bench/memory-server.ts) and for unit tests of the watchers.
  */
-export function createMemorySource() {
+export function createMemorySource(options: { synced?: boolean } = {}) {
+  const synced = new BehaviorSubject(options.synced ?? true);
   const informers = {
     Service: new MemoryInformer<Service>(),
     EndpointSlice: new MemoryInformer<EndpointSlice>(),
@@ -55,7 +56,7 @@ export function createMemorySource() {
     pods: informers.Pod,
     serviceProfiles: informers.ServiceProfile,
     deployments: informers.Deployment,
-    synced$: new BehaviorSubject(true),
+    synced$: synced.asObservable(),
     errors$: NEVER,
     stats: () => ({ Service: stats, EndpointSlice: stats, Pod: stats, ServiceProfile: stats, Deployment: stats }),
     close: async () => {
@@ -66,5 +67,6 @@ export function createMemorySource() {
     source,
     put: (obj: KubeObject) => informerOf(obj)?.put(obj),
     remove: (obj: KubeObject) => informerOf(obj)?.remove(obj),
+    setSynced: (value: boolean) => synced.next(value),
   };
 }
