@@ -122,6 +122,20 @@ describe('translateEndpoints', () => {
     expect(endpointsOf(snapshot)).toEqual(['10.0.0.1:8080']);
   });
 
+  it("labels an endpoint with its targetRef pod name when the Pod object is unknown (the local runner's slices)", () => {
+    const snapshot = translateEndpoints(
+      'ns',
+      'web',
+      80,
+      service([{ port: 80, targetPort: 8080 }]),
+      [slice('a', [{ addresses: ['10.0.0.1'], targetRef: { kind: 'Pod', name: 'web-0' } }])],
+      NO_PODS,
+    );
+    const addr = snapshot.addrs.get('10.0.0.1:8080')?.addr;
+    expect(addr?.metricLabels).toEqual({ pod: 'web-0' });
+    expect(addr?.protocolHint).toBeUndefined();
+  });
+
   it('reports a missing Service as not existing even if slices remain', () => {
     const snapshot = translateEndpoints('ns', 'web', 80, undefined, [slice('a', [{ addresses: ['10.0.0.1'] }])], NO_PODS);
     expect(snapshot.exists).toBe(false);

@@ -76,11 +76,12 @@ export function addrKey(ip: string, port: number): string {
   return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
 }
 
-/** One endpoint's WeightedAddr, labelled from its pod when known. */
-export function toWeightedAddr(ip: string, port: number, pod: Pod | undefined): AddrEntry | undefined {
+/** One endpoint's WeightedAddr, labelled from its pod when known (else `pod` from the slice's targetRef). */
+export function toWeightedAddr(ip: string, port: number, pod: Pod | undefined, podName?: string): AddrEntry | undefined {
   const tcp = toTcpAddress(ip, port);
   if (!tcp) return undefined;
   const labels: Record<string, string> = {};
+  if (podName) labels.pod = podName;
   if (pod) {
     labels.pod = pod.metadata.name;
     const owner = ownerLabel(pod);
@@ -127,7 +128,7 @@ export function translateEndpoints(
         if (p === undefined || p < 1 || p > 65535) continue;
         const key = addrKey(ip, p);
         if (addrs.has(key)) continue;
-        const entry = toWeightedAddr(ip, p, pod);
+        const entry = toWeightedAddr(ip, p, pod, ref?.kind === 'Pod' ? ref.name : undefined);
         if (entry) addrs.set(key, entry);
       }
     }
