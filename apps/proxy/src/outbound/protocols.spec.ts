@@ -28,7 +28,7 @@ function raw(port: number, text: string): Promise<string> {
 describe('outbound protocols', () => {
   let h: Harness;
   let web: TestBackend;
-  let echo: { port: number; close(): void };
+  let echo: Awaited<ReturnType<typeof startGrpcEcho>>;
   let client: Client;
   let upstreamClosed = false;
   let hangSeen = false;
@@ -47,6 +47,16 @@ describe('outbound protocols', () => {
     h = await startHarness();
     h.destination.setEndpoints(WEB, [{ host: web.host, port: web.port }]);
     h.destination.setEndpoints(ECHO, [{ host: '127.0.0.1', port: echo.port }]);
+    h.destination.setProfile(ECHO, {
+      routes: [
+        {
+          condition: { match: { $case: 'path', value: { regex: '/trellis\\.test\\.Echo/Flaky' } } },
+          responseClasses: [],
+          metricsLabels: { route: 'flaky' },
+          isRetryable: true,
+        },
+      ],
+    });
     client = new EchoClient(`127.0.0.1:${h.port}`, credentials.createInsecure(), { 'grpc.default_authority': 'echo.demo:50051' });
   });
 
@@ -85,6 +95,14 @@ describe('outbound protocols', () => {
     expect(err.code).toBe(9);
     expect(err.details).toBe('nope');
     expect(await h.registry.metrics()).toMatch(/response_total\{[^}]*authority="echo.demo.svc.cluster.local:50051"[^}]*status_code="200",classification="failure",grpc_status="9"\} 1/);
+  });
+
+  it('retries a gRPC call that failed trailers-only on a retryable route', async () => {
+    const flaky = (client as unknown as { flaky: Unary }).flaky.bind(client);
+    const before = echo.flakyCalls();
+    const res = await new Promise<Buffer>((resolve, reject) => flaky(Buffer.from('again'), (err, r) => (err ? reject(err) : resolve(r as Buffer))));
+    expect(res.toString()).toBe('again');
+    expect(echo.flakyCalls() - before).toBe(2);
   });
 
   it('accepts absolute-form requests from undici ProxyAgent', async () => {

@@ -20,17 +20,22 @@ const method = (name: string, responseStream: boolean) => ({
   responseDeserialize: identity,
 });
 
-/** A tiny gRPC service with raw-bytes messages: Unary echoes, Stream sends N copies, Fail fails. */
+/**
+ * A tiny gRPC service with raw-bytes messages: Unary echoes, Stream sends N copies, Fail fails,
+ * Flaky fails with UNAVAILABLE every other call (the first included).
+ */
 export const EchoService = {
   unary: method('Unary', false),
   stream: method('Stream', true),
   fail: method('Fail', false),
+  flaky: method('Flaky', false),
 };
 
 export const EchoClient = makeGenericClientConstructor(EchoService, 'trellis.test.Echo');
 
-export async function startGrpcEcho(): Promise<{ port: number; close(): void }> {
+export async function startGrpcEcho(): Promise<{ port: number; flakyCalls(): number; close(): void }> {
   const server = new Server();
+  let flaky = 0;
   server.addService(EchoService, {
     unary(call: ServerUnaryCall<Buffer, Buffer>, callback: sendUnaryData<Buffer>) {
       const trailer = new Metadata();
@@ -45,9 +50,14 @@ export async function startGrpcEcho(): Promise<{ port: number; close(): void }> 
     fail(_call: ServerUnaryCall<Buffer, Buffer>, callback: sendUnaryData<Buffer>) {
       callback({ code: status.FAILED_PRECONDITION, details: 'nope' });
     },
+    flaky(call: ServerUnaryCall<Buffer, Buffer>, callback: sendUnaryData<Buffer>) {
+      flaky += 1;
+      if (flaky % 2 === 1) callback({ code: status.UNAVAILABLE, details: 'try again' });
+      else callback(null, call.request);
+    },
   });
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
   );
-  return { port, close: () => server.forceShutdown() };
+  return { port, flakyCalls: () => flaky, close: () => server.forceShutdown() };
 }
