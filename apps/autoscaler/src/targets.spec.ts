@@ -22,7 +22,7 @@ const KPA = { 'autoscaling.knative.dev/class': 'kpa.autoscaling.knative.dev' };
 
 describe('discoverTargets', () => {
   it('finds the ready pods of a KPA Deployment through the Service that selects its pods', () => {
-    const pods: Pod[] = [{ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web-1', namespace: 'shop', creationTimestamp: '2026-01-01T00:01:00Z' } }];
+    const pods: Pod[] = [{ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web-1', namespace: 'shop', labels: { app: 'web', tier: 'front' }, creationTimestamp: '2026-01-01T00:01:00Z' } }];
     const [t, ...rest] = discoverTargets({
       deployments: [deployment('web', KPA, { app: 'web', tier: 'front' }), deployment('db', {}, { app: 'db' })],
       services: [service('web', { app: 'web' }), service('other', { app: 'other' }), service('headless', undefined)],
@@ -43,6 +43,40 @@ describe('discoverTargets', () => {
       { key: 'web-1', url: 'http://10.0.0.1:9090/metrics', createdMs: Date.parse('2026-01-01T00:01:00Z') },
       { key: '10.0.0.3', url: 'http://10.0.0.3:9090/metrics', createdMs: undefined },
     ]);
+  });
+
+  it("counts only the Deployment's own pods behind a Service that selects several Deployments (an apex)", () => {
+    const hello = (version: string) => {
+      const d = deployment(`hello-${version}`, KPA, { app: 'hello', version });
+      d.spec = { ...d.spec, selector: { matchLabels: { app: 'hello', version } } };
+      return d;
+    };
+    const ready = (address: string, name?: string): NonNullable<EndpointSlice['endpoints']>[number] => ({
+      addresses: [address],
+      conditions: { ready: true },
+      ...(name === undefined ? {} : { targetRef: { kind: 'Pod', name, namespace: 'shop' } }),
+    });
+    const apexEndpoints = [ready('127.0.0.2', 'hello-v1-0'), ready('127.0.0.3', 'hello-v1-1'), ready('127.0.0.4', 'hello-v2-2')];
+    const snapshot = {
+      deployments: [hello('v1'), hello('v2'), deployment('hello', {}, { app: 'hello', version: 'v0' })],
+      services: [service('hello', { app: 'hello' }), service('hello-v1', { app: 'hello', version: 'v1' }), service('hello-v2', { app: 'hello', version: 'v2' })],
+      endpointSlices: [
+        slice('hello', [...apexEndpoints, ready('127.0.0.9')]),
+        slice('hello-v1', apexEndpoints.slice(0, 2)),
+        slice('hello-v2', apexEndpoints.slice(2)),
+      ],
+      pods: [],
+    };
+    const byName = new Map(discoverTargets(snapshot).map((t) => [t.name, t.pods.map((p) => p.key).sort()]));
+    expect(byName.get('hello-v1')).toEqual(['hello-v1-0', 'hello-v1-1']);
+    expect(byName.get('hello-v2')).toEqual(['hello-v2-2']);
+
+    // With the Pod objects known, their labels decide (whatever the names), against the Deployment's selector.
+    const pod = (name: string, version: string): Pod => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'shop', labels: { app: 'hello', version } } });
+    const withPods = { ...snapshot, pods: [pod('hello-v1-0', 'v2'), pod('hello-v1-1', 'v1'), pod('hello-v2-2', 'v2')] };
+    const byLabels = new Map(discoverTargets(withPods).map((t) => [t.name, t.pods.map((p) => p.key).sort()]));
+    expect(byLabels.get('hello-v1')).toEqual(['hello-v1-1']);
+    expect(byLabels.get('hello-v2')).toEqual(['hello-v1-0', 'hello-v2-2']);
   });
 
   it('uses the slice port named queue-metrics, the scrape port flag, and brackets IPv6', () => {

@@ -40,25 +40,28 @@ export interface ClusterSnapshot {
 
 /**
  * The KPA-class Deployments and their ready pods: a Deployment's pods are the ready endpoints of the Services (same
- * namespace) whose non-empty selector matches the Deployment's pod template labels.
+ * namespace) whose non-empty selector matches the Deployment's pod template labels, kept only when the endpoint is
+ * one of the Deployment's own pods (see `ownsEndpoint`), since one Service (an apex) may select several Deployments.
  */
 export function discoverTargets(snapshot: ClusterSnapshot, scrapePort: number = DEFAULT_SCRAPE_PORT): TargetView[] {
   const servicesByNs = groupBy(snapshot.services, (s) => ns(s.metadata.namespace));
   const slicesByService = groupBy(snapshot.endpointSlices, (s) => `${ns(s.metadata.namespace)}/${s.metadata.labels?.[SERVICE_NAME_LABEL] ?? ''}`);
   const podsByName = new Map(snapshot.pods.map((p) => [`${ns(p.metadata.namespace)}/${p.metadata.name}`, p]));
+  const deploymentsByNs = groupBy(snapshot.deployments, (d) => ns(d.metadata.namespace));
   const out: TargetView[] = [];
   for (const d of snapshot.deployments) {
     const annotations = { ...d.spec?.template?.metadata?.annotations, ...d.metadata.annotations };
     if (!isKpaClass(annotations)) continue;
     const namespace = ns(d.metadata.namespace);
-    const labels = d.spec?.template?.metadata?.labels ?? {};
+    const labels = templateLabels(d);
     const pods = new Map<string, ReadyPod>();
     const services: string[] = [];
     for (const svc of servicesByNs.get(namespace) ?? []) {
       if (!selects(svc.spec?.selector, labels)) continue;
       services.push(svc.metadata.name);
+      const owner: Owner = { deployment: d, siblings: deploymentsByNs.get(namespace)?.filter((o) => selects(svc.spec?.selector, templateLabels(o))) ?? [] };
       for (const slice of slicesByService.get(`${namespace}/${svc.metadata.name}`) ?? []) {
-        for (const pod of readyPods(slice, namespace, podsByName, scrapePort)) if (!pods.has(pod.key)) pods.set(pod.key, pod);
+        for (const pod of readyPods(slice, namespace, podsByName, scrapePort, owner)) if (!pods.has(pod.key)) pods.set(pod.key, pod);
       }
     }
     out.push({
@@ -76,13 +79,20 @@ export function discoverTargets(snapshot: ClusterSnapshot, scrapePort: number = 
   return out;
 }
 
-function readyPods(slice: EndpointSlice, namespace: string, podsByName: Map<string, Pod>, scrapePort: number): ReadyPod[] {
+/** The Deployment whose pods are wanted, and every Deployment (itself included) the Service selects. */
+interface Owner {
+  deployment: Deployment;
+  siblings: readonly Deployment[];
+}
+
+function readyPods(slice: EndpointSlice, namespace: string, podsByName: Map<string, Pod>, scrapePort: number, owner: Owner): ReadyPod[] {
   const port = slice.ports?.find((p) => p.name === STATS_PORT_NAME)?.port ?? scrapePort;
   const out: ReadyPod[] = [];
   for (const ep of slice.endpoints ?? []) {
     const address = ep.addresses[0];
     if (address === undefined || ep.conditions?.ready === false || ep.conditions?.terminating === true) continue;
     const pod = ep.targetRef?.name === undefined ? undefined : podsByName.get(`${ep.targetRef.namespace ?? namespace}/${ep.targetRef.name}`);
+    if (!ownsEndpoint(owner, ep.targetRef?.name, pod)) continue;
     const host = slice.addressType === 'IPv6' || address.includes(':') ? `[${address}]` : address;
     out.push({
       key: ep.targetRef?.uid ?? ep.targetRef?.name ?? address,
@@ -91,6 +101,34 @@ function readyPods(slice: EndpointSlice, namespace: string, podsByName: Map<stri
     });
   }
   return out;
+}
+
+/**
+ * Whether an endpoint is one of the owner's pods. In order:
+ * - the Pod object is known: its labels match the Deployment's selector (`spec.selector.matchLabels`, else the
+ *   template labels), which is how the ReplicaSet controller itself counts pods;
+ * - only the targetRef name is known (local mode has no Pod objects): among the Deployments the Service selects,
+ *   the one with the longest name such that the pod is named `<name>-...` owns it. ReplicaSet pods are named
+ *   `<deployment>-<hash>-<suffix>` and local replicas `<deployment>-<n>`, so `hello-v1-0` is `hello-v1`'s, not `hello`'s;
+ * - no targetRef name: the endpoint is attributed only when the Service selects no other Deployment.
+ */
+function ownsEndpoint(owner: Owner, podName: string | undefined, pod: Pod | undefined): boolean {
+  if (pod !== undefined) return selects(deploymentSelector(owner.deployment), pod.metadata.labels ?? {});
+  if (podName === undefined) return owner.siblings.every((d) => d === owner.deployment);
+  let best: Deployment | undefined;
+  for (const d of owner.siblings) {
+    if (podName.startsWith(`${d.metadata.name}-`) && (best === undefined || d.metadata.name.length > best.metadata.name.length)) best = d;
+  }
+  return best === owner.deployment;
+}
+
+function templateLabels(d: Deployment): Record<string, string> {
+  return d.spec?.template?.metadata?.labels ?? {};
+}
+
+function deploymentSelector(d: Deployment): Record<string, string> {
+  const matchLabels = d.spec?.selector?.matchLabels;
+  return matchLabels !== undefined && Object.keys(matchLabels).length > 0 ? matchLabels : templateLabels(d);
 }
 
 function selects(selector: Record<string, string> | undefined, labels: Record<string, string>): boolean {
