@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { credentials } from '@grpc/grpc-js';
 import { DestinationClient } from '@trellis/proto';
-import { build } from 'esbuild';
+import { bundleEntry } from '@trellis/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StreamRecorder, addrsOf } from './testing/destination-harness';
 
@@ -17,23 +17,7 @@ const START_TIMEOUT_MS = 45_000;
 const PROCESS_TEST_TIMEOUT_MS = 60_000;
 
 beforeAll(async () => {
-  await build({
-    entryPoints: [MAIN],
-    outfile: BUNDLE,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    logLevel: 'warning',
-    plugins: [
-      {
-        name: 'external-third-party',
-        setup(b) {
-          b.onResolve({ filter: /^[^./]/ }, (args) => (args.path.startsWith('@trellis/') ? undefined : { path: args.path, external: true }));
-        },
-      },
-    ],
-  });
+  await bundleEntry(MAIN, BUNDLE);
 });
 
 interface Run {

@@ -9,3 +9,4 @@ export { FAKE_HISTORY_LIMIT } from './fake-kube-api/object-store';
 export { DEFAULT_RESOURCES } from './fake-kube-api/resources';
 export type { ResourceType } from './fake-kube-api/resources';
 export { fakeKubeconfigYaml, writeFakeKubeconfig } from './fake-kube-api/kubeconfig';
+export { bundleEntry } from './bundle-entry';

@@ -18,7 +18,7 @@ import type { ClientReadableStream } from '@grpc/grpc-js';
 import { DestinationClient } from '@trellis/proto';
 import type { Update } from '@trellis/proto';
 import type { EndpointSlice, Service } from '@trellis/kube';
-import { build } from 'esbuild';
+import { bundleEntry } from '@trellis/testing';
 import { stringify } from 'yaml';
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
@@ -87,23 +87,7 @@ function percentile(sorted: number[], p: number): number {
 }
 
 async function bundle(entry: string, outfile: string): Promise<void> {
-  await build({
-    entryPoints: [join(ROOT, entry)],
-    outfile,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    logLevel: 'warning',
-    plugins: [
-      {
-        name: 'external-third-party',
-        setup(b) {
-          b.onResolve({ filter: /^[^./]/ }, (args) => (args.path.startsWith('@trellis/') ? undefined : { path: args.path, external: true }));
-        },
-      },
-    ],
-  });
+  await bundleEntry(join(ROOT, entry), outfile);
 }
 
 interface Server {

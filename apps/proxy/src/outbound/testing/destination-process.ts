@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import { bundleEntry } from '@trellis/testing';
 
 // The real destination service, bundled once the way `nx build` does (third-party packages stay
 // external), so each spawn starts quickly even on a busy machine.
@@ -9,23 +9,7 @@ const BUNDLE = fileURLToPath(new URL('../../../../../dist/test/proxy-outbound/de
 const START_TIMEOUT_MS = 20_000;
 
 export async function buildDestination(): Promise<void> {
-  await build({
-    entryPoints: [MAIN],
-    outfile: BUNDLE,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    logLevel: 'warning',
-    plugins: [
-      {
-        name: 'external-third-party',
-        setup(b) {
-          b.onResolve({ filter: /^[^./]/ }, (args) => (args.path.startsWith('@trellis/') ? undefined : { path: args.path, external: true }));
-        },
-      },
-    ],
-  });
+  await bundleEntry(MAIN, BUNDLE);
 }
 
 export interface DestinationProcess {
