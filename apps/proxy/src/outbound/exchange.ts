@@ -1,6 +1,6 @@
 import http2, { type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Readable, Writable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { errorHeaders, errorResponse } from './error-response';
 import { OutboundError } from './errors';
 import { h1RequestHeaders, h2RequestHeaders, responseHeaders } from './headers';
@@ -36,35 +36,6 @@ export interface Exchange {
 }
 
 const NO_BODY_STATUS = new Set([204, 304]);
-
-/**
- * Streams a response body with backpressure and settles when the destination has finished.
- * Not stream.pipeline: that allocates an AbortController (and aborts it) per call, a measurable
- * cost per request.
- */
-function pump(src: Readable, dst: Writable): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let settled = false;
-    const settle = (err?: Error) => {
-      if (settled) return;
-      settled = true;
-      if (err === undefined) {
-        resolve();
-        return;
-      }
-      src.destroy();
-      dst.destroy();
-      reject(err);
-    };
-    src.once('error', settle);
-    dst.once('error', settle);
-    dst.once('finish', () => settle());
-    dst.once('close', () => {
-      if (!dst.writableFinished) settle(new Error('the client went away before the response ended'));
-    });
-    src.pipe(dst);
-  });
-}
 
 function clientGoneError(): OutboundError {
   return new OutboundError('UPSTREAM_FAILED', 'the client went away');
@@ -112,12 +83,12 @@ export function h1Exchange(req: IncomingMessage, res: ServerResponse): Exchange 
       new Promise<void>((resolve, reject) => {
         res.writeHead(r.status, responseHeaders(r.headers));
         if (req.method === 'HEAD' || NO_BODY_STATUS.has(r.status)) {
-          r.body.resume();
+          r.discard();
           res.end();
           resolve();
           return;
         }
-        pump(r.body, res).then(resolve, reject);
+        r.pipeTo(res).then(resolve, reject);
       }),
     fail: (err) => {
       if (res.headersSent) {
@@ -157,7 +128,7 @@ export function h2Exchange(stream: ServerHttp2Stream, headers: IncomingHttpHeade
     respond: (r) =>
       new Promise<void>((resolve, reject) => {
         if (stream.destroyed) {
-          r.body.destroy();
+          r.discard();
           reject(new Error('the client reset the stream'));
           return;
         }
@@ -173,7 +144,7 @@ export function h2Exchange(stream: ServerHttp2Stream, headers: IncomingHttpHeade
           const trailers = r.trailers();
           stream.sendTrailers(trailers === undefined ? {} : responseHeaders(trailers));
         });
-        pump(r.body, stream).then(resolve, reject);
+        r.pipeTo(stream).then(resolve, reject);
       }),
     fail: (err) => {
       if (stream.destroyed || stream.closed) return;

@@ -1,4 +1,5 @@
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { Gauge, type Registry } from 'prom-client';
+import { CounterFamily, HistogramFamily, type CounterSeries, type HistogramSeries } from '../metrics/families';
 import type { Classification } from './classify';
 
 /** linkerd2-proxy's latency histogram buckets, in milliseconds. */
@@ -17,13 +18,6 @@ const ROUTE_LABELS = ['direction', 'dst', 'rt_route'] as const;
 const ROUTE_RESPONSE_LABELS = [...ROUTE_LABELS, 'status_code', 'classification'] as const;
 
 type Labels = Record<string, string>;
-
-interface CounterChild {
-  inc(): void;
-}
-interface HistogramChild {
-  observe(v: number): void;
-}
 
 /** Metric series of one endpoint (or one direct authority); children are cached so the hot path only increments. */
 export interface EndpointSeries {
@@ -46,44 +40,56 @@ export interface GaugeSources {
   reconnects(kind: 'resolve' | 'profile'): number;
 }
 
-function cachedCounter(counter: Counter<string>, base: Labels): (key: string, extra: Labels) => CounterChild {
-  const children = new Map<string, CounterChild>();
-  return (key, extra) => {
-    let child = children.get(key);
-    if (child === undefined) {
-      child = counter.labels({ ...base, ...extra });
-      children.set(key, child);
+/** A response counter and latency histogram pair of one label set, looked up once per distinct status. */
+interface ResponsePair {
+  total: CounterSeries;
+  latency: HistogramSeries;
+}
+
+function responsePairs(total: CounterFamily, latency: HistogramFamily, base: Labels) {
+  const prefix = JSON.stringify(base);
+  const pairs = new Map<string, ResponsePair>();
+  return (key: string, extra: () => Labels): ResponsePair => {
+    let pair = pairs.get(key);
+    if (pair === undefined) {
+      const full = `${prefix}/${key}`;
+      const labels = () => ({ ...base, ...extra() });
+      pair = { total: total.child(full, labels), latency: latency.child(full, labels) };
+      pairs.set(key, pair);
     }
-    return child;
+    return pair;
   };
 }
 
 /** Linkerd's outbound metric names on the proxy's :9091 registry. */
 export class OutboundMetrics {
   private readonly authorities = new Set<string>();
-  private readonly requestTotal: Counter<string>;
-  private readonly responseTotal: Counter<string>;
-  private readonly responseLatency: Histogram<string>;
-  private readonly routeRequestTotal: Counter<string>;
-  private readonly routeResponseTotal: Counter<string>;
-  private readonly routeResponseLatency: Histogram<string>;
-  private readonly routeActualRequestTotal: Counter<string>;
-  private readonly routeActualResponseTotal: Counter<string>;
-  private readonly routeActualResponseLatency: Histogram<string>;
-  private readonly routeRetryableTotal: Counter<string>;
+  private readonly requestTotal: CounterFamily;
+  private readonly responseTotal: CounterFamily;
+  private readonly responseLatency: HistogramFamily;
+  private readonly routeRequestTotal: CounterFamily;
+  private readonly routeResponseTotal: CounterFamily;
+  private readonly routeResponseLatency: HistogramFamily;
+  private readonly routeActualRequestTotal: CounterFamily;
+  private readonly routeActualResponseTotal: CounterFamily;
+  private readonly routeActualResponseLatency: HistogramFamily;
+  private readonly routeRetryableTotal: CounterFamily;
 
   constructor(registry: Registry, sources: GaugeSources) {
     const registers = [registry];
-    this.requestTotal = new Counter({ name: 'request_total', help: 'Requests sent to endpoints, retries included', labelNames: ENDPOINT_LABELS, registers });
-    this.responseTotal = new Counter({ name: 'response_total', help: 'Responses received from endpoints', labelNames: RESPONSE_LABELS, registers });
-    this.responseLatency = new Histogram({ name: 'response_latency_ms', help: 'Time from sending a request to the end of its response', labelNames: RESPONSE_LABELS, buckets: LATENCY_BUCKETS_MS, registers });
-    this.routeRequestTotal = new Counter({ name: 'route_request_total', help: 'Requests per route', labelNames: ROUTE_LABELS, registers });
-    this.routeResponseTotal = new Counter({ name: 'route_response_total', help: 'Responses per route', labelNames: ROUTE_RESPONSE_LABELS, registers });
-    this.routeResponseLatency = new Histogram({ name: 'route_response_latency_ms', help: 'Route latency, retries included', labelNames: ROUTE_RESPONSE_LABELS, buckets: LATENCY_BUCKETS_MS, registers });
-    this.routeActualRequestTotal = new Counter({ name: 'route_actual_request_total', help: 'Requests per route, each retry counted', labelNames: ROUTE_LABELS, registers });
-    this.routeActualResponseTotal = new Counter({ name: 'route_actual_response_total', help: 'Responses per route, each retry counted', labelNames: ROUTE_RESPONSE_LABELS, registers });
-    this.routeActualResponseLatency = new Histogram({ name: 'route_actual_response_latency_ms', help: 'Latency of each attempt', labelNames: ROUTE_RESPONSE_LABELS, buckets: LATENCY_BUCKETS_MS, registers });
-    this.routeRetryableTotal = new Counter({ name: 'route_retryable_total', help: 'Retryable failures; skipped says why one was not retried', labelNames: [...ROUTE_LABELS, 'skipped'], registers });
+    const counter = (name: string, help: string, labels: readonly string[]) => new CounterFamily(name, help, labels).register(registry);
+    const histogram = (name: string, help: string, labels: readonly string[]) =>
+      new HistogramFamily(name, help, labels, LATENCY_BUCKETS_MS).register(registry);
+    this.requestTotal = counter('request_total', 'Requests sent to endpoints, retries included', ENDPOINT_LABELS);
+    this.responseTotal = counter('response_total', 'Responses received from endpoints', RESPONSE_LABELS);
+    this.responseLatency = histogram('response_latency_ms', 'Time from sending a request to the end of its response', RESPONSE_LABELS);
+    this.routeRequestTotal = counter('route_request_total', 'Requests per route', ROUTE_LABELS);
+    this.routeResponseTotal = counter('route_response_total', 'Responses per route', ROUTE_RESPONSE_LABELS);
+    this.routeResponseLatency = histogram('route_response_latency_ms', 'Route latency, retries included', ROUTE_RESPONSE_LABELS);
+    this.routeActualRequestTotal = counter('route_actual_request_total', 'Requests per route, each retry counted', ROUTE_LABELS);
+    this.routeActualResponseTotal = counter('route_actual_response_total', 'Responses per route, each retry counted', ROUTE_RESPONSE_LABELS);
+    this.routeActualResponseLatency = histogram('route_actual_response_latency_ms', 'Latency of each attempt', ROUTE_RESPONSE_LABELS);
+    this.routeRetryableTotal = counter('route_retryable_total', 'Retryable failures; skipped says why one was not retried', [...ROUTE_LABELS, 'skipped']);
     new Gauge({
       name: 'outbound_http_balancer_endpoints',
       help: 'Endpoints of each backend, by state',
@@ -144,57 +150,36 @@ export class OutboundMetrics {
       dst_service: labels['service'] ?? '',
       dst_deployment: labels['deployment'] ?? '',
     };
-    const request = this.requestTotal.labels(base);
-    const responses = cachedCounter(this.responseTotal, base);
-    const latencies = new Map<string, HistogramChild>();
+    const request = this.requestTotal.child(JSON.stringify(base), () => base);
+    const responses = responsePairs(this.responseTotal, this.responseLatency, base);
     return {
       request: () => request.inc(),
       response: (status, grpcStatus, classification, latencyMs) => {
         const grpc = grpcStatus === undefined ? '' : String(grpcStatus);
-        const key = `${status}/${grpc}/${classification}`;
-        const extra = { status_code: String(status), classification, grpc_status: grpc };
-        responses(key, extra).inc();
-        let latency = latencies.get(key);
-        if (latency === undefined) {
-          latency = this.responseLatency.labels({ ...base, ...extra });
-          latencies.set(key, latency);
-        }
-        latency.observe(latencyMs);
+        const pair = responses(`${status}/${grpc}/${classification}`, () => ({ status_code: String(status), classification, grpc_status: grpc }));
+        pair.total.inc();
+        pair.latency.observe(latencyMs);
       },
     };
   }
 
   route(dst: string, route: string): RouteSeries {
     const base: Labels = { direction: DIRECTION, dst: this.authorityLabel(dst), rt_route: route };
-    const request = this.routeRequestTotal.labels(base);
-    const actualRequest = this.routeActualRequestTotal.labels(base);
-    const responses = cachedCounter(this.routeResponseTotal, base);
-    const actualResponses = cachedCounter(this.routeActualResponseTotal, base);
-    const latency = new Map<string, HistogramChild>();
-    const actualLatency = new Map<string, HistogramChild>();
-    const observe = (h: Histogram<string>, cache: Map<string, HistogramChild>, key: string, extra: Labels, ms: number) => {
-      let child = cache.get(key);
-      if (child === undefined) {
-        child = h.labels({ ...base, ...extra });
-        cache.set(key, child);
-      }
-      child.observe(ms);
+    const key = JSON.stringify(base);
+    const request = this.routeRequestTotal.child(key, () => base);
+    const actualRequest = this.routeActualRequestTotal.child(key, () => base);
+    const responses = responsePairs(this.routeResponseTotal, this.routeResponseLatency, base);
+    const actualResponses = responsePairs(this.routeActualResponseTotal, this.routeActualResponseLatency, base);
+    const record = (pairs: typeof responses, status: number, classification: Classification, ms: number) => {
+      const pair = pairs(`${status}/${classification}`, () => ({ status_code: String(status), classification }));
+      pair.total.inc();
+      pair.latency.observe(ms);
     };
     return {
       request: () => request.inc(),
       actualRequest: () => actualRequest.inc(),
-      response: (status, classification, ms) => {
-        const key = `${status}/${classification}`;
-        const extra = { status_code: String(status), classification };
-        responses(key, extra).inc();
-        observe(this.routeResponseLatency, latency, key, extra, ms);
-      },
-      actualResponse: (status, classification, ms) => {
-        const key = `${status}/${classification}`;
-        const extra = { status_code: String(status), classification };
-        actualResponses(key, extra).inc();
-        observe(this.routeActualResponseLatency, actualLatency, key, extra, ms);
-      },
+      response: (status, classification, ms) => record(responses, status, classification, ms),
+      actualResponse: (status, classification, ms) => record(actualResponses, status, classification, ms),
       retryable: (skipped) => this.routeRetryableTotal.inc({ ...base, skipped }),
     };
   }

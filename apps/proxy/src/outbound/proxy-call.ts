@@ -52,18 +52,17 @@ function awaitAcquire(backend: Backend, abort: RequestAbort): Acquired | Promise
     throw abort.reason;
   }
   return new Promise<Acquired>((resolve, reject) => {
-    const onAbort = () => {
+    const unsubscribe = abort.subscribe(() => {
       a.cancel();
       reject(abort.reason);
-    };
-    abort.once('abort', onAbort);
+    });
     a.promise.then(
       (v) => {
-        abort.off('abort', onAbort);
+        unsubscribe();
         resolve(v);
       },
       (err: unknown) => {
-        abort.off('abort', onAbort);
+        unsubscribe();
         reject(err);
       },
     );

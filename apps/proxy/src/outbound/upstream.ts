@@ -1,40 +1,172 @@
 import http2, { type ClientHttp2Session, type OutgoingHttpHeaders } from 'node:http2';
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { RequestAbort } from './request-abort';
 import type { RequestBody } from './request-body';
 
+type Fields = Record<string, string | string[] | undefined>;
+
 /** An upstream response at its headers; the body is still to be streamed (or discarded). */
 export interface UpstreamResponse {
   status: number;
-  headers: Record<string, string | string[] | undefined>;
+  headers: Fields;
   /** grpc-status when the response carries it in its headers (a trailers-only response). */
   grpcStatus: number | undefined;
   /** The response ended with its headers (HTTP/2 END_STREAM on HEADERS). */
   endStream: boolean;
-  body: Readable;
-  /** Trailers, once the body has ended (HTTP/2). */
-  trailers(): Record<string, string | string[] | undefined> | undefined;
+  /**
+   * Streams the body into `dst` with backpressure and ends it; settles once `dst` has finished.
+   * On failure both sides are destroyed.
+   */
+  pipeTo(dst: Writable): Promise<void>;
+  /** Trailers, once the body has ended. */
+  trailers(): Fields | undefined;
   /** Drops the body of a response that will not be forwarded (a retried failure). */
   discard(): void;
 }
 
 /** Ours: a discarded HTTP/1.1 body up to this size is read to keep its connection; larger ones cut it. */
 export const MAX_DISCARD_BYTES = 64 * 1024;
+/** Ours: response bytes held while nobody streams the body yet (between headers and respond) before reading pauses. */
+export const MAX_UNSENT_BYTES = 64 * 1024;
 
-function ignoreErrors(body: Readable): void {
-  body.on('error', () => undefined);
-}
-
-function grpcStatusOf(headers: Record<string, string | string[] | undefined>): number | undefined {
+function grpcStatusOf(headers: Fields): number | undefined {
   const value = headers['grpc-status'];
   if (typeof value !== 'string') return undefined;
   const n = Number(value);
   return Number.isInteger(n) ? n : undefined;
 }
 
+function asError(reason: unknown): Error {
+  return reason instanceof Error ? reason : new Error('request aborted');
+}
+
+/**
+ * Waits for `dst` to finish after `start` wrote into it; rejects (and destroys it) if it errors
+ * or closes first.
+ */
+function finished(dst: Writable, onFail: (err: Error) => void): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const settle = (err?: Error) => {
+      if (settled) return;
+      settled = true;
+      if (err === undefined) {
+        resolve();
+        return;
+      }
+      onFail(err);
+      dst.destroy();
+      reject(err);
+    };
+    dst.once('error', settle);
+    dst.once('finish', () => settle());
+    dst.once('close', () => {
+      if (!dst.writableFinished) settle(new Error('the client went away before the response ended'));
+    });
+  });
+}
+
+/**
+ * One HTTP/1.1 exchange on an undici pool, through the dispatcher's handler interface: response
+ * chunks go straight into the destination stream (no intermediate Readable), with the
+ * connection paused while the destination is full.
+ *
+ * Body states: unsent (chunks held until pipeTo, reading paused past MAX_UNSENT_BYTES) ->
+ * piping (written through) | discarding (dropped, connection cut past MAX_DISCARD_BYTES).
+ */
+class H1Upstream implements Dispatcher.DispatchHandler {
+  private controller: Dispatcher.DispatchController | undefined;
+  private unsubscribe: (() => void) | undefined;
+  private held: Buffer[] = [];
+  private heldBytes = 0;
+  private dst: Writable | undefined;
+  private discarding = false;
+  private discardedBytes = 0;
+  private ended = false;
+  private failure: Error | undefined;
+  private trailerFields: Fields | undefined;
+  private onBodyError: ((err: Error) => void) | undefined;
+
+  constructor(
+    private readonly abort: RequestAbort,
+    private readonly resolve: (r: UpstreamResponse) => void,
+    private readonly reject: (err: unknown) => void,
+  ) {}
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    if (this.abort.aborted) controller.abort(asError(this.abort.reason));
+    else this.unsubscribe = this.abort.subscribe(() => controller.abort(asError(this.abort.reason)));
+  }
+
+  onResponseStart(_controller: Dispatcher.DispatchController, status: number, headers: Fields): void {
+    if (status < 200) return;
+    this.resolve({
+      status,
+      headers,
+      grpcStatus: grpcStatusOf(headers),
+      endStream: false,
+      pipeTo: (dst) => this.pipeTo(dst),
+      trailers: () => this.trailerFields,
+      discard: () => this.discard(),
+    });
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.dst !== undefined) {
+      if (!this.dst.write(chunk)) controller.pause();
+      return;
+    }
+    if (this.discarding) {
+      this.discardedBytes += chunk.length;
+      if (this.discardedBytes > MAX_DISCARD_BYTES) controller.abort(new Error('discarded body too large'));
+      return;
+    }
+    this.held.push(chunk);
+    this.heldBytes += chunk.length;
+    if (this.heldBytes > MAX_UNSENT_BYTES) controller.pause();
+  }
+
+  onResponseEnd(_controller: Dispatcher.DispatchController, trailers: Fields): void {
+    this.ended = true;
+    this.trailerFields = trailers;
+    this.unsubscribe?.();
+    this.dst?.end();
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
+    this.unsubscribe?.();
+    this.failure = err;
+    this.reject(err);
+    this.onBodyError?.(err);
+  }
+
+  private pipeTo(dst: Writable): Promise<void> {
+    if (this.failure !== undefined) return Promise.reject(this.failure);
+    this.dst = dst;
+    const done = finished(dst, () => this.controller?.abort(new Error('the response could not be delivered')));
+    this.onBodyError = (err) => dst.destroy(err);
+    dst.on('drain', () => this.controller?.resume());
+    for (const chunk of this.held) dst.write(chunk);
+    this.held = [];
+    if (this.ended) dst.end();
+    else this.controller?.resume();
+    return done;
+  }
+
+  private discard(): void {
+    this.discarding = true;
+    this.discardedBytes = this.heldBytes;
+    this.held = [];
+    if (this.ended) return;
+    if (this.discardedBytes > MAX_DISCARD_BYTES) this.controller?.abort(new Error('discarded body too large'));
+    else this.controller?.resume();
+  }
+}
+
 /** Sends one HTTP/1.1 request through an undici pool; resolves at the response headers. */
-export async function sendH1(
+export function sendH1(
   pool: Dispatcher,
   method: string,
   path: string,
@@ -42,62 +174,54 @@ export async function sendH1(
   body: RequestBody,
   abort: RequestAbort,
 ): Promise<UpstreamResponse> {
-  const res = await pool.request({
-    method: method as Dispatcher.HttpMethod,
-    path,
-    headers,
-    body: body.kind === 'empty' ? null : body.kind === 'buffered' ? body.data : body.stream,
-    signal: abort,
+  return new Promise((resolve, reject) => {
+    pool.dispatch(
+      {
+        method: method as Dispatcher.HttpMethod,
+        path,
+        headers,
+        body: body.kind === 'empty' ? null : body.kind === 'buffered' ? body.data : body.stream,
+      },
+      new H1Upstream(abort, resolve, reject),
+    );
   });
-  const h = res.headers as Record<string, string | string[] | undefined>;
-  // Errors after the headers reach whoever streams the body; this keeps an unread body from crashing.
-  ignoreErrors(res.body);
-  return {
-    status: res.statusCode,
-    headers: h,
-    grpcStatus: grpcStatusOf(h),
-    endStream: false,
-    body: res.body,
-    trailers: () => res.trailers,
-    discard: () => {
-      res.body.dump({ limit: MAX_DISCARD_BYTES }).catch(() => undefined);
-    },
-  };
+}
+
+/** Streams an HTTP/2 response body (a client stream) into `dst`. */
+function pumpStream(src: Readable, dst: Writable): Promise<void> {
+  const done = finished(dst, () => src.destroy());
+  src.once('error', (err) => dst.destroy(err));
+  src.pipe(dst);
+  return done;
 }
 
 /** Sends one HTTP/2 request on a session; resolves at the response headers. */
-export function sendH2(
-  session: ClientHttp2Session,
-  headers: OutgoingHttpHeaders,
-  body: RequestBody,
-  abort: RequestAbort,
-): Promise<UpstreamResponse> {
+export function sendH2(session: ClientHttp2Session, headers: OutgoingHttpHeaders, body: RequestBody, abort: RequestAbort): Promise<UpstreamResponse> {
   return new Promise((resolve, reject) => {
     if (abort.aborted) {
       reject(abort.reason);
       return;
     }
     const stream = session.request(headers, { endStream: body.kind === 'empty' });
-    const onAbort = () => stream.destroy(abort.reason instanceof Error ? abort.reason : new Error('request aborted'));
-    abort.once('abort', onAbort);
-    stream.once('close', () => abort.off('abort', onAbort));
-    let trailers: Record<string, string | string[] | undefined> | undefined;
+    const unsubscribe = abort.subscribe(() => stream.destroy(asError(abort.reason)));
+    stream.once('close', unsubscribe);
+    let trailers: Fields | undefined;
     stream.on('trailers', (t) => {
-      trailers = t as Record<string, string | string[] | undefined>;
+      trailers = t as Fields;
     });
     const onError = (err: Error) => reject(err);
     stream.once('error', onError);
     stream.once('response', (h, flags: number) => {
       stream.off('error', onError);
-      ignoreErrors(stream);
-      const responseHeaders = h as Record<string, string | string[] | undefined>;
-      const status = Number(responseHeaders[http2.constants.HTTP2_HEADER_STATUS] ?? 502);
+      // Errors after the headers reach whoever streams the body; this keeps an unread body from crashing.
+      stream.on('error', () => undefined);
+      const responseHeaders = h as Fields;
       resolve({
-        status,
+        status: Number(responseHeaders[http2.constants.HTTP2_HEADER_STATUS] ?? 502),
         headers: responseHeaders,
         grpcStatus: grpcStatusOf(responseHeaders),
         endStream: (flags & http2.constants.NGHTTP2_FLAG_END_STREAM) !== 0,
-        body: stream,
+        pipeTo: (dst) => pumpStream(stream, dst),
         trailers: () => trailers,
         discard: () => {
           stream.destroy();
