@@ -23,3 +23,12 @@ describe('parseH2load', () => {
     expect(() => parseH2load('starting benchmark...\nconnect to 127.0.0.1:1 failed\n')).toThrow(expect.objectContaining({ code: 'BENCH_PARSE' }));
   });
 });
+
+describe('parseH2load over HTTP/1.1 at a fixed rate', () => {
+  it('reads the rate achieved and the per-request time of an h2load --h1 --rps run', () => {
+    const result = parseH2load(fixture('h2load-h1-rate.txt'));
+    expect(result.requestsPerSecond).toBe(4986.67);
+    expect(result).toMatchObject({ total: 14960, succeeded: 14960, failed: 0, errored: 0, status2xx: 14960 });
+    expect(result.latencyMs.mean).toBeCloseTo(0.12, 9);
+  });
+});

@@ -1,6 +1,6 @@
 import { BenchError } from './errors';
 import { parseH2load } from './h2load-output';
-import { runTool } from './processes';
+import { runTool, type ToolRun } from './processes';
 import type { Sample, Scenario } from './results';
 import { parseWrk } from './wrk-output';
 
@@ -44,18 +44,35 @@ export function h2loadArgs(target: Target, scenario: Scenario, seconds: number, 
   ];
 }
 
-export async function measure(paths: LoadPaths, target: Target, scenario: Scenario, seconds: number): Promise<Sample> {
-  const capMs = seconds * 1000 + TOOL_GRACE_MS;
-  if (scenario.protocol === 'h1') {
-    const run = await runTool('wrk', paths.wrk, wrkArgs(target, scenario.connections, seconds), capMs);
-    try {
-      const result = parseWrk(run.stdout);
-      return { requestsPerSecond: result.requestsPerSecond, p50Ms: result.latencyMs.p50, p99Ms: result.latencyMs.p99, errors: result.socketErrors + result.non2xx };
-    } catch (err) {
-      throw new BenchError('BENCH_LOAD', `wrk failed (exit ${run.code}): ${run.stderr.trim() || run.stdout.trim()}`, { cause: err });
-    }
-  }
-  const run = await runTool('h2load', paths.h2load, h2loadArgs(target, scenario, seconds, paths.grpcBodyFile), capMs);
+// Issue 8's RSS aim is "Peak RSS of a proxy under 5,000 req/s": FIXED_RATE_CLIENTS keep-alive connections, each
+// sending FIXED_RATE_PER_CLIENT_RPS requests per second (h2load --rps is per client).
+export const FIXED_RATE_CLIENTS = 5;
+export const FIXED_RATE_PER_CLIENT_RPS = 1_000;
+export const FIXED_RATE_TOTAL_RPS = FIXED_RATE_CLIENTS * FIXED_RATE_PER_CLIENT_RPS;
+
+/**
+ * A Host header as h2load's :authority: h2load 1.52 with --h1 and `-H 'Host: …'` never exits after its duration
+ * (seen on this machine); given :authority it sends that value as the Host header.
+ */
+export function asAuthority(header: string): string {
+  const match = /^host:\s*(.*)$/i.exec(header);
+  return match ? `:authority: ${match[1]}` : header;
+}
+
+/** h2load over HTTP/1.1 at a fixed total rate (FIXED_RATE_TOTAL_RPS) for `seconds`. */
+export function fixedRateArgs(target: Target, seconds: number): string[] {
+  return [
+    '--h1',
+    '-t1',
+    '-c', String(FIXED_RATE_CLIENTS),
+    '--rps', String(FIXED_RATE_PER_CLIENT_RPS),
+    '-D', String(seconds),
+    ...target.headers.flatMap((h) => ['-H', asAuthority(h)]),
+    target.url,
+  ];
+}
+
+function h2loadSample(run: ToolRun): Sample {
   try {
     const result = parseH2load(run.stdout);
     if (result.succeeded === 0) throw new BenchError('BENCH_LOAD', 'h2load: no request succeeded');
@@ -68,4 +85,23 @@ export async function measure(paths: LoadPaths, target: Target, scenario: Scenar
     const tail = `${run.stdout}\n${run.stderr}`.trim().split('\n').slice(-3).join(' | ');
     throw new BenchError('BENCH_LOAD', `h2load failed (exit ${run.code}): ${tail}`, { cause: err });
   }
+}
+
+/** HTTP/1.1 load at FIXED_RATE_TOTAL_RPS; the sample's rate is what the target actually served. */
+export async function measureFixedRate(paths: LoadPaths, target: Target, seconds: number): Promise<Sample> {
+  return h2loadSample(await runTool('h2load', paths.h2load, fixedRateArgs(target, seconds), seconds * 1000 + TOOL_GRACE_MS));
+}
+
+export async function measure(paths: LoadPaths, target: Target, scenario: Scenario, seconds: number): Promise<Sample> {
+  const capMs = seconds * 1000 + TOOL_GRACE_MS;
+  if (scenario.protocol === 'h1') {
+    const run = await runTool('wrk', paths.wrk, wrkArgs(target, scenario.connections, seconds), capMs);
+    try {
+      const result = parseWrk(run.stdout);
+      return { requestsPerSecond: result.requestsPerSecond, p50Ms: result.latencyMs.p50, p99Ms: result.latencyMs.p99, errors: result.socketErrors + result.non2xx };
+    } catch (err) {
+      throw new BenchError('BENCH_LOAD', `wrk failed (exit ${run.code}): ${run.stderr.trim() || run.stdout.trim()}`, { cause: err });
+    }
+  }
+  return h2loadSample(await runTool('h2load', paths.h2load, h2loadArgs(target, scenario, seconds, paths.grpcBodyFile), capMs));
 }

@@ -5,10 +5,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, shellQuote, svgPathFor, USAGE, type BenchArgs } from './args';
 import { BenchError } from './errors';
-import { measure, type LoadPaths, type Target } from './load';
+import { FIXED_RATE_CLIENTS, FIXED_RATE_PER_CLIENT_RPS, FIXED_RATE_TOTAL_RPS, measure, measureFixedRate, type LoadPaths, type Target } from './load';
 import { describeMachine, loadAverage } from './machine';
-import { nginxH2BackendConfig } from './nginx-config';
-import { freePort, installExitHandlers, LOAD_CPU, peakRssBytes, PROXY_CPU, removeOnExit, startProcess, stopProcess, waitForPort, type Managed } from './processes';
+import { nginxH1BackendConfig, nginxH2BackendConfig } from './nginx-config';
+import { freePort, installExitHandlers, LOAD_CPU, peakRssBytes, PROXY_CPU, removeOnExit, stopProcess, waitForPort, type Managed } from './processes';
 import { renderReport } from './report';
 import { SCENARIOS, type Sample, type ScenarioId, type VariantResult } from './results';
 import { GRPC_EMPTY_FRAME, smokeH1, smokeH2 } from './smoke';
@@ -21,9 +21,10 @@ import type { StartContext, VariantAdapter } from './variants/variant';
 import { runNginx } from './variants/nginx';
 
 const REPO_ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
-const CHILDREN = ['backend-h1', 'http-proxy-peer', 'fastify-peer', 'undici-peer'];
+const CHILDREN = ['http-proxy-peer', 'fastify-peer', 'undici-peer'];
 const CHILDREN_OUT_DIR = 'dist/tools/bench/proxy';
 const BACKEND_BODY_BYTES = 100;
+const BYTES_PER_MB = 1024 * 1024;
 
 interface VariantState {
   readonly adapter: VariantAdapter;
@@ -32,6 +33,8 @@ interface VariantState {
   readonly scenarioSkips: Partial<Record<ScenarioId, string>>;
   readonly failures: string[];
   peakRssBytes?: number;
+  fixedRatePeakRssBytes?: number;
+  readonly fixedRateSamples: Sample[];
 }
 
 /** A variant that never worked is skipped; one that worked before keeps its samples and records the failure. */
@@ -59,11 +62,14 @@ async function compileChildren(): Promise<string> {
   return outdir;
 }
 
-async function startBackends(childrenDir: string, workDir: string, nginx: string): Promise<{ h1Port: number; h2Port: number; processes: Managed[] }> {
+/** Both static backends are nginx with one worker on the load CPU, each answering with a BACKEND_BODY_BYTES body. */
+async function startBackends(workDir: string, nginx: string): Promise<{ h1Port: number; h2Port: number; processes: Managed[] }> {
   const [h1Port, h2Port] = [await freePort(), await freePort()];
-  const h1 = startProcess('backend-h1', LOAD_CPU, process.execPath, [path.join(childrenDir, 'backend-h1.mjs'), String(h1Port)]);
-  const dir = path.join(workDir, 'backend-h2');
-  const h2 = await runNginx('backend-h2', LOAD_CPU, nginx, dir, nginxH2BackendConfig(dir, h2Port, 'x'.repeat(BACKEND_BODY_BYTES)));
+  const body = 'x'.repeat(BACKEND_BODY_BYTES);
+  const h1Dir = path.join(workDir, 'backend-h1');
+  const h1 = await runNginx('backend-h1', LOAD_CPU, nginx, h1Dir, nginxH1BackendConfig(h1Dir, h1Port, body));
+  const h2Dir = path.join(workDir, 'backend-h2');
+  const h2 = await runNginx('backend-h2', LOAD_CPU, nginx, h2Dir, nginxH2BackendConfig(h2Dir, h2Port, body));
   await waitForPort(h1, h1Port);
   await waitForPort(h2, h2Port);
   return { h1Port, h2Port, processes: [h1, h2] };
@@ -79,7 +85,29 @@ function reason(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-/** One slot: start the variant, check it answers, warm it up, measure each scenario once, read its peak RSS, stop it. */
+/** VmHWM of the largest of a variant's processes (each counted with its children, e.g. nginx's worker). */
+function largestPeakRss(processes: readonly Managed[]): number {
+  return Math.max(0, ...processes.map((p) => peakRssBytes(p.pid)));
+}
+
+/** The fresh proxy under FIXED_RATE_TOTAL_RPS of HTTP/1.1 first, so its VmHWM is the peak at that rate, not at full speed. */
+async function measureRssAtFixedRate(state: VariantState, processes: readonly Managed[], target: Target, load: LoadPaths, args: BenchArgs, round: number): Promise<void> {
+  try {
+    const sample = await measureFixedRate(load, target, args.durationSeconds);
+    state.fixedRateSamples.push(sample);
+    const peak = largestPeakRss(processes);
+    state.fixedRatePeakRssBytes = Math.max(state.fixedRatePeakRssBytes ?? 0, peak);
+    console.log(`  ${state.adapter.id} h1 at ${FIXED_RATE_TOTAL_RPS} req/s: ${describeSample(sample)}, peak RSS ${(peak / BYTES_PER_MB).toFixed(1)} MB`);
+  } catch (err) {
+    state.failures.push(`round ${round + 1}, fixed rate: ${reason(err)}`);
+    console.log(`  ${state.adapter.id} h1 at ${FIXED_RATE_TOTAL_RPS} req/s: failed, ${reason(err)}`);
+  }
+}
+
+/**
+ * One slot: start the variant, check it answers, run it at a fixed rate and read its peak RSS, warm it up, measure each
+ * scenario once, read its peak RSS again, stop it.
+ */
 async function runSlot(state: VariantState, ctx: StartContext, load: LoadPaths, args: BenchArgs, round: number): Promise<void> {
   const { adapter } = state;
   const slotDir = path.join(ctx.workDir, `${adapter.id}-${round}`);
@@ -110,6 +138,7 @@ async function runSlot(state: VariantState, ctx: StartContext, load: LoadPaths, 
         state.scenarioSkips.h2 = `does not proxy h2c: ${reason(err)}`;
       }
     }
+    if (targets.h1 && started.processes.length > 0) await measureRssAtFixedRate(state, started.processes, targets.h1, load, args, round);
     for (const [id, why] of Object.entries(started.scenarioSkips ?? {})) state.scenarioSkips[id as ScenarioId] ??= why;
     if (!targets.h2) state.scenarioSkips.h2 ??= 'no HTTP/2 listener';
     const warmed = new Set<string>();
@@ -130,8 +159,7 @@ async function runSlot(state: VariantState, ctx: StartContext, load: LoadPaths, 
         console.log(`  ${adapter.id} ${scenario.id}: failed, ${reason(err)}`);
       }
     }
-    const peak = Math.max(0, ...started.processes.map((p) => peakRssBytes(p.pid)));
-    if (started.processes.length > 0) state.peakRssBytes = Math.max(state.peakRssBytes ?? 0, peak);
+    if (started.processes.length > 0) state.peakRssBytes = Math.max(state.peakRssBytes ?? 0, largestPeakRss(started.processes));
   } finally {
     await started.stop();
   }
@@ -182,7 +210,7 @@ async function main(): Promise<number> {
     const childrenDir = await compileChildren();
     const grpcBodyFile = path.join(workDir, 'grpc-body.bin');
     await writeFile(grpcBodyFile, GRPC_EMPTY_FRAME);
-    const backend = await startBackends(childrenDir, workDir, found.nginx ?? 'nginx');
+    const backend = await startBackends(workDir, found.nginx ?? 'nginx');
     backends.push(...backend.processes);
     const ctx: StartContext = {
       repoRoot: REPO_ROOT,
@@ -194,7 +222,7 @@ async function main(): Promise<number> {
       build: args.build,
     };
     const load: LoadPaths = { wrk: found.wrk ?? 'wrk', h2load: found.h2load ?? 'h2load', grpcBodyFile };
-    const states: VariantState[] = variants.map((adapter) => ({ adapter, samples: {}, scenarioSkips: {}, failures: [] }));
+    const states: VariantState[] = variants.map((adapter) => ({ adapter, samples: {}, scenarioSkips: {}, failures: [], fixedRateSamples: [] }));
     console.log(`proxy bench: ${variants.length} variants, ${args.runs} round(s) of ${args.durationSeconds} s; proxies on CPU ${PROXY_CPU}, load and backends on CPU ${LOAD_CPU}`);
     for (let round = 0; round < args.runs; round++) {
       console.log(`round ${round + 1}/${args.runs}`);
@@ -213,14 +241,16 @@ async function main(): Promise<number> {
       scenarioSkips: s.scenarioSkips,
       failures: s.failures,
       peakRssBytes: s.peakRssBytes,
+      fixedRatePeakRssBytes: s.fixedRatePeakRssBytes,
+      fixedRateSamples: s.fixedRateSamples,
     }));
     const svgPath = svgPathFor(args.out);
     const bundleTime = measuredProxyBuildTime();
     const notes = [
       `Each proxy is pinned to CPU ${PROXY_CPU} with taskset; wrk/h2load, the backends and the destination service share CPU ${LOAD_CPU}. Proxies are started fresh for each round, checked with one request, warmed up for ${args.warmupSeconds} s (HTTP/1.1 at c=50, then HTTP/2) before the measured runs, and measured in a variant order rotated by one per round.`,
-      `Backends: HTTP/1.1 is a Node http server answering 200 with a 100-byte body; HTTP/2 is nginx h2c answering a gRPC-style POST (5-byte frame) with 200, a 100-byte body and a grpc-status trailer. Load: wrk -t1 --latency (c=1, c=50); h2load -t1 -c10 -m10.`,
+      `Backends: both are nginx with one worker on CPU ${LOAD_CPU}, so direct measures wrk against nginx and the peers are not capped by a slow backend. HTTP/1.1 answers every GET with 200 and a static 100-byte body over keep-alive connections; HTTP/2 is h2c answering a gRPC-style POST (5-byte frame) with 200, a 100-byte body and a grpc-status trailer. Load: wrk -t1 --latency (c=1, c=50); h2load -t1 -c10 -m10.`,
       `nginx as an HTTP/2 proxy fails a few streams per run (its error log: "upstream sent frame for unknown stream"): the nginx h2c backend answers before reading the 5-byte request body and then resets the stream with NO_ERROR, which nginx's grpc_pass does not expect on a reused connection. Those streams count as errors in its row.`,
-      `Peak RSS is VmHWM of the proxy process (with its children for nginx) read at the end of each round, the largest over the rounds; for the Trellis variants with several processes, the largest process.`,
+      `Peak RSS is VmHWM of the proxy process (with its children for nginx), the largest over the rounds; for the Trellis variants with several processes, the largest process. It is read twice per round: first right after a fixed-rate HTTP/1.1 run on the fresh process (h2load --h1 -c${FIXED_RATE_CLIENTS} --rps ${FIXED_RATE_PER_CLIENT_RPS}, ${FIXED_RATE_TOTAL_RPS} req/s for ${args.durationSeconds} s, before warm-up: issue 8's "under 5,000 req/s"), then after all the full-speed runs.`,
       `1-minute load average of the machine: ${loadAtStart ?? 'unknown'} at the start, ${loadAverage() ?? 'unknown'} at the end (${machine.nproc} CPUs; anything above 2 means other processes competed for the CPUs).`,
       ...(bundleTime ? [`Trellis variants ran a copy of dist/apps/proxy/main.js (and of the destination bundle) taken at the start, built ${bundleTime}.`] : []),
       ...args.notes,

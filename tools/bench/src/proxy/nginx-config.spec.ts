@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { nginxH2BackendConfig, nginxProxyConfig } from './nginx-config';
+import { nginxH1BackendConfig, nginxH2BackendConfig, nginxProxyConfig } from './nginx-config';
 
 const ports = { listenH1: 1001, listenH2: 1002, backendH1: 2001, backendH2: 2002 };
 
@@ -45,5 +45,30 @@ describe('nginxH2BackendConfig', () => {
 
   it('refuses a body that would need quoting', () => {
     expect(() => nginxH2BackendConfig('/tmp/b', 3000, 'a";}')).toThrow(RangeError);
+  });
+});
+
+describe('nginxH1BackendConfig', () => {
+  const body = 'x'.repeat(100);
+  const config = nginxH1BackendConfig('/tmp/b1', 3001, body);
+
+  it('answers every HTTP/1.1 request with 200 and exactly the body, on loopback', () => {
+    expect(config).toContain('listen 127.0.0.1:3001;');
+    expect(config).not.toContain('http2');
+    expect(config).toContain(`return 200 "${body}";`);
+    expect(config).toContain('default_type text/plain;');
+  });
+
+  it('runs one worker with every file under its directory and keeps client connections open for the whole run', () => {
+    expect(config).toMatch(/^worker_processes 1;$/m);
+    expect(config).toMatch(/keepalive_requests \d{6,};/);
+    expect(config).toContain('keepalive_timeout 300s;');
+    const paths = [...config.matchAll(/(?:pid|error_log|_temp_path) (\S+?);?(?:\s|$)/g)].map((m) => m[1] ?? '');
+    for (const p of paths) expect(p.startsWith('/tmp/b1/')).toBe(true);
+    expect((config.match(/\{/g) ?? []).length).toBe((config.match(/\}/g) ?? []).length);
+  });
+
+  it('refuses a body that would need quoting', () => {
+    expect(() => nginxH1BackendConfig('/tmp/b1', 3001, 'a"; }')).toThrow(RangeError);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { aimChecks, ratio, ratioMatrix, rawSamples, renderReport, type ReportMeta } from './report';
+import { aimChecks, ratio, ratioMatrix, rawSamples, renderReport, rssTable, type ReportMeta } from './report';
 import type { Sample, VariantResult } from './results';
 
 const h1 = (rps: number, p50: number, p99: number): Sample => ({ requestsPerSecond: rps, p50Ms: p50, p99Ms: p99, errors: 0 });
@@ -12,8 +12,8 @@ function variant(id: string, kind: VariantResult['kind'], samples: VariantResult
 const MB = 1024 * 1024;
 const variants: VariantResult[] = [
   variant('direct', 'baseline', { 'h1-c1': [h1(10_000, 0.1, 0.2)], 'h1-c50': [h1(90_000, 0.5, 1), h1(100_000, 0.5, 1), h1(80_000, 0.5, 1)], h2: [h2(40_000, 2)] }),
-  variant('trellis-outbound', 'trellis', { 'h1-c1': [h1(8_000, 0.16, 0.6)], 'h1-c50': [h1(30_000, 1, 2)], h2: [h2(10_000, 5)] }, { peakRssBytes: 60 * MB }),
-  variant('trellis-two-hop', 'trellis', { 'h1-c1': [h1(6_000, 0.26, 1.2)] }, { peakRssBytes: 90 * MB }),
+  variant('trellis-outbound', 'trellis', { 'h1-c1': [h1(8_000, 0.16, 0.6)], 'h1-c50': [h1(30_000, 1, 2)], h2: [h2(10_000, 5)] }, { peakRssBytes: 60 * MB, fixedRatePeakRssBytes: 50 * MB, fixedRateSamples: [h2(4_990, 0.1), h2(5_000, 0.1), h2(4_980, 0.1)] }),
+  variant('trellis-two-hop', 'trellis', { 'h1-c1': [h1(6_000, 0.26, 1.2)] }, { peakRssBytes: 95 * MB, fixedRatePeakRssBytes: 90 * MB, fixedRateSamples: [{ ...h2(3_100, 4), errors: 7 }] }),
   variant('trellis-inbound', 'trellis', {}, { skipped: 'did not start: bundle | missing' }),
   variant('nginx', 'peer', { 'h1-c50': [h1(50_000, 0.6, 1.5)], h2: [h2(25_000, 3)] }, { peakRssBytes: 10 * MB }),
   variant('undici', 'peer', { 'h1-c50': [h1(12_000, 3, 8)] }, { scenarioSkips: { h2: 'HTTP/1.1 only' }, failures: ['round 2, h1-c1: wrk failed'] }),
@@ -58,9 +58,25 @@ describe('aimChecks', () => {
 
   it('checks peak RSS per Trellis variant and leaves skipped ones unmeasured', () => {
     const checks = byAim();
-    expect(checks.get('trellis-outbound: peak RSS ≤ 80 MB')).toMatchObject({ measured: '60.0 MB', met: true });
-    expect(checks.get('trellis-two-hop: peak RSS ≤ 80 MB')).toMatchObject({ measured: '90.0 MB', met: false });
-    expect(checks.get('trellis-inbound: peak RSS ≤ 80 MB')).toMatchObject({ met: undefined });
+    expect(checks.get('trellis-outbound: peak RSS under 5,000 req/s ≤ 80 MB')).toMatchObject({ measured: '50.0 MB at 4,990 req/s', met: true });
+    expect(checks.get('trellis-two-hop: peak RSS under 5,000 req/s ≤ 80 MB')).toMatchObject({ measured: '90.0 MB at 3,100 req/s', met: false });
+    expect(checks.get('trellis-inbound: peak RSS under 5,000 req/s ≤ 80 MB')).toMatchObject({ met: undefined });
+  });
+});
+
+describe('rssTable', () => {
+  const table = rssTable(variants);
+
+  it('puts the peak at the fixed rate, the rate achieved and its errors before the peak after the full-speed runs', () => {
+    expect(table.split('\n')[0]).toBe('| Variant | peak RSS MB at 5,000 req/s | achieved req/s (min–max) | errors | peak RSS MB after full-speed runs |');
+    expect(table).toContain('| trellis-outbound | 50.0 | 4,990 (4,980–5,000) | 0 | 60.0 |');
+    expect(table).toContain('| trellis-two-hop | 90.0 | 3,100 | 7 | 95.0 |');
+  });
+
+  it('shows a dash where only the full-speed peak was read, and leaves out variants without processes', () => {
+    expect(table).toContain('| nginx | – | – | – | 10.0 |');
+    expect(table).not.toContain('| direct |');
+    expect(table).not.toContain('| trellis-inbound |');
   });
 });
 

@@ -42,8 +42,12 @@ export interface VariantResult {
   readonly failures?: readonly string[];
   /** Why a scenario did not run for this variant (e.g. HTTP/1.1 only). */
   readonly scenarioSkips: Readonly<Partial<Record<ScenarioId, string>>>;
-  /** Largest VmHWM among the variant's proxy processes (a process with its children), bytes; none for direct. */
+  /** Largest VmHWM among the variant's proxy processes (a process with its children) after every run, bytes; none for direct. */
   readonly peakRssBytes?: number;
+  /** The same, read right after the fixed-rate HTTP/1.1 run, before any full-speed load reached the fresh process. */
+  readonly fixedRatePeakRssBytes?: number;
+  /** What the fixed-rate runs achieved (a proxy that cannot keep up serves less than asked), one per round. */
+  readonly fixedRateSamples?: readonly Sample[];
 }
 
 export interface Aggregate {
