@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { resolveTarget, splitAuthority } from './authority';
+import { MAX_CACHED_TARGETS, resolveTarget, splitAuthority, TargetCache } from './authority';
 
 const opts = { clusterDomain: 'cluster.local', namespace: 'demo' };
 
@@ -43,4 +43,26 @@ describe('splitAuthority', () => {
       expect(splitAuthority(input)).toBeNull();
     },
   );
+});
+
+describe('TargetCache', () => {
+  it('answers as resolveTarget does, with the host:port the self check compares', () => {
+    const cache = new TargetCache(opts);
+    for (const a of ['web:8080', 'web.demo', '10.0.0.1:80', 'example.com', 'bad host', '[::1]:8080']) {
+      const twice = [cache.resolve(a), cache.resolve(a)];
+      const target = resolveTarget(a, opts);
+      for (const entry of twice) {
+        expect(entry?.target ?? null).toEqual(target);
+        if (target !== null) expect(entry?.hostPort).toBe(`${target.host}:${target.port}`);
+      }
+    }
+  });
+
+  it('stays bounded under endless distinct authorities and keeps answering right', () => {
+    const cache = new TargetCache(opts);
+    for (let i = 0; i < MAX_CACHED_TARGETS * 3; i++) cache.resolve(`svc${i}:80`);
+    const size = (cache as unknown as { entries: Map<string, unknown> }).entries.size;
+    expect(size).toBeLessThanOrEqual(MAX_CACHED_TARGETS);
+    expect(cache.resolve('web:8080')?.target).toEqual(resolveTarget('web:8080', opts));
+  });
 });

@@ -84,3 +84,32 @@ export function resolveTarget(authority: string, opts: AuthorityOptions): Target
   if (name === null) return { kind: 'direct', host, port };
   return { kind: 'service', authority: `${name}:${port}`, host, port };
 }
+
+/** Ours: distinct authorities whose resolution is remembered; the cache starts over when full. */
+export const MAX_CACHED_TARGETS = 1_024;
+
+export interface CachedTarget {
+  target: Target;
+  /** `host:port` of the target, as the proxy's own addresses are written. */
+  hostPort: string;
+}
+
+/**
+ * resolveTarget for the request path: the same few authorities arrive on every request, so each
+ * is parsed once. Bounded: a client sending endless distinct names only restarts the cache.
+ */
+export class TargetCache {
+  private readonly entries = new Map<string, CachedTarget | null>();
+
+  constructor(private readonly opts: AuthorityOptions) {}
+
+  resolve(authority: string): CachedTarget | null {
+    let entry = this.entries.get(authority);
+    if (entry !== undefined) return entry;
+    const target = resolveTarget(authority, this.opts);
+    entry = target === null ? null : { target, hostPort: `${target.host}:${target.port}` };
+    if (this.entries.size >= MAX_CACHED_TARGETS) this.entries.clear();
+    this.entries.set(authority, entry);
+    return entry;
+  }
+}

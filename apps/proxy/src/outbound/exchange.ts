@@ -57,113 +57,173 @@ function h1Target(req: IncomingMessage): { authority: string | undefined; path: 
   return { authority: authority.includes('@') ? undefined : authority, path };
 }
 
-export function h1Exchange(req: IncomingMessage, res: ServerResponse): Exchange {
-  const { authority, path } = h1Target(req);
-  const abort = new RequestAbort();
-  let gone = false;
-  res.once('close', () => {
-    if (res.writableFinished) return;
-    gone = true;
-    abort.abort(clientGoneError());
-  });
-  const contentLength = req.headers['content-length'];
-  return {
-    protocol: 'h1',
-    method: req.method ?? 'GET',
-    path,
-    authority,
-    grpc: isGrpc(req.headers['content-type']),
-    hasBody: contentLength !== undefined ? contentLength !== '0' : req.headers['transfer-encoding'] !== undefined,
-    bodySource: req,
-    abort,
-    clientGone: () => gone,
-    h1Headers: (a) => h1RequestHeaders(req.rawHeaders, req.headers.connection, a),
-    h2Headers: () => h2RequestHeaders(req.headers),
-    respond: (r) =>
-      new Promise<void>((resolve, reject) => {
-        res.writeHead(r.status, responseHeaders(r.headers));
-        if (req.method === 'HEAD' || NO_BODY_STATUS.has(r.status)) {
-          r.discard();
-          res.end();
-          resolve();
-          return;
-        }
-        r.pipeTo(res).then(resolve, reject);
-      }),
-    fail: (err) => {
-      if (res.headersSent) {
-        res.destroy();
+/** An HTTP/1.1 exchange: one object per request, no per-request closures. */
+class H1Exchange implements Exchange {
+  readonly protocol = 'h1';
+  readonly method: string;
+  readonly path: string;
+  readonly authority: string | undefined;
+  readonly grpc: boolean;
+  readonly hasBody: boolean;
+  readonly abort = new RequestAbort();
+  private gone = false;
+
+  constructor(
+    private readonly req: IncomingMessage,
+    private readonly res: ServerResponse,
+    onClose: () => void,
+  ) {
+    const { authority, path } = h1Target(req);
+    const headers = req.headers;
+    const contentLength = headers['content-length'];
+    this.method = req.method ?? 'GET';
+    this.path = path;
+    this.authority = authority;
+    this.grpc = isGrpc(headers['content-type']);
+    this.hasBody = contentLength !== undefined ? contentLength !== '0' : headers['transfer-encoding'] !== undefined;
+    res.once('close', () => {
+      onClose();
+      if (res.writableFinished) return;
+      this.gone = true;
+      this.abort.abort(clientGoneError());
+    });
+  }
+
+  get bodySource(): Readable {
+    return this.req;
+  }
+
+  clientGone(): boolean {
+    return this.gone;
+  }
+
+  h1Headers(authority: string): string[] {
+    return h1RequestHeaders(this.req.rawHeaders, this.req.headers.connection, authority);
+  }
+
+  h2Headers(): http2.OutgoingHttpHeaders {
+    return h2RequestHeaders(this.req.headers);
+  }
+
+  respond(r: UpstreamResponse): Promise<void> {
+    const res = this.res;
+    res.writeHead(r.status, responseHeaders(r.headers));
+    if (this.method === 'HEAD' || NO_BODY_STATUS.has(r.status)) {
+      r.discard();
+      res.end();
+      return Promise.resolve();
+    }
+    return r.pipeTo(res);
+  }
+
+  fail(err: unknown): void {
+    const res = this.res;
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    const e = errorResponse(err);
+    res.writeHead(e.status, errorHeaders(e, false));
+    res.end(`${e.reason}\n`);
+  }
+}
+
+/**
+ * The exchange of an HTTP/1.1 request; `onClose` runs when its response closes (finished or not).
+ * Throws OutboundError for a request target the proxy does not accept.
+ */
+export function h1Exchange(req: IncomingMessage, res: ServerResponse, onClose: () => void): Exchange {
+  return new H1Exchange(req, res, onClose);
+}
+
+/** An HTTP/2 exchange on a raw server stream. */
+class H2Exchange implements Exchange {
+  readonly protocol = 'h2';
+  readonly method: string;
+  readonly path: string;
+  readonly authority: string | undefined;
+  readonly grpc: boolean;
+  readonly hasBody: boolean;
+  readonly abort = new RequestAbort();
+  private gone = false;
+
+  constructor(
+    private readonly stream: ServerHttp2Stream,
+    private readonly headers: IncomingHttpHeaders,
+    flags: number,
+  ) {
+    this.method = headers[':method'] ?? 'GET';
+    this.path = headers[':path'] ?? '/';
+    this.authority = headers[':authority'] ?? headers.host;
+    this.grpc = isGrpc(headers['content-type']);
+    this.hasBody = (flags & http2.constants.NGHTTP2_FLAG_END_STREAM) === 0;
+    stream.once('close', () => {
+      if (stream.writableFinished && stream.rstCode === http2.constants.NGHTTP2_NO_ERROR) return;
+      this.gone = true;
+      this.abort.abort(clientGoneError());
+    });
+    // A stream reset by the client emits 'error'; the abort above handles it.
+    stream.on('error', () => undefined);
+  }
+
+  get bodySource(): Readable {
+    return this.stream;
+  }
+
+  clientGone(): boolean {
+    return this.gone;
+  }
+
+  h1Headers(): string[] {
+    return [];
+  }
+
+  h2Headers(): http2.OutgoingHttpHeaders {
+    return h2RequestHeaders(this.headers);
+  }
+
+  respond(r: UpstreamResponse): Promise<void> {
+    const stream = this.stream;
+    if (stream.destroyed) {
+      r.discard();
+      return Promise.reject(new Error('the client reset the stream'));
+    }
+    const out = responseHeaders(r.headers);
+    out[':status'] = r.status;
+    if (r.endStream) {
+      stream.respond(out, { endStream: true });
+      return Promise.resolve();
+    }
+    stream.respond(out, { waitForTrailers: true });
+    stream.once('wantTrailers', () => {
+      const trailers = r.trailers();
+      stream.sendTrailers(trailers === undefined ? {} : responseHeaders(trailers));
+    });
+    return r.pipeTo(stream);
+  }
+
+  fail(err: unknown): void {
+    const stream = this.stream;
+    if (stream.destroyed || stream.closed) return;
+    if (stream.headersSent) {
+      stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
+      return;
+    }
+    const e = errorResponse(err);
+    try {
+      if (this.grpc) {
+        stream.respond({ ':status': 200, ...errorHeaders(e, true) }, { endStream: true });
         return;
       }
-      const e = errorResponse(err);
-      res.writeHead(e.status, errorHeaders(e, false));
-      res.end(`${e.reason}\n`);
-    },
-  };
+      stream.respond({ ':status': e.status, ...errorHeaders(e, false) });
+      stream.end(`${e.reason}\n`);
+    } catch {
+      // The session went away while answering: nothing is left to tell the client.
+      stream.destroy();
+    }
+  }
 }
 
 export function h2Exchange(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, flags: number): Exchange {
-  const abort = new RequestAbort();
-  let gone = false;
-  stream.once('close', () => {
-    if (stream.writableFinished && stream.rstCode === http2.constants.NGHTTP2_NO_ERROR) return;
-    gone = true;
-    abort.abort(clientGoneError());
-  });
-  // A stream reset by the client emits 'error'; the abort above handles it.
-  stream.on('error', () => undefined);
-  const grpc = isGrpc(headers['content-type']);
-  return {
-    protocol: 'h2',
-    method: headers[':method'] ?? 'GET',
-    path: headers[':path'] ?? '/',
-    authority: headers[':authority'] ?? headers.host,
-    grpc,
-    hasBody: (flags & http2.constants.NGHTTP2_FLAG_END_STREAM) === 0,
-    bodySource: stream,
-    abort,
-    clientGone: () => gone,
-    h1Headers: () => [],
-    h2Headers: () => h2RequestHeaders(headers),
-    respond: (r) =>
-      new Promise<void>((resolve, reject) => {
-        if (stream.destroyed) {
-          r.discard();
-          reject(new Error('the client reset the stream'));
-          return;
-        }
-        const out = responseHeaders(r.headers);
-        out[':status'] = r.status;
-        if (r.endStream) {
-          stream.respond(out, { endStream: true });
-          resolve();
-          return;
-        }
-        stream.respond(out, { waitForTrailers: true });
-        stream.once('wantTrailers', () => {
-          const trailers = r.trailers();
-          stream.sendTrailers(trailers === undefined ? {} : responseHeaders(trailers));
-        });
-        r.pipeTo(stream).then(resolve, reject);
-      }),
-    fail: (err) => {
-      if (stream.destroyed || stream.closed) return;
-      if (stream.headersSent) {
-        stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
-        return;
-      }
-      const e = errorResponse(err);
-      try {
-        if (grpc) {
-          stream.respond({ ':status': 200, ...errorHeaders(e, true) }, { endStream: true });
-          return;
-        }
-        stream.respond({ ':status': e.status, ...errorHeaders(e, false) });
-        stream.end(`${e.reason}\n`);
-      } catch {
-        // The session went away while answering: nothing is left to tell the client.
-        stream.destroy();
-      }
-    },
-  };
+  return new H2Exchange(stream, headers, flags);
 }

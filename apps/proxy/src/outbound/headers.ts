@@ -18,7 +18,8 @@ const HOP_BY_HOP = new Set([
 ]);
 
 function connectionTokens(value: string | string[] | undefined): Set<string> | null {
-  if (value === undefined) return null;
+  // The common values name no field; skip the split for them.
+  if (value === undefined || value === 'keep-alive' || value === 'close') return null;
   const text = Array.isArray(value) ? value.join(',') : value;
   const tokens = new Set<string>();
   for (const t of text.split(',')) {

@@ -62,16 +62,17 @@ export function startListener(opts: {
   const h1 = http.createServer({ maxHeaderSize: MAX_HEADER_BYTES }, (req: IncomingMessage, res: ServerResponse) => {
     const socket = req.socket;
     h1Busy.set(socket, (h1Busy.get(socket) ?? 0) + 1);
-    res.once('close', () => {
+    const done = () => {
       const n = (h1Busy.get(socket) ?? 1) - 1;
       if (n > 0) h1Busy.set(socket, n);
       else h1Busy.delete(socket);
-    });
+    };
     if (closing) res.setHeader('connection', 'close');
     let ex: Exchange;
     try {
-      ex = h1Exchange(req, res);
+      ex = h1Exchange(req, res, done);
     } catch (err) {
+      res.once('close', done);
       const e = errorResponse(err);
       res.writeHead(e.status, errorHeaders(e, false)).end(`${e.reason}\n`);
       return;

@@ -1,6 +1,6 @@
 import type { RequestHandle } from '@trellis/balance';
 import type { Logger } from 'pino';
-import { resolveTarget, type AuthorityOptions, type Target } from './authority';
+import { TargetCache, type AuthorityOptions, type Target } from './authority';
 import type { Acquired, Backend } from './backend';
 import { classify, type Classification } from './classify';
 import type { EndpointConnections } from './endpoint-connections';
@@ -11,7 +11,7 @@ import type { EndpointSeries, RouteSeries } from './metrics';
 import { DEFAULT_ROUTE, selectRoute, type Profile, type Route } from './profile';
 import type { RequestAbort } from './request-abort';
 import { bufferBody, isReplayable, type RequestBody } from './request-body';
-import type { ServiceCache } from './service-cache';
+import type { LogicalService, ServiceCache } from './service-cache';
 import { sendH1, sendH2, type UpstreamResponse } from './upstream';
 
 /** Ours: a request whose connection was refused is sent again once, to another pick, if its body allows. */
@@ -37,8 +37,10 @@ function pathOf(path: string): string {
   return q < 0 ? path : path.slice(0, q);
 }
 
+const EMPTY_BODY: RequestBody = { kind: 'empty' };
+
 function readBody(ex: Exchange, replay: boolean): RequestBody | Promise<RequestBody> {
-  if (!ex.hasBody) return { kind: 'empty' };
+  if (!ex.hasBody) return EMPTY_BODY;
   if (!replay) return { kind: 'stream', stream: ex.bodySource };
   return bufferBody(ex.bodySource);
 }
@@ -83,10 +85,10 @@ function send(ex: Exchange, connections: EndpointConnections, authority: string,
  */
 export function createProxyCall(deps: ProxyCallDeps): (ex: Exchange) => Promise<void> {
   const { services } = deps;
+  const targets = new TargetCache(deps.authority);
 
-  async function forward(ex: Exchange, target: Extract<Target, { kind: 'service' }>, profile: Profile, route: Route, rs: RouteSeries) {
-    const logical = services.logical(target.authority);
-    const body = await readBody(ex, route.retryable);
+  async function forward(ex: Exchange, target: Extract<Target, { kind: 'service' }>, logical: LogicalService, profile: Profile, route: Route, rs: RouteSeries) {
+    const body = ex.hasBody ? await readBody(ex, route.retryable) : EMPTY_BODY;
     const abort = ex.abort;
     const timer =
       route.timeoutMs > 0
@@ -210,9 +212,10 @@ export function createProxyCall(deps: ProxyCallDeps): (ex: Exchange) => Promise<
   return async function proxyCall(ex: Exchange): Promise<void> {
     try {
       const authority = ex.authority;
-      const target = authority === undefined ? null : resolveTarget(authority, deps.authority);
-      if (target === null) throw new OutboundError('BAD_REQUEST', `missing or malformed authority ${JSON.stringify(authority ?? '')}`);
-      if (deps.selfAuthorities.has(`${target.host}:${target.port}`)) {
+      const resolved = authority === undefined ? null : targets.resolve(authority);
+      if (resolved === null) throw new OutboundError('BAD_REQUEST', `missing or malformed authority ${JSON.stringify(authority ?? '')}`);
+      const target = resolved.target;
+      if (deps.selfAuthorities.has(resolved.hostPort)) {
         throw new OutboundError('BAD_REQUEST', 'the request is addressed to the proxy itself');
       }
       if (target.kind === 'direct') {
@@ -225,7 +228,7 @@ export function createProxyCall(deps: ProxyCallDeps): (ex: Exchange) => Promise<
       const rs = logical.series(route);
       rs.request();
       profile.budget.deposit();
-      await forward(ex, target, profile, route, rs);
+      await forward(ex, target, logical, profile, route, rs);
     } catch (err) {
       if (ex.clientGone()) return;
       ex.fail(err);

@@ -187,11 +187,21 @@ export function sendH1(
   });
 }
 
-/** Streams an HTTP/2 response body (a client stream) into `dst`. */
+/**
+ * Streams an HTTP/2 response body (a client stream) into `dst`: a data listener and a drain wait,
+ * not Readable.pipe, which adds seven listeners per stream.
+ */
 function pumpStream(src: Readable, dst: Writable): Promise<void> {
   const done = finished(dst, () => src.destroy());
+  const resume = () => src.resume();
+  src.on('data', (chunk: Buffer) => {
+    if (!dst.write(chunk)) {
+      src.pause();
+      dst.once('drain', resume);
+    }
+  });
+  src.once('end', () => dst.end());
   src.once('error', (err) => dst.destroy(err));
-  src.pipe(dst);
   return done;
 }
 
@@ -206,15 +216,12 @@ export function sendH2(session: ClientHttp2Session, headers: OutgoingHttpHeaders
     const unsubscribe = abort.subscribe(() => stream.destroy(asError(abort.reason)));
     stream.once('close', unsubscribe);
     let trailers: Fields | undefined;
-    stream.on('trailers', (t) => {
+    stream.once('trailers', (t) => {
       trailers = t as Fields;
     });
-    const onError = (err: Error) => reject(err);
-    stream.once('error', onError);
+    // Before the response this rejects; after it, the promise is settled and whoever streams the body sees the error.
+    stream.on('error', reject);
     stream.once('response', (h, flags: number) => {
-      stream.off('error', onError);
-      // Errors after the headers reach whoever streams the body; this keeps an unread body from crashing.
-      stream.on('error', () => undefined);
       const responseHeaders = h as Fields;
       resolve({
         status: Number(responseHeaders[http2.constants.HTTP2_HEADER_STATUS] ?? 502),
