@@ -148,9 +148,12 @@ class H1Upstream implements Dispatcher.DispatchHandler {
     const done = finished(dst, () => this.controller?.abort(new Error('the response could not be delivered')));
     this.onBodyError = (err) => dst.destroy(err);
     dst.on('drain', () => this.controller?.resume());
-    for (const chunk of this.held) dst.write(chunk);
+    const held = this.held;
     this.held = [];
-    if (this.ended) dst.end();
+    // A whole small response usually arrives before anyone streams it: hand it over in one end() call.
+    const last = this.ended ? held.pop() : undefined;
+    for (const chunk of held) dst.write(chunk);
+    if (this.ended) dst.end(last);
     else this.controller?.resume();
     return done;
   }
