@@ -96,6 +96,7 @@ class H1Upstream implements Dispatcher.DispatchHandler {
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
     this.controller = controller;
+    this.unsubscribe?.();
     if (this.abort.aborted) controller.abort(asError(this.abort.reason));
     else this.unsubscribe = this.abort.subscribe(() => controller.abort(asError(this.abort.reason)));
   }
