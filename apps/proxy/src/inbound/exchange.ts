@@ -1,10 +1,7 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
+import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
+import type { Readable } from 'node:stream';
 import { errorHeaders, errorResponse } from './error-response';
 import { CLIENT_CLOSED_REQUEST_STATUS, ClientGoneError } from './errors';
-
-export type InboundRequest = IncomingMessage | Http2ServerRequest;
-export type InboundResponse = ServerResponse | Http2ServerResponse;
 
 /** One request passing through the inbound chain. */
 export type Handler = (exchange: Exchange) => void;
@@ -12,14 +9,17 @@ export type Handler = (exchange: Exchange) => void;
 export type Middleware = (next: Handler) => Handler;
 
 /**
- * The state of one request/response pair, shared by the handlers.
+ * The state of one request/response pair, shared by the handlers. Two kinds exist: HTTP/1.1
+ * (`http1-exchange.ts`, over node:http's request and response) and HTTP/2 (`http2-exchange.ts`,
+ * straight on the server stream, without Node's slow compatibility layer); the handlers only see
+ * this class.
  *
  * Lifecycle: open → ended. It ends exactly once, when the response has been fully sent or the
- * connection has gone; end callbacks then run in registration order. While a stage waits on
- * something (the breaker queue, the app), it registers a cancel function that `fail` and an early
- * client close call, so no work outlives its request.
+ * connection or stream has gone (the subclass calls `end`); end callbacks then run in registration
+ * order. While a stage waits on something (the breaker queue, the app), it registers a cancel
+ * function that `fail` and an early client close call, so no work outlives its request.
  */
-export class Exchange {
+export abstract class Exchange {
   readonly startMs: number;
   /** Sent by Knative's activator: counted as a proxied request too. */
   readonly proxied: boolean;
@@ -37,15 +37,44 @@ export class Exchange {
   private endCallbacks: Array<() => void> = [];
   private ended = false;
 
-  constructor(
-    readonly req: InboundRequest,
-    readonly res: InboundResponse,
-    nowMs: number,
-  ) {
+  /** Request head: method, target as received (`:path` on HTTP/2), headers (pseudo-headers included on HTTP/2). */
+  abstract readonly method: string;
+  abstract readonly target: string;
+  abstract readonly headers: IncomingHttpHeaders;
+  abstract readonly isHttp2: boolean;
+  /** `1.1` or `2.0`. */
+  abstract readonly httpVersion: string;
+  /** The request body; read it only when `hasBody`. */
+  abstract readonly body: Readable;
+  abstract readonly hasBody: boolean;
+  abstract readonly remoteAddress: string | undefined;
+  abstract readonly remotePort: number | undefined;
+  /** Whether the whole response went out (headers, body and trailers). */
+  protected abstract readonly responseFinished: boolean;
+  /** Whether the status line has gone to the client. */
+  protected abstract readonly headersSent: boolean;
+  /** The status written, 0 before `writeHead`. */
+  statusCode = 0;
+
+  constructor(headers: IncomingHttpHeaders, nowMs: number) {
     this.startMs = nowMs;
-    this.proxied = req.headers['k-proxy-request'] === 'activator';
-    res.once('close', () => this.end());
+    this.proxied = headers['k-proxy-request'] === 'activator';
   }
+
+  /**
+   * Starts the response. `withTrailers` keeps an HTTP/2 stream open after the body for `addTrailers`
+   * (HTTP/1.1 responses carry none).
+   */
+  abstract writeHead(status: number, headers: OutgoingHttpHeaders, withTrailers?: boolean): void;
+  /** Writes body bytes; false means wait for `onDrain`. */
+  abstract write(chunk: Buffer): boolean;
+  abstract onDrain(callback: () => void): void;
+  /** Trailers for the end of an HTTP/2 response started `withTrailers`. */
+  abstract addTrailers(trailers: OutgoingHttpHeaders): void;
+  /** Ends the response, with a last piece of body. */
+  abstract endResponse(body?: string): void;
+  /** Cuts the response: the connection (HTTP/1.1) or the stream (HTTP/2) is reset. */
+  abstract destroyResponse(err?: Error): void;
 
   get isEnded(): boolean {
     return this.ended;
@@ -53,11 +82,14 @@ export class Exchange {
 
   /** The status to record: the response's, or CLIENT_CLOSED_REQUEST_STATUS if it never completed. */
   get finalStatus(): number {
-    return this.res.writableFinished ? this.res.statusCode : CLIENT_CLOSED_REQUEST_STATUS;
+    return this.responseFinished ? this.statusCode : CLIENT_CLOSED_REQUEST_STATUS;
   }
 
-  get isHttp2(): boolean {
-    return this.req.httpVersionMajor === 2;
+  /** Answers with a whole response the proxy makes itself (probes, errors). */
+  reply(status: number, headers: OutgoingHttpHeaders, body: string): void {
+    this.responseStarted = true;
+    this.writeHead(status, headers);
+    this.endResponse(body);
   }
 
   /** Sets (or with undefined, removes) a header of the request to the app. */
@@ -95,15 +127,12 @@ export class Exchange {
   fail(err: Error): void {
     if (this.ended) return;
     this.cancel(err);
-    const res = this.res;
-    if (this.responseStarted || res.headersSent) {
-      res.destroy(err);
+    if (this.responseStarted || this.headersSent) {
+      this.destroyResponse(err);
       return;
     }
-    this.responseStarted = true;
     const { status, reason } = errorResponse(err);
-    res.writeHead(status, errorHeaders(reason));
-    res.end(`${reason}\n`);
+    this.reply(status, errorHeaders(reason), `${reason}\n`);
   }
 
   private cancel(err: Error): void {
@@ -112,9 +141,10 @@ export class Exchange {
     cancel?.(err);
   }
 
-  private end(): void {
+  /** Called by the subclass once, when the response or the connection closes. */
+  protected end(): void {
     if (this.ended) return;
-    if (!this.res.writableFinished) this.cancel(new ClientGoneError());
+    if (!this.responseFinished) this.cancel(new ClientGoneError());
     this.ended = true;
     clearTimeout(this.startTimer);
     clearTimeout(this.idleTimer);

@@ -1,5 +1,5 @@
-import { connect, constants, type ClientHttp2Session, type ClientHttp2Stream, type Http2ServerResponse } from 'node:http2';
-import type { ServerResponse } from 'node:http';
+import { connect, constants, type ClientHttp2Session, type ClientHttp2Stream } from 'node:http2';
+import { PassThrough, type Readable } from 'node:stream';
 import type { Dispatcher, Pool } from 'undici';
 import type { AppProtocol } from '../config/inbound-config';
 import { AppError, AppUnavailableError, InboundError } from './errors';
@@ -61,34 +61,31 @@ class Http1Forward implements Dispatcher.DispatchHandler {
     const ex = this.ex;
     ex.markResponseStarted();
     try {
-      ex.res.writeHead(statusCode, stripHopByHop(headers));
+      ex.writeHead(statusCode, stripHopByHop(headers));
     } catch (err) {
       controller.abort(err as Error);
-      ex.res.destroy();
-      return;
+      ex.destroyResponse();
     }
-    ex.res.on('drain', () => controller.resume());
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
-    this.ex.markActivity(chunk.length);
-    if (!(this.ex.res as ServerResponse).write(chunk)) controller.pause();
+    const ex = this.ex;
+    ex.markActivity(chunk.length);
+    if (!ex.write(chunk)) {
+      controller.pause();
+      ex.onDrain(() => controller.resume());
+    }
   }
 
   onResponseEnd(): void {
     this.ex.setCancel(undefined);
-    this.ex.res.end();
+    this.ex.endResponse();
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
     if (this.cancelled) return;
     this.ex.fail(appFailure(this.ex, err));
   }
-}
-
-function hasBody(ex: Exchange): boolean {
-  const headers = ex.req.headers;
-  return headers['content-length'] !== undefined ? headers['content-length'] !== '0' : headers['transfer-encoding'] !== undefined;
 }
 
 const BAD_TARGET = new InboundError('INBOUND_BAD_REQUEST', 'bad request');
@@ -101,21 +98,21 @@ function originForm(target: string): string | undefined {
   return `${url.pathname}${url.search}`;
 }
 
-function forwardHttp1(pool: Pool, ex: Exchange): void {
-  const req = ex.req;
-  const path = originForm(req.url ?? '');
-  if (path === undefined) {
-    ex.fail(BAD_TARGET);
-    return;
-  }
-  const headers = endToEndHeaders(req.headers, ex.extraHeaders);
-  if (ex.isHttp2) headers.host ??= req.headers[':authority'] as string | undefined;
+/** The request body for undici, which destroys a stream body once sent: an HTTP/2 stream also carries the response, so undici gets a pass-through. */
+function http1Body(ex: Exchange): Readable | null {
+  if (!ex.hasBody) return null;
+  return ex.isHttp2 ? ex.body.pipe(new PassThrough()) : ex.body;
+}
+
+function forwardHttp1(pool: Pool, ex: Exchange, path: string): void {
+  const headers = endToEndHeaders(ex.headers, ex.extraHeaders);
+  if (ex.isHttp2) headers.host ??= ex.headers[':authority'] as string | undefined;
   pool.dispatch(
     {
-      method: req.method ?? 'GET',
+      method: ex.method,
       path,
       headers: headers as Record<string, string | string[]>,
-      body: hasBody(ex) ? req : null,
+      body: http1Body(ex),
       headersTimeout: 0,
       bodyTimeout: 0,
     },
@@ -123,61 +120,62 @@ function forwardHttp1(pool: Pool, ex: Exchange): void {
   );
 }
 
-function forwardHttp2(client: AppHttp2Client, ex: Exchange): void {
-  const req = ex.req;
-  const res = ex.res as Http2ServerResponse;
-  const headers = endToEndHeaders(req.headers, ex.extraHeaders, true);
-  headers[':method'] = req.method;
-  headers[':path'] = req.url;
-  headers[':authority'] = req.headers[':authority'] ?? req.headers.host;
+function forwardHttp2(client: AppHttp2Client, ex: Exchange, path: string): void {
+  const headers = endToEndHeaders(ex.headers, ex.extraHeaders, true);
+  headers[':method'] = ex.method;
+  headers[':path'] = path;
+  headers[':authority'] = (ex.headers[':authority'] as string | undefined) ?? ex.headers.host;
   headers[':scheme'] = 'http';
   delete headers.host;
+  const hasBody = ex.hasBody;
   let stream: ClientHttp2Stream;
   try {
-    stream = client.current().request(headers);
+    stream = client.current().request(headers, { endStream: !hasBody });
   } catch (err) {
     ex.fail(new AppUnavailableError(err));
     return;
   }
+  let ended = false;
   ex.setCancel(() => stream.close(constants.NGHTTP2_CANCEL));
   stream.on('response', (responseHeaders) => {
     const status = Number(responseHeaders[':status']);
     if (status < 200) return;
     ex.markResponseStarted();
     try {
-      res.writeHead(status, endToEndHeaders(responseHeaders, undefined));
+      // HTTP/1.1 clients get no trailers: Node only sends them on chunked responses that announce them.
+      ex.writeHead(status, endToEndHeaders(responseHeaders, undefined), ex.isHttp2);
     } catch {
       stream.close(constants.NGHTTP2_CANCEL);
-      res.destroy();
+      ex.destroyResponse();
     }
   });
   stream.on('data', (chunk: Buffer) => {
     ex.markActivity(chunk.length);
-    if (!res.write(chunk)) {
+    if (!ex.write(chunk)) {
       stream.pause();
-      res.once('drain', () => stream.resume());
+      ex.onDrain(() => stream.resume());
     }
   });
-  // HTTP/1.1 clients get no trailers: Node only sends them on chunked responses that announce them.
-  if (ex.isHttp2) stream.on('trailers', (trailers) => res.addTrailers(endToEndHeaders(trailers, undefined)));
+  if (ex.isHttp2) stream.on('trailers', (trailers) => ex.addTrailers(endToEndHeaders(trailers, undefined)));
   stream.on('end', () => {
+    ended = true;
     ex.setCancel(undefined);
-    res.end();
+    ex.endResponse();
   });
   stream.on('error', (err) => ex.fail(appFailure(ex, err)));
   stream.on('close', () => {
-    if (!ex.isEnded && !res.writableEnded) ex.fail(appFailure(ex, new Error(`app stream closed with code ${stream.rstCode}`)));
+    if (!ex.isEnded && !ended) ex.fail(appFailure(ex, new Error(`app stream closed with code ${stream.rstCode}`)));
   });
-  req.pipe(stream);
+  if (hasBody) ex.body.pipe(stream);
 }
 
 /** The end of the chain: to the app over the HTTP/1.1 pool or the h2c session, per TRELLIS_APP_PROTOCOL. */
 export function forward(options: { pool: Pool; http2: AppHttp2Client; protocol: AppProtocol }): Handler {
   const { pool, http2, protocol } = options;
-  if (protocol === 'http1') return (ex) => forwardHttp1(pool, ex);
-  if (protocol === 'h2c') return (ex) => forwardHttp2(http2, ex);
   return (ex) => {
-    if (ex.isHttp2) forwardHttp2(http2, ex);
-    else forwardHttp1(pool, ex);
+    const path = originForm(ex.target);
+    if (path === undefined) ex.fail(BAD_TARGET);
+    else if (protocol === 'h2c' || (protocol === 'mirror' && ex.isHttp2)) forwardHttp2(http2, ex, path);
+    else forwardHttp1(pool, ex, path);
   };
 }

@@ -35,7 +35,7 @@ export function forwardedFromXForwarded(xff: string, xfh: string, xfp: string): 
 /** Adds a Forwarded header for the app when the request has X-Forwarded-* but no Forwarded. */
 export function forwarded(): Middleware {
   return (next) => (ex) => {
-    const headers = ex.req.headers;
+    const headers = ex.headers;
     if (headers.forwarded === undefined) {
       const xff = headers['x-forwarded-for'];
       const xfh = headers['x-forwarded-host'];

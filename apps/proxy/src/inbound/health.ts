@@ -18,9 +18,7 @@ export interface HealthOptions {
 
 function reply(ex: Exchange, status: number, body: string, headers: Record<string, string> = {}): void {
   if (ex.isEnded) return;
-  ex.responseStarted = true;
-  ex.res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', ...headers });
-  ex.res.end(body);
+  ex.reply(status, { 'content-type': 'text/plain; charset=utf-8', ...headers }, body);
 }
 
 function answerQueueProbe(ex: Exchange, options: HealthOptions): void {
@@ -42,7 +40,7 @@ function answerQueueProbe(ex: Exchange, options: HealthOptions): void {
  */
 export function health(options: HealthOptions): Middleware {
   return (next) => (ex) => {
-    const headers = ex.req.headers;
+    const headers = ex.headers;
     const probe = headers[PROBE_HEADER];
     if (probe !== undefined) {
       if (probe === QUEUE_PROBE_VALUE) answerQueueProbe(ex, options);

@@ -2,13 +2,20 @@ import { spawnSync } from 'node:child_process';
 import { connect, createServer, type AddressInfo } from 'node:net';
 import { Stat } from '@trellis/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { open, send, sendHttp2, startHarness, until, type Harness } from './testing/harness';
+import { open, openHttp2, send, sendHttp2, startHarness, until, type Harness } from './testing/harness';
 
 const FAST_PROBES = { intervalMs: 20, attemptTimeoutMs: 50, windowMs: 300 };
 
 async function scrape(port: number, accept?: string): Promise<{ contentType: string; bytes: Buffer }> {
   const response = await fetch(`http://127.0.0.1:${port}/metrics`, accept ? { headers: { accept } } : {});
   return { contentType: response.headers.get('content-type') ?? '', bytes: Buffer.from(await response.arrayBuffer()) };
+}
+
+/** revision_request_total for one status code (0 when the series does not exist yet). */
+async function requestCount(h: Harness, status: string): Promise<number> {
+  const text = (await scrape(h.metrics.port)).bytes.toString();
+  const match = new RegExp(`^revision_request_total\\{[^}]*response_code="${status}"[^}]*\\} (\\d+)$`, 'm').exec(text);
+  return match ? Number(match[1]) : 0;
 }
 
 async function queueDepth(h: Harness): Promise<number> {
@@ -105,6 +112,12 @@ describe('timeouts', () => {
     await until(() => overall.app.inFlight() + start.app.inFlight() + idle.app.inFlight() === 0, 5_000, 'the app requests to be cancelled');
   });
 
+  it('answers 504 on an HTTP/2 stream too', async () => {
+    const timedOut = await sendHttp2(overall.inbound.ports.h2c, '/hang');
+    expect([timedOut.status, timedOut.headers['l5d-proxy-error'], timedOut.body]).toEqual([504, 'request timeout', 'request timeout\n']);
+    await until(() => overall.app.inFlight() === 0, 5_000, 'the app request to be cancelled');
+  });
+
   it('a request waiting in the breaker queue leaves it with 504 when its timeout fires', async () => {
     const port = start.inbound.ports.http;
     const seenBefore = start.app.seen.length;
@@ -193,12 +206,33 @@ describe('probes, headers and protocols', () => {
     }
   });
 
+  it('relays HTTP/2 request bodies without content-length (as gRPC sends them) and records HTTP/2 answers by status', async () => {
+    const before = await requestCount(h, '200');
+    const echoed = await sendHttp2(h.inbound.ports.h2c, '/echo', { ':method': 'POST', 'content-type': 'application/grpc' }, 'abcde');
+    expect(JSON.parse(echoed.body).bodyBytes).toBe(5);
+    const teapot = await sendHttp2(h.inbound.ports.h2c, '/?code=418');
+    expect(teapot.status).toBe(418);
+    expect(await requestCount(h, '200')).toBe(before + 1);
+    expect(await requestCount(h, '418')).toBe(1);
+    const probe = await sendHttp2(h.inbound.ports.h2c, '/', { ':method': 'POST', 'k-network-probe': 'probe', 'k-network-hash': 'h2' }, 'ignored body');
+    expect([probe.status, probe.headers['k-network-hash']]).toEqual([200, 'h2']);
+
+    const left = openHttp2(h.inbound.ports.h2c, '/hang');
+    await until(() => h.app.inFlight() === 1, 5_000, 'the request in the app');
+    left.reset();
+    await left.closed;
+    await until(() => h.app.inFlight() === 0, 5_000, 'the app request to be cancelled');
+    await until(async () => (await requestCount(h, '499')) === 1, 5_000, 'the reset stream to be recorded as 499');
+  });
+
   it('translates between HTTP/1.1 and HTTP/2 when TRELLIS_APP_PROTOCOL pins the protocol to the app', async () => {
     const [http1, h2c] = await Promise.all([startHarness({ TRELLIS_APP_PROTOCOL: 'http1' }), startHarness({ TRELLIS_APP_PROTOCOL: 'h2c' })]);
     try {
       const down = JSON.parse((await sendHttp2(http1.inbound.ports.h2c, '/echo')).body);
       expect(down.httpVersion).toBe('1.1');
       expect(down.headers.host).toBe(`127.0.0.1:${http1.inbound.ports.h2c}`);
+      const posted = JSON.parse((await sendHttp2(http1.inbound.ports.h2c, '/echo', { ':method': 'POST' }, 'abc')).body);
+      expect(posted.bodyBytes).toBe(3);
       const up = JSON.parse((await send(h2c.inbound.ports.http, '/echo', { method: 'POST', body: 'abc' })).body);
       expect(up.httpVersion).toBe('2.0');
       expect(up.headers[':authority']).toBe(`127.0.0.1:${h2c.inbound.ports.http}`);

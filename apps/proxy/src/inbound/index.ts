@@ -10,10 +10,12 @@ import { createStatsRegistry, startStatsServer } from '../stats/stats-server';
 import { Breaker } from './breaker';
 import { inboundChain } from './chain';
 import { Drain } from './drain';
-import { Exchange } from './exchange';
+import type { Exchange } from './exchange';
 import { AppHttp2Client } from './forward';
+import { Http1Exchange } from './http1-exchange';
+import { Http2Exchange } from './http2-exchange';
 import { InboundMetrics } from './inbound-metrics';
-import { InboundServers, type RequestListener } from './listeners';
+import { InboundServers, type Http1Listener, type StreamListener } from './listeners';
 import { KNATIVE_PROBER_TIMING, ReadinessProber, type ProberTiming } from './readiness-prober';
 import { createTracing } from './tracing';
 
@@ -100,10 +102,8 @@ export async function startInbound(options: InboundOptions): Promise<Inbound> {
     writeLine: options.writeLine ?? ((line) => process.stdout.write(line)),
   });
   const inFlight = new InFlight();
-  const onRequest: RequestListener = (req, res) => {
+  const run = (ex: Exchange): void => {
     inFlight.begin();
-    if (drain.draining && req.httpVersionMajor === 1) res.setHeader('connection', 'close');
-    const ex = new Exchange(req, res, now());
     ex.onEnd(inFlight.end);
     try {
       chain(ex);
@@ -112,7 +112,12 @@ export async function startInbound(options: InboundOptions): Promise<Inbound> {
       ex.fail(err as Error);
     }
   };
-  const servers = new InboundServers(onRequest);
+  const onRequest: Http1Listener = (req, res) => {
+    if (drain.draining) res.setHeader('connection', 'close');
+    run(new Http1Exchange(req, res, now()));
+  };
+  const onStream: StreamListener = (stream, headers) => run(new Http2Exchange(stream, headers, now()));
+  const servers = new InboundServers(onRequest, onStream);
   const httpListener = servers.createDetectingListener();
   const h2cListener = servers.createHttp2Listener();
   const http = await listen(httpListener, config.httpPort, config.host);

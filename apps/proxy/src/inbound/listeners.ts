@@ -4,7 +4,9 @@ import {
   type Http2Server,
   type Http2ServerRequest,
   type Http2ServerResponse,
+  type IncomingHttpHeaders,
   type ServerHttp2Session,
+  type ServerHttp2Stream,
 } from 'node:http2';
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import { errorResponse } from './error-response';
@@ -21,6 +23,11 @@ export type RequestListener = (
   req: IncomingMessage | Http2ServerRequest,
   res: ServerResponse | Http2ServerResponse,
 ) => void;
+
+/** Handles one HTTP/1.1 request. */
+export type Http1Listener = (req: IncomingMessage, res: ServerResponse) => void;
+/** Handles one HTTP/2 request on its stream, without Node's compatibility layer. */
+export type StreamListener = (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => void;
 
 const HEADERS_TOO_LARGE = new InboundError('INBOUND_HEADERS_TOO_LARGE', 'request headers too large');
 const BAD_REQUEST = new InboundError('INBOUND_BAD_REQUEST', 'bad request');
@@ -43,6 +50,7 @@ function refuseBadRequest(err: Error & { code?: string }, socket: Socket): void 
 /**
  * The inbound protocol servers: one HTTP/1.1 and one HTTP/2 (h2c) server that never listen
  * themselves; listeners hand them connections. Sessions and sockets are tracked for draining.
+ * HTTP/2 requests go to `onStream` when given, else through Node's compatibility layer to `listener`.
  */
 export class InboundServers {
   readonly http1: Http1Server;
@@ -51,10 +59,18 @@ export class InboundServers {
   /** Connections whose protocol is not known yet (no bytes received). */
   private readonly undecided = new Set<Socket>();
 
-  constructor(listener: RequestListener) {
+  constructor(listener: RequestListener);
+  constructor(listener: Http1Listener, onStream: StreamListener);
+  constructor(listener: RequestListener | Http1Listener, onStream?: StreamListener) {
     this.http1 = createHttp1Server({ maxHeaderSize: MAX_HEADER_BYTES, requestTimeout: 0 }, listener);
     this.http1.on('clientError', refuseBadRequest);
-    this.http2 = createHttp2Server({ maxSendHeaderBlockLength: MAX_HEADER_BYTES }, listener);
+    const http2Options = { maxSendHeaderBlockLength: MAX_HEADER_BYTES };
+    // Without a stream listener, the only listener takes both protocols (first overload).
+    if (onStream === undefined) this.http2 = createHttp2Server(http2Options, listener as RequestListener);
+    else {
+      this.http2 = createHttp2Server(http2Options);
+      this.http2.on('stream', onStream);
+    }
     this.http2.on('session', (session: ServerHttp2Session) => {
       this.sessions.add(session);
       session.once('close', () => this.sessions.delete(session));

@@ -13,18 +13,17 @@ export interface RequestLogOptions {
 }
 
 function fieldsOf(ex: Exchange, options: RequestLogOptions): RequestLogFields {
-  const req = ex.req;
-  const headers = req.headers;
+  const headers = ex.headers;
   const header = (name: string): string => {
     const value = headers[name.toLowerCase()];
     return Array.isArray(value) ? value.join(', ') : (value ?? '');
   };
   return {
-    method: req.method ?? '',
-    uri: req.url ?? '',
+    method: ex.method,
+    uri: ex.target,
     host: header(ex.isHttp2 ? ':authority' : 'host') || header('host'),
-    proto: `HTTP/${req.httpVersion}`,
-    remoteAddr: `${req.socket?.remoteAddress ?? ''}:${req.socket?.remotePort ?? ''}`,
+    proto: `HTTP/${ex.httpVersion}`,
+    remoteAddr: `${ex.remoteAddress ?? ''}:${ex.remotePort ?? ''}`,
     userAgent: header('user-agent'),
     referer: header('referer'),
     contentLength: header('content-length') || '0',

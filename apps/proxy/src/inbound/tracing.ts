@@ -56,11 +56,10 @@ export function createTracing(config: TracingConfig, serviceName: string): Traci
 export function tracing(tracer: Tracer | undefined, propagator: TextMapPropagator = tracePropagator()): Middleware {
   if (tracer === undefined) return (next) => next;
   return (next) => (ex) => {
-    const req = ex.req;
-    const parent: Context = propagator.extract(ROOT_CONTEXT, req.headers, defaultTextMapGetter);
+    const parent: Context = propagator.extract(ROOT_CONTEXT, ex.headers, defaultTextMapGetter);
     const span = tracer.startSpan(
       'queue_proxy',
-      { kind: SpanKind.SERVER, attributes: { 'http.method': req.method ?? '', 'http.target': req.url ?? '' } },
+      { kind: SpanKind.SERVER, attributes: { 'http.method': ex.method, 'http.target': ex.target } },
       parent,
     );
     const carrier: Record<string, string> = {};

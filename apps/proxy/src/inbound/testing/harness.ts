@@ -1,5 +1,5 @@
 import { request, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http';
-import { connect as connectHttp2 } from 'node:http2';
+import { connect as connectHttp2, constants } from 'node:http2';
 import type { Registry } from 'prom-client';
 import { loadInboundConfig } from '../../config/inbound-config';
 import { createLogger } from '../../logger';
@@ -101,11 +101,12 @@ export function open(port: number, path: string): { abort(): void; reply: Promis
   return { abort: () => abort(), reply };
 }
 
-/** One h2c (prior knowledge) request; resolves with status, headers, trailers and body. */
+/** One h2c (prior knowledge) request, with an optional body; resolves with status, headers, trailers and body. */
 export function sendHttp2(
   port: number,
   path: string,
   headers: Record<string, string> = {},
+  requestBody?: string,
 ): Promise<Reply & { trailers: Record<string, unknown> }> {
   return new Promise((resolve, reject) => {
     const session = connectHttp2(`http://127.0.0.1:${port}`);
@@ -130,8 +131,23 @@ export function sendHttp2(
       session.destroy();
       reject(err);
     });
-    stream.end();
+    if (requestBody === undefined) stream.end();
+    else stream.end(requestBody);
   });
+}
+
+/** An h2c request left open so the test can reset its stream. */
+export function openHttp2(port: number, path: string): { reset(): void; closed: Promise<void> } {
+  const session = connectHttp2(`http://127.0.0.1:${port}`);
+  session.on('error', () => undefined);
+  const stream = session.request({ ':path': path });
+  stream.on('error', () => undefined);
+  const closed = new Promise<void>((resolve) => stream.once('close', () => {
+    session.destroy();
+    resolve();
+  }));
+  stream.end();
+  return { reset: () => stream.close(constants.NGHTTP2_CANCEL), closed };
 }
 
 /** Polls until `check` holds, at most `timeoutMs`. */
