@@ -1,21 +1,22 @@
 import http2, { type ClientHttp2Session } from 'node:http2';
-import { Pool } from 'undici';
 import type { Logger } from 'pino';
+import { Http1Pool } from '../http1/pool';
+import { splitAuthority } from './authority';
 
 /** linkerd2-proxy: outbound connect timeout. */
 export const CONNECT_TIMEOUT_MS = 1_000;
 /** Envoy's circuit-breaker default: at most this many HTTP/1.1 connections to one endpoint. */
 export const MAX_CONNECTIONS_PER_ENDPOINT = 1024;
-/** undici's default; below Node's 5 s server keep-alive so we never reuse a socket the server is closing. */
+/** undici's default idle keep-alive: below Node's 5 s server keep-alive so we seldom reuse a socket the server is closing. */
 export const KEEP_ALIVE_TIMEOUT_MS = 4_000;
 
 /**
- * The connections to one endpoint: an undici Pool (HTTP/1.1 keep-alive) and one HTTP/2
+ * The connections to one endpoint: an HTTP/1.1 keep-alive pool and one HTTP/2
  * session, both created on first use. A session that fails or receives GOAWAY is replaced on
  * the next request. close() drains: requests in flight finish, then the sockets close.
  */
 export class EndpointConnections {
-  private pool: Pool | undefined;
+  private pool: Http1Pool | undefined;
   private session: ClientHttp2Session | undefined;
   private closed = false;
 
@@ -24,15 +25,23 @@ export class EndpointConnections {
     private readonly logger: Logger,
   ) {}
 
-  h1(): Pool {
-    this.pool ??= new Pool(`http://${this.id}`, {
-      connections: MAX_CONNECTIONS_PER_ENDPOINT,
-      pipelining: 1,
-      keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
-      connectTimeout: CONNECT_TIMEOUT_MS,
-      // Streams (gRPC, SSE) may stay quiet for long; route timeouts bound the wait for headers.
-      bodyTimeout: 0,
-    });
+  /** Host and port of `id` (`host:port` or `[v6]:port`), for the HTTP/1.1 pool. */
+  private address(): { host: string; port: number } {
+    const parts = splitAuthority(this.id);
+    if (parts === null) throw new Error(`malformed endpoint address ${this.id}`);
+    return parts;
+  }
+
+  h1(): Http1Pool {
+    if (this.pool === undefined) {
+      const { host, port } = this.address();
+      // No read timeout: streams (gRPC, SSE) may stay quiet for long; route timeouts bound the wait for headers.
+      this.pool = new Http1Pool(host, port, {
+        maxConnections: MAX_CONNECTIONS_PER_ENDPOINT,
+        keepAliveMs: KEEP_ALIVE_TIMEOUT_MS,
+        connectTimeoutMs: CONNECT_TIMEOUT_MS,
+      });
+    }
     return this.pool;
   }
 

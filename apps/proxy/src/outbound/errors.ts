@@ -1,3 +1,5 @@
+import { CONNECT_TIMEOUT_CODE } from '../http1/pool';
+
 /**
  * Every error the outbound proxy answers with itself. error-response.ts is the one place that
  * turns them into a status code, an `l5d-proxy-error` reason and, for gRPC, a grpc-status.
@@ -31,6 +33,7 @@ const CONNECT_ERROR_CODES = new Set([
   'ENOTFOUND',
   'EAI_AGAIN',
   'UND_ERR_CONNECT_TIMEOUT',
+  CONNECT_TIMEOUT_CODE,
   'ERR_HTTP2_GOAWAY_SESSION',
   'ERR_HTTP2_INVALID_SESSION',
 ]);

@@ -1,6 +1,6 @@
 import http2, { type ClientHttp2Session, type OutgoingHttpHeaders } from 'node:http2';
 import type { Readable, Writable } from 'node:stream';
-import type { Dispatcher } from 'undici';
+import type { Control, Http1Pool, ResponseHandler } from '../http1/pool';
 import type { RequestAbort } from './request-abort';
 import type { RequestBody } from './request-body';
 
@@ -68,15 +68,15 @@ function finished(dst: Writable, onFail: (err: Error) => void): Promise<void> {
 }
 
 /**
- * One HTTP/1.1 exchange on an undici pool, through the dispatcher's handler interface: response
- * chunks go straight into the destination stream (no intermediate Readable), with the
- * connection paused while the destination is full.
+ * One HTTP/1.1 exchange on an endpoint's connection pool: response chunks go straight into the
+ * destination stream (no intermediate Readable), with the connection paused while the
+ * destination is full.
  *
  * Body states: unsent (chunks held until pipeTo, reading paused past MAX_UNSENT_BYTES) ->
  * piping (written through) | discarding (dropped, connection cut past MAX_DISCARD_BYTES).
  */
-class H1Upstream implements Dispatcher.DispatchHandler {
-  private controller: Dispatcher.DispatchController | undefined;
+class H1Upstream implements ResponseHandler {
+  private controller: Control | undefined;
   private unsubscribe: (() => void) | undefined;
   private held: Buffer[] = [];
   private heldBytes = 0;
@@ -94,14 +94,14 @@ class H1Upstream implements Dispatcher.DispatchHandler {
     private readonly reject: (err: unknown) => void,
   ) {}
 
-  onRequestStart(controller: Dispatcher.DispatchController): void {
+  onRequestStart(controller: Control): void {
     this.controller = controller;
     this.unsubscribe?.();
     if (this.abort.aborted) controller.abort(asError(this.abort.reason));
     else this.unsubscribe = this.abort.subscribe(() => controller.abort(asError(this.abort.reason)));
   }
 
-  onResponseStart(_controller: Dispatcher.DispatchController, status: number, headers: Fields): void {
+  onResponseStart(_controller: Control, status: number, headers: Fields): void {
     if (status < 200) return;
     this.resolve({
       status,
@@ -114,7 +114,7 @@ class H1Upstream implements Dispatcher.DispatchHandler {
     });
   }
 
-  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+  onResponseData(controller: Control, chunk: Buffer): void {
     if (this.dst !== undefined) {
       if (!this.dst.write(chunk)) controller.pause();
       return;
@@ -129,14 +129,14 @@ class H1Upstream implements Dispatcher.DispatchHandler {
     if (this.heldBytes > MAX_UNSENT_BYTES) controller.pause();
   }
 
-  onResponseEnd(_controller: Dispatcher.DispatchController, trailers: Fields): void {
+  onResponseEnd(_controller: Control, trailers: Fields): void {
     this.ended = true;
     this.trailerFields = trailers;
     this.unsubscribe?.();
     this.dst?.end();
   }
 
-  onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
+  onResponseError(_controller: Control, err: Error): void {
     this.unsubscribe?.();
     this.failure = err;
     this.reject(err);
@@ -169,23 +169,11 @@ class H1Upstream implements Dispatcher.DispatchHandler {
   }
 }
 
-/** Sends one HTTP/1.1 request through an undici pool; resolves at the response headers. */
-export function sendH1(
-  pool: Dispatcher,
-  method: string,
-  path: string,
-  headers: string[],
-  body: RequestBody,
-  abort: RequestAbort,
-): Promise<UpstreamResponse> {
+/** Sends one HTTP/1.1 request through an endpoint's pool; resolves at the response headers. */
+export function sendH1(pool: Http1Pool, method: string, path: string, headers: string[], body: RequestBody, abort: RequestAbort): Promise<UpstreamResponse> {
   return new Promise((resolve, reject) => {
     pool.dispatch(
-      {
-        method: method as Dispatcher.HttpMethod,
-        path,
-        headers,
-        body: body.kind === 'empty' ? null : body.kind === 'buffered' ? body.data : body.stream,
-      },
+      { method, path, headers, body: body.kind === 'empty' ? null : body.kind === 'buffered' ? body.data : body.stream },
       new H1Upstream(abort, resolve, reject),
     );
   });

@@ -1,0 +1,364 @@
+import net from 'node:net';
+import type { Readable } from 'node:stream';
+import { ResponseParser, type Fields } from './response-parser';
+
+/** Ours: requests waiting for a connection once every connection to the endpoint is busy. */
+export const MAX_QUEUED_REQUESTS = 10_000;
+/** Error code of a connection not established within the connect timeout. */
+export const CONNECT_TIMEOUT_CODE = 'HTTP1_CONNECT_TIMEOUT';
+/** RFC 9110 section 9.2.2: methods that may be sent again when a reused connection turns out closed. */
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
+
+export interface PoolOptions {
+  maxConnections: number;
+  keepAliveMs: number;
+  connectTimeoutMs: number;
+}
+
+export interface Http1Request {
+  method: string;
+  /** Origin form, already validated by the downstream parser. */
+  path: string;
+  /** Flat [name, value, ...], already validated; no Transfer-Encoding (the pool frames the body). */
+  headers: readonly string[];
+  body: Buffer | Readable | null;
+}
+
+/** What a handler may do to its request: the same verbs as undici's dispatch controller. */
+export interface Control {
+  pause(): void;
+  resume(): void;
+  abort(err: Error): void;
+}
+
+/** Receives one response. After onResponseEnd or onResponseError nothing more is called. */
+export interface ResponseHandler {
+  onRequestStart(control: Control): void;
+  onResponseStart(control: Control, status: number, headers: Fields): void;
+  onResponseData(control: Control, chunk: Buffer): void;
+  onResponseEnd(control: Control, trailers: Fields): void;
+  onResponseError(control: Control, err: Error): void;
+}
+
+function codedError(message: string, code: string): Error {
+  return Object.assign(new Error(message), { code });
+}
+
+function hasContentLength(headers: readonly string[]): boolean {
+  for (let i = 0; i < headers.length; i += 2) if ((headers[i] as string).toLowerCase() === 'content-length') return true;
+  return false;
+}
+
+/** The request head; the body's framing is ours: Content-Length for a buffer, the client's length or chunked for a stream. */
+function requestHead(req: Http1Request): { head: string; chunked: boolean } {
+  let head = `${req.method} ${req.path} HTTP/1.1\r\n`;
+  const buffered = Buffer.isBuffer(req.body);
+  const h = req.headers;
+  for (let i = 0; i < h.length; i += 2) {
+    if (buffered && (h[i] as string).toLowerCase() === 'content-length') continue;
+    head += `${h[i] as string}: ${h[i + 1] as string}\r\n`;
+  }
+  let chunked = false;
+  if (buffered) head += `content-length: ${(req.body as Buffer).length}\r\n`;
+  else if (req.body !== null && !hasContentLength(h)) {
+    head += 'transfer-encoding: chunked\r\n';
+    chunked = true;
+  }
+  return { head: `${head}\r\n`, chunked };
+}
+
+/** One request on one connection, from dispatch to the end (or failure) of its response. */
+class Exchange implements Control {
+  connection: Connection | undefined;
+  finished = false;
+  requestSent = false;
+  retried = false;
+
+  constructor(
+    readonly request: Http1Request,
+    readonly handler: ResponseHandler,
+  ) {}
+
+  pause(): void {
+    this.connection?.socket.pause();
+  }
+
+  resume(): void {
+    this.connection?.socket.resume();
+  }
+
+  abort(err: Error): void {
+    if (this.finished) return;
+    this.fail(err);
+    this.connection?.socket.destroy();
+  }
+
+  fail(err: Error): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.handler.onResponseError(this, err);
+  }
+
+  /** A request that never reached a server which was closing an idle connection may be sent again. */
+  replayable(): boolean {
+    return !this.retried && IDEMPOTENT.has(this.request.method) && !(this.request.body !== null && !Buffer.isBuffer(this.request.body));
+  }
+}
+
+/** A keep-alive connection: idle, or carrying exactly one exchange. */
+class Connection {
+  readonly socket: net.Socket;
+  readonly parser: ResponseParser;
+  exchange: Exchange | undefined;
+  /** Set once a response has completed on it: a later failure may be the server closing it while idle. */
+  reused = false;
+  private connected = false;
+
+  constructor(
+    private readonly pool: Http1Pool,
+    host: string,
+    port: number,
+    options: PoolOptions,
+  ) {
+    this.parser = new ResponseParser({
+      onHead: (status, headers) => {
+        const ex = this.exchange;
+        if (ex !== undefined && !ex.finished) ex.handler.onResponseStart(ex, status, headers);
+      },
+      onBody: (chunk) => {
+        const ex = this.exchange;
+        if (ex !== undefined && !ex.finished) ex.handler.onResponseData(ex, chunk);
+      },
+      onEnd: (trailers) => this.responseEnded(trailers),
+    });
+    this.socket = net.connect({ host, port, noDelay: true });
+    this.socket.setTimeout(options.connectTimeoutMs, () => {
+      const reason = this.connected ? 'idle keep-alive connection closed' : 'connect timeout';
+      this.socket.destroy(this.connected ? undefined : codedError(`${reason} after ${options.connectTimeoutMs} ms`, CONNECT_TIMEOUT_CODE));
+    });
+    this.socket.once('connect', () => {
+      this.connected = true;
+      this.socket.setTimeout(0);
+    });
+    this.socket.on('data', (chunk: Buffer) => this.received(chunk));
+    this.socket.on('error', (err) => {
+      this.lastError = err;
+    });
+    this.socket.once('close', () => this.closed());
+    this.socket.once('end', () => this.socket.end());
+    this.keepAliveMs = options.keepAliveMs;
+  }
+
+  private readonly keepAliveMs: number;
+  private lastError: Error | undefined;
+
+  start(ex: Exchange): void {
+    this.exchange = ex;
+    ex.connection = this;
+    // A connecting socket keeps its connect timeout; a parked one loses its keep-alive timeout.
+    if (this.connected) this.socket.setTimeout(0);
+    this.parser.expect(ex.request.method);
+    ex.handler.onRequestStart(ex);
+    if (ex.finished) return;
+    this.send(ex);
+  }
+
+  private send(ex: Exchange): void {
+    const { head, chunked } = requestHead(ex.request);
+    const body = ex.request.body;
+    if (body === null || Buffer.isBuffer(body)) {
+      this.socket.cork();
+      this.socket.write(head);
+      if (body !== null && body.length > 0) this.socket.write(body);
+      this.socket.uncork();
+      ex.requestSent = true;
+      return;
+    }
+    this.socket.write(head);
+    this.streamBody(ex, body, chunked);
+  }
+
+  private streamBody(ex: Exchange, body: Readable, chunked: boolean): void {
+    const socket = this.socket;
+    const onData = (chunk: Buffer) => {
+      if (chunk.length === 0) return;
+      let ok: boolean;
+      if (chunked) {
+        socket.cork();
+        socket.write(`${chunk.length.toString(16)}\r\n`);
+        socket.write(chunk);
+        ok = socket.write('\r\n');
+        socket.uncork();
+      } else ok = socket.write(chunk);
+      if (!ok) {
+        body.pause();
+        socket.once('drain', () => body.resume());
+      }
+    };
+    body.on('data', onData);
+    body.once('end', () => {
+      if (chunked) socket.write('0\r\n\r\n');
+      ex.requestSent = true;
+    });
+    body.once('error', (err) => ex.abort(err));
+    socket.once('close', () => body.off('data', onData));
+  }
+
+  private received(chunk: Buffer): void {
+    if (this.exchange === undefined) {
+      // Nothing was asked: a server that talks now breaks the framing of the next response.
+      this.socket.destroy();
+      return;
+    }
+    try {
+      this.parser.execute(chunk);
+    } catch (err) {
+      this.exchange?.abort(err as Error);
+    }
+  }
+
+  private responseEnded(trailers: Fields): void {
+    const ex = this.exchange;
+    this.exchange = undefined;
+    if (ex === undefined) return;
+    const reusable = this.parser.keepAlive && ex.requestSent && !ex.finished;
+    if (!ex.finished) {
+      ex.finished = true;
+      ex.handler.onResponseEnd(ex, trailers);
+    }
+    if (!reusable || this.socket.destroyed) {
+      this.socket.destroy();
+      return;
+    }
+    this.reused = true;
+    this.socket.resume();
+    this.pool.released(this);
+  }
+
+  /** Called when the pool parks this connection. */
+  park(): void {
+    this.socket.setTimeout(this.keepAliveMs);
+  }
+
+  private closed(): void {
+    this.pool.forget(this);
+    const ex = this.exchange;
+    if (ex === undefined || ex.finished) {
+      this.exchange = undefined;
+      return;
+    }
+    if (this.parser.started) {
+      // A body delimited by the close ends here (responseEnded); anything else was cut short.
+      try {
+        this.parser.finish();
+      } catch (err) {
+        ex.fail(err as Error);
+      }
+      this.exchange = undefined;
+      return;
+    }
+    this.exchange = undefined;
+    if (this.reused && ex.replayable()) {
+      ex.retried = true;
+      ex.connection = undefined;
+      this.pool.retry(ex);
+      return;
+    }
+    ex.fail(this.lastError ?? codedError('the upstream connection closed before a response', 'ECONNRESET'));
+  }
+}
+
+/**
+ * HTTP/1.1 connections to one endpoint: at most maxConnections, one request at a time each
+ * (no pipelining), idle ones reused last-in first-out and closed after keepAliveMs.
+ */
+export class Http1Pool {
+  private readonly idle: Connection[] = [];
+  private readonly all = new Set<Connection>();
+  private readonly queue: Exchange[] = [];
+  private closing: (() => void) | undefined;
+  private closedPromise: Promise<void> | undefined;
+
+  constructor(
+    private readonly host: string,
+    private readonly port: number,
+    private readonly options: PoolOptions,
+  ) {}
+
+  dispatch(request: Http1Request, handler: ResponseHandler): void {
+    const ex = new Exchange(request, handler);
+    if (this.closedPromise !== undefined) {
+      ex.fail(codedError('the connection pool is closed', 'HTTP1_POOL_CLOSED'));
+      return;
+    }
+    this.assign(ex);
+  }
+
+  private assign(ex: Exchange, fresh = false): void {
+    if (!fresh) {
+      const conn = this.idle.pop();
+      if (conn !== undefined) {
+        conn.start(ex);
+        return;
+      }
+    }
+    if (this.all.size < this.options.maxConnections) {
+      const conn = new Connection(this, this.host, this.port, this.options);
+      this.all.add(conn);
+      conn.start(ex);
+      return;
+    }
+    if (this.queue.length >= MAX_QUEUED_REQUESTS) {
+      ex.fail(codedError(`${MAX_QUEUED_REQUESTS} requests already wait for a connection`, 'HTTP1_QUEUE_FULL'));
+      return;
+    }
+    this.queue.push(ex);
+  }
+
+  /** A request whose reused connection had been closed by the server: sent again on a new connection. */
+  retry(ex: Exchange): void {
+    if (this.closedPromise !== undefined) {
+      ex.fail(codedError('the connection pool is closed', 'HTTP1_POOL_CLOSED'));
+      return;
+    }
+    this.assign(ex, true);
+  }
+
+  released(conn: Connection): void {
+    let next = this.queue.shift();
+    while (next !== undefined && next.finished) next = this.queue.shift();
+    if (next !== undefined) {
+      conn.start(next);
+      return;
+    }
+    if (this.closedPromise !== undefined) {
+      conn.socket.destroy();
+      return;
+    }
+    conn.park();
+    this.idle.push(conn);
+  }
+
+  forget(conn: Connection): void {
+    this.all.delete(conn);
+    const i = this.idle.indexOf(conn);
+    if (i >= 0) this.idle.splice(i, 1);
+    const queued = this.queue.find((q) => !q.finished);
+    if (queued !== undefined && this.closedPromise === undefined) {
+      this.queue.splice(this.queue.indexOf(queued), 1);
+      this.assign(queued);
+    }
+    if (this.all.size === 0) this.closing?.();
+  }
+
+  /** Idempotent. Waiting requests fail; requests in flight finish; then every socket is closed. */
+  close(): Promise<void> {
+    this.closedPromise ??= new Promise<void>((resolve) => {
+      this.closing = resolve;
+      for (const ex of this.queue.splice(0)) ex.fail(codedError('the connection pool is closed', 'HTTP1_POOL_CLOSED'));
+      for (const conn of this.idle.splice(0)) conn.socket.destroy();
+      if (this.all.size === 0) resolve();
+    });
+    return this.closedPromise;
+  }
+}
