@@ -101,7 +101,8 @@ class Exchange implements Control {
 
   /** A request that never reached a server which was closing an idle connection may be sent again. */
   replayable(): boolean {
-    return !this.retried && IDEMPOTENT.has(this.request.method) && !(this.request.body !== null && !Buffer.isBuffer(this.request.body));
+    const body = this.request.body;
+    return !this.retried && IDEMPOTENT.has(this.request.method) && (body === null || Buffer.isBuffer(body));
   }
 }
 
@@ -113,6 +114,8 @@ class Connection {
   /** Set once a response has completed on it: a later failure may be the server closing it while idle. */
   reused = false;
   private connected = false;
+  private lastError: Error | undefined;
+  private readonly keepAliveMs: number;
 
   constructor(
     private readonly pool: Http1Pool,
@@ -120,6 +123,7 @@ class Connection {
     port: number,
     options: PoolOptions,
   ) {
+    this.keepAliveMs = options.keepAliveMs;
     this.parser = new ResponseParser({
       onHead: (status, headers) => {
         const ex = this.exchange;
@@ -132,9 +136,10 @@ class Connection {
       onEnd: (trailers) => this.responseEnded(trailers),
     });
     this.socket = net.connect({ host, port, noDelay: true });
+    // Before 'connect' this is the connect timeout; afterwards only a parked connection has one (keep-alive).
     this.socket.setTimeout(options.connectTimeoutMs, () => {
-      const reason = this.connected ? 'idle keep-alive connection closed' : 'connect timeout';
-      this.socket.destroy(this.connected ? undefined : codedError(`${reason} after ${options.connectTimeoutMs} ms`, CONNECT_TIMEOUT_CODE));
+      if (this.connected) this.socket.destroy();
+      else this.socket.destroy(codedError(`connect timeout after ${options.connectTimeoutMs} ms`, CONNECT_TIMEOUT_CODE));
     });
     this.socket.once('connect', () => {
       this.connected = true;
@@ -146,11 +151,7 @@ class Connection {
     });
     this.socket.once('close', () => this.closed());
     this.socket.once('end', () => this.socket.end());
-    this.keepAliveMs = options.keepAliveMs;
   }
-
-  private readonly keepAliveMs: number;
-  private lastError: Error | undefined;
 
   start(ex: Exchange): void {
     this.exchange = ex;
