@@ -68,14 +68,18 @@ function finished(dst: Writable, onFail: (err: Error) => void): Promise<void> {
 }
 
 /**
- * One HTTP/1.1 exchange on an endpoint's connection pool: response chunks go straight into the
- * destination stream (no intermediate Readable), with the connection paused while the
- * destination is full.
+ * One HTTP/1.1 exchange on an endpoint's connection pool, and the response handed to the caller
+ * at its headers: response chunks go straight into the destination stream (no intermediate
+ * Readable), with the connection paused while the destination is full.
  *
  * Body states: unsent (chunks held until pipeTo, reading paused past MAX_UNSENT_BYTES) ->
  * piping (written through) | discarding (dropped, connection cut past MAX_DISCARD_BYTES).
  */
-class H1Upstream implements ResponseHandler {
+class H1Upstream implements ResponseHandler, UpstreamResponse {
+  status = 0;
+  headers: Fields = {};
+  grpcStatus: number | undefined = undefined;
+  readonly endStream = false;
   private controller: Control | undefined;
   private unsubscribe: (() => void) | undefined;
   private held: Buffer[] = [];
@@ -102,16 +106,10 @@ class H1Upstream implements ResponseHandler {
   }
 
   onResponseStart(_controller: Control, status: number, headers: Fields): void {
-    if (status < 200) return;
-    this.resolve({
-      status,
-      headers,
-      grpcStatus: grpcStatusOf(headers),
-      endStream: false,
-      pipeTo: (dst) => this.pipeTo(dst),
-      trailers: () => this.trailerFields,
-      discard: () => this.discard(),
-    });
+    this.status = status;
+    this.headers = headers;
+    this.grpcStatus = grpcStatusOf(headers);
+    this.resolve(this);
   }
 
   onResponseData(controller: Control, chunk: Buffer): void {
@@ -143,7 +141,11 @@ class H1Upstream implements ResponseHandler {
     this.onBodyError?.(err);
   }
 
-  private pipeTo(dst: Writable): Promise<void> {
+  trailers(): Fields | undefined {
+    return this.trailerFields;
+  }
+
+  pipeTo(dst: Writable): Promise<void> {
     if (this.failure !== undefined) return Promise.reject(this.failure);
     this.dst = dst;
     const done = finished(dst, () => this.controller?.abort(new Error('the response could not be delivered')));
@@ -159,7 +161,7 @@ class H1Upstream implements ResponseHandler {
     return done;
   }
 
-  private discard(): void {
+  discard(): void {
     this.discarding = true;
     this.discardedBytes = this.heldBytes;
     this.held = [];
