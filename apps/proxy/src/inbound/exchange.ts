@@ -29,12 +29,14 @@ export abstract class Exchange {
   responseStarted = false;
   /** Body bytes relayed from the app. */
   responseBytes = 0;
+  /** When the breaker let the request through to the app (ms, the chain's clock). */
+  admittedMs = 0;
   /** Response timers owned by the timeouts handler; cleared when the exchange ends. */
   startTimer: NodeJS.Timeout | undefined;
   idleTimer: NodeJS.Timeout | undefined;
   overallTimer: NodeJS.Timeout | undefined;
   private cancelStage: ((err: Error) => void) | undefined;
-  private endCallbacks: Array<() => void> = [];
+  private endCallbacks: Array<(ex: Exchange) => void> = [];
   private ended = false;
 
   /** Request head: method, target as received (`:path` on HTTP/2), headers (pseudo-headers included on HTTP/2). */
@@ -72,7 +74,7 @@ export abstract class Exchange {
   /** Trailers for the end of an HTTP/2 response started `withTrailers`. */
   abstract addTrailers(trailers: OutgoingHttpHeaders): void;
   /** Ends the response, with a last piece of body. */
-  abstract endResponse(body?: string): void;
+  abstract endResponse(body?: string | Buffer): void;
   /** Cuts the response: the connection (HTTP/1.1) or the stream (HTTP/2) is reset. */
   abstract destroyResponse(err?: Error): void;
 
@@ -97,8 +99,9 @@ export abstract class Exchange {
     (this.extraHeaders ??= []).push([name, value]);
   }
 
-  onEnd(callback: () => void): void {
-    if (this.ended) callback();
+  /** Runs `callback` with this exchange when it ends; handlers pass one shared callback, not a closure per request. */
+  onEnd(callback: (ex: Exchange) => void): void {
+    if (this.ended) callback(this);
     else this.endCallbacks.push(callback);
   }
 
@@ -149,7 +152,7 @@ export abstract class Exchange {
     clearTimeout(this.startTimer);
     clearTimeout(this.idleTimer);
     clearTimeout(this.overallTimer);
-    for (const callback of this.endCallbacks) callback();
+    for (const callback of this.endCallbacks) callback(this);
     this.endCallbacks.length = 0;
   }
 }

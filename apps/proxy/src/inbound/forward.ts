@@ -43,6 +43,10 @@ function appFailure(ex: Exchange, err: Error): Error {
 class Http1Forward implements Dispatcher.DispatchHandler {
   private controller: Dispatcher.DispatchController | undefined;
   private cancelled: Error | undefined;
+  /** Body bytes still to come when the app announced a content-length, else -1. */
+  private remaining = -1;
+  /** The body's last piece, held to go out with the end of the response (one write instead of two). */
+  private last: Buffer | undefined;
 
   constructor(private readonly ex: Exchange) {
     ex.setCancel((err) => {
@@ -60,6 +64,8 @@ class Http1Forward implements Dispatcher.DispatchHandler {
     if (statusCode < 200) return;
     const ex = this.ex;
     ex.markResponseStarted();
+    const length = headers['content-length'];
+    if (typeof length === 'string') this.remaining = Number(length);
     try {
       ex.writeHead(statusCode, stripHopByHop(headers));
     } catch (err) {
@@ -71,6 +77,11 @@ class Http1Forward implements Dispatcher.DispatchHandler {
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
     const ex = this.ex;
     ex.markActivity(chunk.length);
+    if (chunk.length === this.remaining) {
+      this.last = chunk;
+      return;
+    }
+    this.remaining -= chunk.length;
     if (!ex.write(chunk)) {
       controller.pause();
       ex.onDrain(() => controller.resume());
@@ -79,7 +90,7 @@ class Http1Forward implements Dispatcher.DispatchHandler {
 
   onResponseEnd(): void {
     this.ex.setCancel(undefined);
-    this.ex.endResponse();
+    this.ex.endResponse(this.last);
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {

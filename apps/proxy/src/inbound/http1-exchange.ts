@@ -81,7 +81,7 @@ export class Http1Exchange extends Exchange {
     // HTTP/1.1 clients get no trailers: Node only sends them on chunked responses that announce them.
   }
 
-  endResponse(body?: string): void {
+  endResponse(body?: string | Buffer): void {
     this.res.end(body);
   }
 

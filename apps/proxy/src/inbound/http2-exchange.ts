@@ -94,7 +94,7 @@ export class Http2Exchange extends Exchange {
     this.trailers = trailers;
   }
 
-  endResponse(body?: string): void {
+  endResponse(body?: string | Buffer): void {
     const stream = this.stream;
     if (stream.destroyed || stream.closed) return;
     stream.end(body);

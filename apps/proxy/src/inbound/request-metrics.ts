@@ -1,13 +1,11 @@
+import type { Exchange, Middleware } from './exchange';
 import type { InboundMetrics } from './inbound-metrics';
-import type { Middleware } from './exchange';
 
 /** Records every non-probe request with its final status and total time, queueing included. */
 export function requestMetrics(metrics: InboundMetrics, now: () => number): Middleware {
+  const record = (ex: Exchange): void => metrics.recordRequest(ex.finalStatus, (now() - ex.startMs) / 1000);
   return (next) => (ex) => {
-    ex.onEnd(() => {
-      const status = ex.finalStatus;
-      metrics.recordRequest(status, (now() - ex.startMs) / 1000);
-    });
+    ex.onEnd(record);
     next(ex);
   };
 }
