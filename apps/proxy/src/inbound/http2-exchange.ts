@@ -96,7 +96,8 @@ export class Http2Exchange extends Exchange {
 
   endResponse(body?: string | Buffer): void {
     const stream = this.stream;
-    if (stream.destroyed || stream.closed) return;
+    // respond() has already ended the stream of a HEAD request or a 204/205/304: no body may follow.
+    if (stream.destroyed || stream.closed || stream.writableEnded) return;
     stream.end(body);
   }
 

@@ -113,9 +113,15 @@ describe('timeouts', () => {
   });
 
   it('answers 504 on an HTTP/2 stream too', async () => {
+    const answered = await requestCount(overall, '504');
     const timedOut = await sendHttp2(overall.inbound.ports.h2c, '/hang');
     expect([timedOut.status, timedOut.headers['l5d-proxy-error'], timedOut.body]).toEqual([504, 'request timeout', 'request timeout\n']);
     await until(() => overall.app.inFlight() === 0, 5_000, 'the app request to be cancelled');
+    // HEAD: the answer has no body (respond() ends the stream) and is recorded as answered, not as 499.
+    const head = await sendHttp2(overall.inbound.ports.h2c, '/hang', { ':method': 'HEAD' });
+    expect([head.status, head.body]).toEqual([504, '']);
+    await until(async () => (await requestCount(overall, '504')) === answered + 2, 5_000, 'both 504 answers to be recorded');
+    expect(await requestCount(overall, '499')).toBe(0);
   });
 
   it('a request waiting in the breaker queue leaves it with 504 when its timeout fires', async () => {
@@ -216,6 +222,8 @@ describe('probes, headers and protocols', () => {
     expect(await requestCount(h, '418')).toBe(1);
     const probe = await sendHttp2(h.inbound.ports.h2c, '/', { ':method': 'POST', 'k-network-probe': 'probe', 'k-network-hash': 'h2' }, 'ignored body');
     expect([probe.status, probe.headers['k-network-hash']]).toEqual([200, 'h2']);
+    const head = await sendHttp2(h.inbound.ports.h2c, '/', { ':method': 'HEAD', 'k-network-probe': 'queue' });
+    expect([head.status, head.body]).toEqual([200, '']);
 
     const left = openHttp2(h.inbound.ports.h2c, '/hang');
     await until(() => h.app.inFlight() === 1, 5_000, 'the request in the app');
