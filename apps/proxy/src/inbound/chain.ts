@@ -1,5 +1,5 @@
 import type { Tracer } from '@opentelemetry/api';
-import type { Pool } from 'undici';
+import type { Http1Pool } from '../http1/pool';
 import type { InboundConfig } from '../config/inbound-config';
 import type { Logger } from '../logger';
 import type { RequestStats } from '../stats/request-stats';
@@ -28,7 +28,7 @@ export interface ChainDeps {
   readonly requestStats: RequestStats;
   /** Undefined when CONTAINER_CONCURRENCY is 0 (no breaker). */
   readonly breaker: Breaker<Exchange> | undefined;
-  readonly pool: Pool;
+  readonly pool: Http1Pool;
   readonly http2: AppHttp2Client;
   readonly now: () => number;
   readonly writeLine: (line: string) => void;

@@ -1,6 +1,7 @@
 import { connect, constants, type ClientHttp2Session, type ClientHttp2Stream } from 'node:http2';
-import { PassThrough, type Readable } from 'node:stream';
-import type { Dispatcher, Pool } from 'undici';
+import type { OutgoingHttpHeaders } from 'node:http';
+import type { Control, Http1Pool, ResponseHandler } from '../http1/pool';
+import type { Fields } from '../http1/response-parser';
 import type { AppProtocol } from '../config/inbound-config';
 import { AppError, AppUnavailableError, InboundError } from './errors';
 import type { Exchange, Handler } from './exchange';
@@ -40,8 +41,8 @@ function appFailure(ex: Exchange, err: Error): Error {
 }
 
 /** Streams one HTTP/1.1 exchange through the keep-alive pool; no body is ever buffered whole. */
-class Http1Forward implements Dispatcher.DispatchHandler {
-  private controller: Dispatcher.DispatchController | undefined;
+class Http1Forward implements ResponseHandler {
+  private controller: Control | undefined;
   private cancelled: Error | undefined;
   /** Body bytes still to come when the app announced a content-length, else -1. */
   private remaining = -1;
@@ -55,13 +56,12 @@ class Http1Forward implements Dispatcher.DispatchHandler {
     });
   }
 
-  onRequestStart(controller: Dispatcher.DispatchController): void {
+  onRequestStart(controller: Control): void {
     this.controller = controller;
     if (this.cancelled) controller.abort(this.cancelled);
   }
 
-  onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
-    if (statusCode < 200) return;
+  onResponseStart(controller: Control, statusCode: number, headers: Fields): void {
     const ex = this.ex;
     ex.markResponseStarted();
     const length = headers['content-length'];
@@ -74,7 +74,7 @@ class Http1Forward implements Dispatcher.DispatchHandler {
     }
   }
 
-  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+  onResponseData(controller: Control, chunk: Buffer): void {
     const ex = this.ex;
     ex.markActivity(chunk.length);
     if (chunk.length === this.remaining) {
@@ -93,7 +93,7 @@ class Http1Forward implements Dispatcher.DispatchHandler {
     this.ex.endResponse(this.last);
   }
 
-  onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
+  onResponseError(_controller: Control, err: Error): void {
     if (this.cancelled) return;
     this.ex.fail(appFailure(this.ex, err));
   }
@@ -109,26 +109,22 @@ function originForm(target: string): string | undefined {
   return `${url.pathname}${url.search}`;
 }
 
-/** The request body for undici, which destroys a stream body once sent: an HTTP/2 stream also carries the response, so undici gets a pass-through. */
-function http1Body(ex: Exchange): Readable | null {
-  if (!ex.hasBody) return null;
-  return ex.isHttp2 ? ex.body.pipe(new PassThrough()) : ex.body;
+/** Header fields as the HTTP/1.1 pool takes them: a flat [name, value, ...] list, repeated fields kept. */
+function flatFields(headers: OutgoingHttpHeaders): string[] {
+  const out: string[] = [];
+  for (const name in headers) {
+    const value = headers[name];
+    if (value === undefined) continue;
+    if (Array.isArray(value)) for (const v of value) out.push(name, v);
+    else out.push(name, String(value));
+  }
+  return out;
 }
 
-function forwardHttp1(pool: Pool, ex: Exchange, path: string): void {
+function forwardHttp1(pool: Http1Pool, ex: Exchange, path: string): void {
   const headers = endToEndHeaders(ex.headers, ex.extraHeaders);
   if (ex.isHttp2) headers.host ??= ex.headers[':authority'] as string | undefined;
-  pool.dispatch(
-    {
-      method: ex.method,
-      path,
-      headers: headers as Record<string, string | string[]>,
-      body: http1Body(ex),
-      headersTimeout: 0,
-      bodyTimeout: 0,
-    },
-    new Http1Forward(ex),
-  );
+  pool.dispatch({ method: ex.method, path, headers: flatFields(headers), body: ex.hasBody ? ex.body : null }, new Http1Forward(ex));
 }
 
 function forwardHttp2(client: AppHttp2Client, ex: Exchange, path: string): void {
@@ -181,7 +177,7 @@ function forwardHttp2(client: AppHttp2Client, ex: Exchange, path: string): void 
 }
 
 /** The end of the chain: to the app over the HTTP/1.1 pool or the h2c session, per TRELLIS_APP_PROTOCOL. */
-export function forward(options: { pool: Pool; http2: AppHttp2Client; protocol: AppProtocol }): Handler {
+export function forward(options: { pool: Http1Pool; http2: AppHttp2Client; protocol: AppProtocol }): Handler {
   const { pool, http2, protocol } = options;
   return (ex) => {
     const path = originForm(ex.target);

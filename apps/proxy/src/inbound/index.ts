@@ -1,6 +1,6 @@
 import type { Registry } from 'prom-client';
-import { Pool } from 'undici';
 import { startAdminServer } from '../admin/admin-server';
+import { Http1Pool } from '../http1/pool';
 import { QUEUE_DEPTH_PER_CONCURRENCY, type InboundConfig } from '../config/inbound-config';
 import { listen, stopListening } from '../listen';
 import type { Logger } from '../logger';
@@ -21,8 +21,10 @@ import { createTracing } from './tracing';
 
 /** Extra time after the revision timeout before connections still open at shutdown are cut. */
 export const DRAIN_GRACE_MS = 1_000;
-/** Longest keep-alive an app may announce for its idle connections (undici's own ceiling is 10 min). */
-export const APP_KEEP_ALIVE_MAX_MS = 60_000;
+/** undici's default idle keep-alive, which the app pool used before: below Node's 5 s server keep-alive. */
+export const APP_KEEP_ALIVE_MS = 4_000;
+/** undici's default connect timeout, which the app pool used before. */
+export const APP_CONNECT_TIMEOUT_MS = 10_000;
 
 export interface InboundPorts {
   readonly http: number;
@@ -78,12 +80,12 @@ export async function startInbound(options: InboundOptions): Promise<Inbound> {
   const labels = { namespace: config.namespace, configuration: config.configuration, revision: config.revision, pod: config.pod };
   const metrics = new InboundMetrics(registry, labels, () => breaker?.queued ?? 0);
   const origin = `http://${config.appHost.includes(':') ? `[${config.appHost}]` : config.appHost}:${config.userPort}`;
-  const pool = new Pool(origin, {
-    connections: cc > 0 ? cc : null,
-    pipelining: 1,
-    keepAliveMaxTimeout: APP_KEEP_ALIVE_MAX_MS,
-    headersTimeout: 0,
-    bodyTimeout: 0,
+  // No read timeout: the revision timeouts of the chain bound every request. Without a concurrency limit, the
+  // connections to the app follow the requests in flight.
+  const pool = new Http1Pool(config.appHost, config.userPort, {
+    maxConnections: cc > 0 ? cc : Number.POSITIVE_INFINITY,
+    keepAliveMs: APP_KEEP_ALIVE_MS,
+    connectTimeoutMs: APP_CONNECT_TIMEOUT_MS,
   });
   const http2 = new AppHttp2Client(origin);
   const tracing = createTracing(config.tracing, config.revision || 'trellis-proxy');
