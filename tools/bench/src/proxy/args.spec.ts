@@ -3,7 +3,7 @@ import { DEFAULT_DURATION_S, DEFAULT_OUT, DEFAULT_RUNS, parseArgs, QUICK_DURATIO
 
 describe('parseArgs', () => {
   it('uses the defaults without flags, ignoring the -- nx passes through', () => {
-    expect(parseArgs(['--'])).toMatchObject({ runs: DEFAULT_RUNS, durationSeconds: DEFAULT_DURATION_S, out: DEFAULT_OUT, only: [], build: true, notes: [] });
+    expect(parseArgs(['--'])).toMatchObject({ runs: DEFAULT_RUNS, durationSeconds: DEFAULT_DURATION_S, out: DEFAULT_OUT, only: [], build: true, notes: [], proxyNodeOptions: [] });
   });
 
   it('makes --quick short unless --runs or --duration say otherwise', () => {
@@ -16,7 +16,16 @@ describe('parseArgs', () => {
     expect(args).toMatchObject({ out: 'x/y.md', only: ['nginx', 'haproxy'], build: false, notes: ['a', 'b'] });
   });
 
+  it('collects repeated --proxy-node-option values in order', () => {
+    expect(parseArgs(['--proxy-node-option', '--optimize-for-size', '--proxy-node-option', '--max-semi-space-size=1']).proxyNodeOptions).toEqual([
+      '--optimize-for-size',
+      '--max-semi-space-size=1',
+    ]);
+  });
+
   it.each([
+    [['--proxy-node-option']],
+    [['--proxy-node-option', 'optimize-for-size']],
     [['--runs', '0']],
     [['--runs', '21']],
     [['--duration', 'ten']],

@@ -10,6 +10,8 @@ export interface BenchArgs {
   readonly build: boolean;
   /** Free-text notes copied into the report (e.g. what else ran on the machine). */
   readonly notes: readonly string[];
+  /** Options for node itself when it runs a Trellis proxy (e.g. --optimize-for-size), before the bundle path. */
+  readonly proxyNodeOptions: readonly string[];
 }
 
 export const DEFAULT_RUNS = 3;
@@ -29,7 +31,9 @@ export const USAGE = `usage: proxy-bench [--quick] [--runs N] [--duration SECOND
   --out         Markdown report; the SVG chart goes next to it with the .svg extension (default ${DEFAULT_OUT})
   --only        comma-separated variant ids to run besides direct
   --no-build    use the existing dist/ bundles of the proxy and destination service instead of building them
-  --note        a line of text for the report (repeatable)`;
+  --note        a line of text for the report (repeatable)
+  --proxy-node-option
+                an option for node when it runs a Trellis proxy, e.g. --optimize-for-size (repeatable)`;
 
 function integer(flag: string, value: string | undefined, min: number, max: number): number {
   if (value === undefined || !/^\d+$/.test(value) || Number(value) < min || Number(value) > max) {
@@ -46,6 +50,7 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
   let only: string[] = [];
   let build = true;
   const notes: string[] = [];
+  const proxyNodeOptions: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     switch (flag) {
@@ -81,6 +86,12 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
         notes.push(value);
         break;
       }
+      case '--proxy-node-option': {
+        const value = argv[++i];
+        if (!value?.startsWith('--')) throw new BenchError('BENCH_ARGS', `--proxy-node-option needs a node option starting with --, got "${value ?? ''}"`);
+        proxyNodeOptions.push(value);
+        break;
+      }
       default:
         throw new BenchError('BENCH_ARGS', `unknown argument "${flag}"\n${USAGE}`);
     }
@@ -93,6 +104,7 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
     only,
     build,
     notes,
+    proxyNodeOptions,
   };
 }
 

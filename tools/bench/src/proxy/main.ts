@@ -220,6 +220,7 @@ async function main(): Promise<number> {
       backendH2Port: backend.h2Port,
       tools: found,
       build: args.build,
+      proxyNodeOptions: args.proxyNodeOptions,
     };
     const load: LoadPaths = { wrk: found.wrk ?? 'wrk', h2load: found.h2load ?? 'h2load', grpcBodyFile };
     const states: VariantState[] = variants.map((adapter) => ({ adapter, samples: {}, scenarioSkips: {}, failures: [], fixedRateSamples: [] }));
@@ -253,6 +254,7 @@ async function main(): Promise<number> {
       `Peak RSS is VmHWM of the proxy process (with its children for nginx), the largest over the rounds; for the Trellis variants with several processes, the largest process. It is read twice per round: first right after a fixed-rate HTTP/1.1 run on the fresh process (h2load --h1 -c${FIXED_RATE_CLIENTS} --rps ${FIXED_RATE_PER_CLIENT_RPS}, ${FIXED_RATE_TOTAL_RPS} req/s for ${args.durationSeconds} s, before warm-up: issue 8's "under 5,000 req/s"), then after all the full-speed runs.`,
       `1-minute load average of the machine: ${loadAtStart ?? 'unknown'} at the start, ${loadAverage() ?? 'unknown'} at the end (${machine.nproc} CPUs; anything above 2 means other processes competed for the CPUs).`,
       ...(bundleTime ? [`Trellis variants ran a copy of dist/apps/proxy/main.js (and of the destination bundle) taken at the start, built ${bundleTime}.`] : []),
+      ...(args.proxyNodeOptions.length > 0 ? [`Trellis proxies ran as \`node ${args.proxyNodeOptions.join(' ')} main.js\`.`] : []),
       ...args.notes,
     ];
     const markdown = renderReport(

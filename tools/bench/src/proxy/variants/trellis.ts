@@ -102,7 +102,7 @@ async function startDestination(ctx: StartContext, snapshot: Snapshot, stack: St
 
 async function startProxy(ctx: StartContext, snapshot: Snapshot, stack: Stack, name: string, ports: TrellisPorts, destinationPort: number, userPort: number, waitOn: number): Promise<void> {
   const env = { ...process.env, ...trellisProxyEnv({ ports, destinationPort, userPort }) };
-  const managed = startProcess(name, PROXY_CPU, process.execPath, [snapshot.proxy], { env, cwd: ctx.repoRoot });
+  const managed = startProcess(name, PROXY_CPU, process.execPath, [...ctx.proxyNodeOptions, snapshot.proxy], { env, cwd: ctx.repoRoot });
   stack.processes.push(managed);
   await waitForPort(managed, waitOn);
 }

@@ -14,6 +14,8 @@ export interface StartContext {
   readonly tools: Readonly<Record<string, string>>;
   /** Build the proxy and destination bundles before the first Trellis variant starts. */
   readonly build: boolean;
+  /** Options for node before the proxy bundle (--proxy-node-option). */
+  readonly proxyNodeOptions: readonly string[];
 }
 
 export interface StartedVariant {
