@@ -8,10 +8,11 @@ import { createMetricsRegistry, startMetricsServer } from './metrics-server';
 import { loadOutboundConfig, OUTBOUND_ENV, startOutbound } from './outbound/index';
 
 /**
- * undici (the inbound role's client to the app) parses HTTP/1.1 with llhttp compiled to WebAssembly. V8 first compiles
- * it with Liftoff, then, once the parser is hot, recompiles it with TurboFan, which takes ~20-35 MB of compiler memory
- * for a moment: the proxy's peak RSS under its first load (docs/benchmarks/proxy-rss.md). Liftoff code is kept instead.
- * Set before the first connection, so before any WebAssembly is compiled (undici compiles llhttp on its first connect).
+ * undici (the autoscaler poke's client) parses HTTP/1.1 with llhttp compiled to WebAssembly. V8 first compiles it with
+ * Liftoff, then, once the parser is hot, recompiles it with TurboFan, which took 20-35 MB of compiler memory for a
+ * moment: the proxy's peak RSS while undici carried the proxied traffic (docs/benchmarks/proxy-rss.md). Liftoff code is
+ * kept instead. Set before the first connection, so before any WebAssembly is compiled (undici compiles llhttp on its
+ * first connect).
  */
 const WASM_LIFTOFF_ONLY_FLAG = '--liftoff-only';
 
