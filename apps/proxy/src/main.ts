@@ -1,20 +1,10 @@
 import { hostname } from 'node:os';
-import v8 from 'node:v8';
 import { ConfigError } from './config/errors';
 import { envHelp, inboundHelp, loadInboundConfig } from './config/inbound-config';
 import { startInbound } from './inbound/index';
 import { createLogger } from './logger';
 import { createMetricsRegistry, startMetricsServer } from './metrics-server';
 import { loadOutboundConfig, OUTBOUND_ENV, startOutbound } from './outbound/index';
-
-/**
- * undici (the autoscaler poke's client) parses HTTP/1.1 with llhttp compiled to WebAssembly. V8 first compiles it with
- * Liftoff, then, once the parser is hot, recompiles it with TurboFan, which took 20-35 MB of compiler memory for a
- * moment: the proxy's peak RSS while undici carried the proxied traffic (docs/benchmarks/proxy-rss.md). Liftoff code is
- * kept instead. Set before the first connection, so before any WebAssembly is compiled (undici compiles llhttp on its
- * first connect).
- */
-const WASM_LIFTOFF_ONLY_FLAG = '--liftoff-only';
 
 /** Exit code for a bad setting (the operator must fix the environment). */
 const EXIT_BAD_CONFIG = 2;
@@ -55,7 +45,6 @@ async function main(): Promise<void> {
     process.exitCode = EXIT_BAD_CONFIG;
     return;
   }
-  v8.setFlagsFromString(WASM_LIFTOFF_ONLY_FLAG);
   const logger = createLogger({ level: process.env.TRELLIS_LOG_LEVEL || undefined });
   const registry = createMetricsRegistry();
   const inbound = await startInbound({ config, registry, logger });

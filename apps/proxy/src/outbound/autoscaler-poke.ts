@@ -1,7 +1,9 @@
-import { request } from 'undici';
+import http from 'node:http';
 
 /** Ours: a poke that takes longer than this counts as refused (the caller then fails fast). */
 export const POKE_TIMEOUT_MS = 1_000;
+/** Ours: an autoscaler answer larger than this is not read further (its JSON is a few hundred bytes). */
+export const MAX_POKE_ANSWER_BYTES = 64 * 1024;
 
 export interface PokeTarget {
   namespace: string;
@@ -34,6 +36,29 @@ export function acceptedBy(body: string): boolean {
   return results.some((r) => (r as { status?: unknown } | null)?.status !== 'unknown-target');
 }
 
+/** One POST with node:http; resolves with the status and body, or rejects on error or after POKE_TIMEOUT_MS. */
+function post(url: string, body: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+      signal: AbortSignal.timeout(POKE_TIMEOUT_MS),
+    });
+    req.on('error', reject);
+    req.on('response', (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        text += chunk;
+        if (text.length > MAX_POKE_ANSWER_BYTES) req.destroy(new Error('autoscaler answer too large'));
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+      res.on('error', reject);
+    });
+    req.end(body);
+  });
+}
+
 /**
  * POSTs Knative's WireStatMessages (JSON form) to `http://<addr>/poke`: one message for the
  * service, with this pod's name and the number of requests it is holding.
@@ -51,19 +76,8 @@ export function createPoke(addr: string, podName: string): Poke {
       ],
     });
     try {
-      const res = await request(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body,
-        headersTimeout: POKE_TIMEOUT_MS,
-        bodyTimeout: POKE_TIMEOUT_MS,
-        signal: AbortSignal.timeout(POKE_TIMEOUT_MS),
-      });
-      if (res.statusCode < 200 || res.statusCode >= 300) {
-        await res.body.dump();
-        return false;
-      }
-      return acceptedBy(await res.body.text());
+      const res = await post(url, body);
+      return res.status >= 200 && res.status < 300 && acceptedBy(res.body);
     } catch {
       return false;
     }

@@ -2,7 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { waitFor } from '@trellis/testing';
 import { afterEach, describe, expect, it } from 'vitest';
-import { acceptedBy } from './autoscaler-poke';
+import { acceptedBy, createPoke, MAX_POKE_ANSWER_BYTES } from './autoscaler-poke';
 import { get, startBackend, startHarness, type Harness, type TestBackend } from './testing/harness';
 
 const WEB = 'web.demo.svc.cluster.local:8080';
@@ -96,5 +96,40 @@ describe('acceptedBy', () => {
     ['{"results":[]}', false],
   ])('%s -> %s', (body, expected) => {
     expect(acceptedBy(body)).toBe(expected);
+  });
+});
+
+describe('createPoke', () => {
+  const TARGET = { namespace: 'demo', service: 'web' };
+  let server: http.Server | undefined;
+  afterEach(async () => {
+    server?.closeAllConnections();
+    await new Promise<void>((resolve) => (server === undefined ? resolve() : server.close(() => resolve())));
+    server = undefined;
+  });
+
+  async function listen(handler: http.RequestListener): Promise<string> {
+    server = http.createServer(handler);
+    await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve));
+    return `127.0.0.1:${(server.address() as AddressInfo).port}`;
+  }
+
+  it('counts an autoscaler that does not answer in time as a refusal', async () => {
+    const addr = await listen(() => undefined);
+    expect(await createPoke(addr, 'pod')(TARGET, 1)).toBe(false);
+  });
+
+  it('stops reading an oversized answer and counts it as a refusal', async () => {
+    const addr = await listen((_req, res) => res.end('x'.repeat(MAX_POKE_ANSWER_BYTES * 2)));
+    expect(await createPoke(addr, 'pod')(TARGET, 1)).toBe(false);
+  });
+
+  it('accepts a 2xx answer and refuses an unreachable autoscaler', async () => {
+    const addr = await listen((_req, res) => res.end(JSON.stringify({ results: [{ status: 'decided' }] })));
+    expect(await createPoke(addr, 'pod')(TARGET, 1)).toBe(true);
+    server?.closeAllConnections();
+    await new Promise<void>((resolve) => server?.close(() => resolve()));
+    server = undefined;
+    expect(await createPoke(addr, 'pod')(TARGET, 1)).toBe(false);
   });
 });
