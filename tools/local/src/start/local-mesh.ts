@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { LocalError } from '../errors';
 import type { Child } from '../process/child';
 import { describeExit, spawnChild } from '../process/child';
-import { LocalRunner, SLICE_FOLDER } from '../runner/runner';
+import { LocalRunner, PROXY_NODE_FLAGS, SLICE_FOLDER } from '../runner/runner';
 import { throwIfAborted, waitForHttp, waitForPort } from './control-plane';
 import type { StartOptions } from './start-options';
 
@@ -85,7 +85,7 @@ export async function startLocalMesh(options: StartOptions, ctx: MeshContext): P
   const routing = { TRELLIS_DESTINATION_ADDR: destinationAddr, ...(options.autoscaler ? { TRELLIS_AUTOSCALER_ADDR: autoscalerAddr } : {}) };
   const runner = new LocalRunner({
     dir: manifestDir,
-    proxyCommand: ['node', BUILT_FILES.proxy],
+    proxyCommand: ['node', ...PROXY_NODE_FLAGS, BUILT_FILES.proxy],
     proxyEnv: routing,
     addressRange: options.addresses,
     cwd: ctx.root,
@@ -131,7 +131,7 @@ export async function startLocalMesh(options: StartOptions, ctx: MeshContext): P
 
     // The outbound proxy also runs the inbound role; its listeners take any free port on 127.0.0.1 so that
     // they clash with nothing, except the metrics port the status lines read.
-    const outbound = start('outbound-proxy', ['node', BUILT_FILES.proxy], {
+    const outbound = start('outbound-proxy', ['node', ...PROXY_NODE_FLAGS, BUILT_FILES.proxy], {
       ...routing,
       TRELLIS_OUTBOUND_ADDR: `${LOOPBACK}:${options.outboundPort}`,
       TRELLIS_INBOUND_HOST: LOOPBACK,
