@@ -181,6 +181,10 @@ function chart(results: readonly VariantResult[]): string {
 
 async function main(): Promise<number> {
   const argv = process.argv.slice(2);
+  if (argv.includes('--help') || argv.includes('-h')) {
+    console.log(`${USAGE}\n  variants: ${ALL_VARIANTS.map((v) => v.id).join(', ')}`);
+    return 0;
+  }
   let args: BenchArgs;
   try {
     args = parseArgs(argv);
