@@ -57,22 +57,36 @@ function h1Target(req: IncomingMessage): { authority: string | undefined; path: 
   return { authority: authority.includes('@') ? undefined : authority, path };
 }
 
+/** What both protocols share: the request's abort signal and whether the client went away. */
+abstract class BaseExchange {
+  readonly abort = new RequestAbort();
+  private gone = false;
+
+  clientGone(): boolean {
+    return this.gone;
+  }
+
+  protected clientWentAway(): void {
+    this.gone = true;
+    this.abort.abort(clientGoneError());
+  }
+}
+
 /** An HTTP/1.1 exchange: one object per request, no per-request closures. */
-class H1Exchange implements Exchange {
+class H1Exchange extends BaseExchange implements Exchange {
   readonly protocol = 'h1';
   readonly method: string;
   readonly path: string;
   readonly authority: string | undefined;
   readonly grpc: boolean;
   readonly hasBody: boolean;
-  readonly abort = new RequestAbort();
-  private gone = false;
 
   constructor(
     private readonly req: IncomingMessage,
     private readonly res: ServerResponse,
     onClose: () => void,
   ) {
+    super();
     const { authority, path } = h1Target(req);
     const headers = req.headers;
     const contentLength = headers['content-length'];
@@ -83,18 +97,12 @@ class H1Exchange implements Exchange {
     this.hasBody = contentLength !== undefined ? contentLength !== '0' : headers['transfer-encoding'] !== undefined;
     res.once('close', () => {
       onClose();
-      if (res.writableFinished) return;
-      this.gone = true;
-      this.abort.abort(clientGoneError());
+      if (!res.writableFinished) this.clientWentAway();
     });
   }
 
   get bodySource(): Readable {
     return this.req;
-  }
-
-  clientGone(): boolean {
-    return this.gone;
   }
 
   h1Headers(authority: string): string[] {
@@ -137,30 +145,27 @@ export function h1Exchange(req: IncomingMessage, res: ServerResponse, onClose: (
 }
 
 /** An HTTP/2 exchange on a raw server stream. */
-class H2Exchange implements Exchange {
+class H2Exchange extends BaseExchange implements Exchange {
   readonly protocol = 'h2';
   readonly method: string;
   readonly path: string;
   readonly authority: string | undefined;
   readonly grpc: boolean;
   readonly hasBody: boolean;
-  readonly abort = new RequestAbort();
-  private gone = false;
 
   constructor(
     private readonly stream: ServerHttp2Stream,
     private readonly headers: IncomingHttpHeaders,
     flags: number,
   ) {
+    super();
     this.method = headers[':method'] ?? 'GET';
     this.path = headers[':path'] ?? '/';
     this.authority = headers[':authority'] ?? headers.host;
     this.grpc = isGrpc(headers['content-type']);
     this.hasBody = (flags & http2.constants.NGHTTP2_FLAG_END_STREAM) === 0;
     stream.once('close', () => {
-      if (stream.writableFinished && stream.rstCode === http2.constants.NGHTTP2_NO_ERROR) return;
-      this.gone = true;
-      this.abort.abort(clientGoneError());
+      if (!stream.writableFinished || stream.rstCode !== http2.constants.NGHTTP2_NO_ERROR) this.clientWentAway();
     });
     // A stream reset by the client emits 'error'; the abort above handles it.
     stream.on('error', () => undefined);
@@ -168,10 +173,6 @@ class H2Exchange implements Exchange {
 
   get bodySource(): Readable {
     return this.stream;
-  }
-
-  clientGone(): boolean {
-    return this.gone;
   }
 
   h1Headers(): string[] {
