@@ -14,7 +14,7 @@ export { BalanceError, type BalanceErrorCode } from './errors';
 export { BALANCER_KINDS, createBalancer, type BalancerOptions } from './create-balancer';
 export { RttEstimate } from './rtt-estimate';
 export { EdfScheduler } from './edf-scheduler';
-export { murmur3 } from './hash';
+export { hashKey } from './hash';
 export { ringEntryCounts } from './ring-hash';
 export { maglevTable } from './maglev';
 export { ManualClock, seededRandom } from './seeded-random';

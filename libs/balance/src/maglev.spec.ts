@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createBalancer } from './create-balancer';
+import { hashKey } from './hash';
 import { maglevTable } from './maglev';
 import { ManualClock, seededRandom } from './seeded-random';
 
@@ -24,23 +25,43 @@ describe('maglev', () => {
     );
   });
 
-  it('sends a key to the same endpoint until that endpoint goes, and moves few others', () => {
-    const clock = new ManualClock();
-    const b = createBalancer<number>('maglev', { clock, random: seededRandom(3) });
-    const eps = Array.from({ length: 10 }, (_, i) => ({ id: `pod-${i}`, weight: 1, value: i }));
-    b.update({ type: 'reset', endpoints: eps });
-    const keys = Array.from({ length: 5_000 }, (_, i) => `session-${i}`);
-    const id = (k: string) => {
-      const r = b.picker.pick(k);
-      return r.kind === 'picked' ? r.endpoint.id : '';
-    };
-    const before = keys.map(id);
-    expect(keys.map(id)).toEqual(before);
-    b.update({ type: 'remove', ids: ['pod-3'] });
-    const after = keys.map(id);
-    expect(after).not.toContain('pod-3');
-    const movedOthers = keys.filter((_, i) => before[i] !== 'pod-3' && before[i] !== after[i]).length;
-    // Maglev trades a little disruption for balance; the paper reports a few percent.
-    expect(movedOthers / keys.length).toBeLessThan(0.05);
+  it('moves the slots of the endpoint removed and at most 2 % of the others (property)', () => {
+    const size = 65_537;
+    fc.assert(
+      fc.property(fc.integer({ min: 2, max: 40 }), fc.nat(), fc.string({ minLength: 1, maxLength: 12 }), (n, victimSeed, prefix) => {
+        // Sorted by id, as the picker fills the table.
+        const endpoints = Array.from({ length: n }, (_, i) => ({ id: `${prefix}-${i}:80`, weight: 1, value: i })).sort((a, b) => (a.id < b.id ? -1 : 1));
+        const victim = victimSeed % n;
+        const rest = endpoints.filter((_, i) => i !== victim);
+        const before = maglevTable(endpoints, size);
+        const after = maglevTable(rest, size);
+        let victimSlots = 0;
+        let movedOthers = 0;
+        for (let slot = 0; slot < size; slot++) {
+          const was = endpoints[before[slot]!]!.id;
+          const now = rest[after[slot]!]!.id;
+          if (before[slot] === victim) victimSlots += 1;
+          else if (was !== now) movedOthers += 1;
+        }
+        // The victim's share is 1/N within 1 % (the fill is balanced, tested above); everything
+        // else that moves is Maglev's price for that balance. The paper measures it rather than
+        // bounding it; over random sets of 2 to 40 endpoints it stays under 0.7 % of the table.
+        expect(Math.abs(victimSlots - size / n) / (size / n)).toBeLessThanOrEqual(0.01);
+        expect(movedOthers / size).toBeLessThanOrEqual(0.02);
+      }),
+      { numRuns: 15 },
+    );
+  });
+
+  it('sends a key to the table slot of its hash', () => {
+    const b = createBalancer<number>('maglev', { clock: new ManualClock(), random: seededRandom(3) });
+    const endpoints = Array.from({ length: 10 }, (_, i) => ({ id: `pod-${i}`, weight: 1, value: i }));
+    b.update({ type: 'reset', endpoints });
+    const table = maglevTable(endpoints, 65_537);
+    for (let i = 0; i < 2_000; i++) {
+      const key = `session-${i}`;
+      const r = b.picker.pick(key);
+      expect(r.kind === 'picked' && r.endpoint.id).toBe(endpoints[table[hashKey(key) % 65_537]!]!.id);
+    }
   });
 });

@@ -1,4 +1,5 @@
-import { murmur3 } from './hash';
+import { xxHash32 } from 'js-xxhash';
+import { hashKey, utf8 } from './hash';
 import { type PickerInput, NO_ENDPOINT, pickedResults, randomIndex } from './picker';
 import type { Endpoint, PickResult, Picker } from './types';
 
@@ -7,8 +8,9 @@ export interface MaglevOptions {
   tableSize: number;
 }
 
-const OFFSET_SEED = 0x6d61676c;
-const SKIP_SEED = 0x736b6970;
+/** Envoy (MaglevTable): an endpoint's offset is its hash with seed 0, its skip with seed 1. */
+const OFFSET_SEED = 0;
+const SKIP_SEED = 1;
 
 /**
  * Fills a Maglev lookup table (Eisenbud et al., NSDI 2016) the way Envoy's MaglevTable does for
@@ -19,8 +21,9 @@ const SKIP_SEED = 0x736b6970;
 export function maglevTable(endpoints: readonly Endpoint<unknown>[], size: number): Int32Array {
   const n = endpoints.length;
   const table = new Int32Array(size).fill(-1);
-  const offset = Float64Array.from(endpoints, (e) => murmur3(e.id, OFFSET_SEED) % size);
-  const skip = Float64Array.from(endpoints, (e) => (murmur3(e.id, SKIP_SEED) % (size - 1)) + 1);
+  const ids = endpoints.map((e) => utf8(e.id));
+  const offset = Float64Array.from(ids, (id) => xxHash32(id, OFFSET_SEED) % size);
+  const skip = Float64Array.from(ids, (id) => (xxHash32(id, SKIP_SEED) % (size - 1)) + 1);
   const next = new Float64Array(n);
   const maxWeight = Math.max(...endpoints.map((e) => e.weight));
   const weight = Float64Array.from(endpoints, (e) => e.weight / maxWeight);
@@ -47,7 +50,7 @@ export function maglevTable(endpoints: readonly Endpoint<unknown>[], size: numbe
 }
 
 /**
- * Maglev consistent hashing: a key goes to table[murmur3(key) mod size]. Endpoints are ordered
+ * Maglev consistent hashing: a key goes to table[hashKey(key) mod size]. Endpoints are ordered
  * by id before the table is filled, so the table depends only on the set. A pick without a key
  * is random. O(1) per pick.
  */
@@ -61,7 +64,7 @@ export function maglevPicker<T>(input: PickerInput<T>, opts: MaglevOptions): Pic
   return {
     pick(key?: string): PickResult<T> {
       if (key === undefined) return results[randomIndex(random, n)] ?? NO_ENDPOINT;
-      return results[table[murmur3(key) % size] ?? 0] ?? NO_ENDPOINT;
+      return results[table[hashKey(key) % size] ?? 0] ?? NO_ENDPOINT;
     },
   };
 }

@@ -1,5 +1,6 @@
+import { xxHash32 } from 'js-xxhash';
 import { BalanceError } from './errors';
-import { murmur3 } from './hash';
+import { hashKey, utf8 } from './hash';
 import { type PickerInput, NO_ENDPOINT, pickedResults, randomIndex } from './picker';
 import type { Endpoint, PickResult, Picker } from './types';
 
@@ -38,8 +39,8 @@ export function ringEntryCounts(weights: readonly number[], opts: RingHashOption
 
 /**
  * Consistent hashing on a ring, as Envoy's ring hash: endpoint e owns the points
- * murmur3(e.id, seed j) for j < its entry count; a key goes to the owner of the first point at
- * or after murmur3(key), wrapping around. Endpoints are ordered by id, so the ring depends only
+ * xxHash32(e.id, seed j) for j < its entry count; a key goes to the owner of the first point at
+ * or after hashKey(key), wrapping around. Endpoints are ordered by id, so the ring depends only
  * on the set, not on the order of updates. A pick without a key is random. O(log ring) per pick,
  * over the few entries that share the key hash's top 16 bits.
  */
@@ -59,7 +60,8 @@ export function ringHashPicker<T>(input: PickerInput<T>, opts: RingHashOptions):
   let at = 0;
   endpoints.forEach((e, index) => {
     const count = counts[index] ?? 1;
-    for (let j = 0; j < count; j++) packed[at++] = murmur3(e.id, j) * n + index;
+    const id = utf8(e.id);
+    for (let j = 0; j < count; j++) packed[at++] = xxHash32(id, j) * n + index;
   });
   packed.sort();
   const hashes = new Uint32Array(size);
@@ -81,7 +83,7 @@ export function ringHashPicker<T>(input: PickerInput<T>, opts: RingHashOptions):
   return {
     pick(key?: string): PickResult<T> {
       if (key === undefined) return results[randomIndex(random, n)] ?? NO_ENDPOINT;
-      const h = murmur3(key);
+      const h = hashKey(key);
       const bucket = h >>> 16;
       let lo = first[bucket] ?? 0;
       let hi = first[bucket + 1] ?? size;
