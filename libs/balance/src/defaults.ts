@@ -43,8 +43,14 @@ export const DEFAULT_MIN_RETRIES_PER_SECOND = 10;
 /** Linkerd (ServiceProfile retryBudget): window over which requests and retries are counted. */
 export const DEFAULT_RETRY_TTL_MS = 10_000;
 
-/** Envoy: outlier detection `consecutive_5xx`. */
+/** Envoy: outlier detection `consecutive_5xx`; 0 disables the detector (ours). */
 export const DEFAULT_CONSECUTIVE_5XX = 5;
+/**
+ * Envoy: consecutive gateway errors (502, 503, 504, connection failures) that eject. 0 disables the
+ * detector: Envoy counts 5 (`consecutive_gateway_failure`) but enforces 0 % of those ejections by
+ * default (`enforcing_consecutive_gateway_failure`), so by default it never ejects either.
+ */
+export const DEFAULT_CONSECUTIVE_GATEWAY_ERRORS = 0;
 /** Envoy: outlier detection `base_ejection_time`. */
 export const DEFAULT_BASE_EJECTION_MS = 30_000;
 /** Envoy: outlier detection `max_ejection_time`. */

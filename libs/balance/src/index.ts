@@ -21,4 +21,4 @@ export { ManualClock, seededRandom } from './seeded-random';
 export { ExponentialBackoff, type BackoffOptions } from './backoff';
 export { RetryBudget, type RetryBudgetOptions } from './retry-budget';
 export { TokenBucket, type TokenBucketOptions } from './token-bucket';
-export { OutlierDetector, type OutlierDetectorOptions } from './outlier-detector';
+export { OutlierDetector, type Ejection, type OutlierDetectorOptions } from './outlier-detector';

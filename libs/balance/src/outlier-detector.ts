@@ -1,6 +1,7 @@
 import {
   DEFAULT_BASE_EJECTION_MS,
   DEFAULT_CONSECUTIVE_5XX,
+  DEFAULT_CONSECUTIVE_GATEWAY_ERRORS,
   DEFAULT_MAX_EJECTION_MS,
   DEFAULT_MAX_EJECTION_PERCENT,
   DEFAULT_OUTLIER_INTERVAL_MS,
@@ -10,8 +11,10 @@ import type { Clock } from './types';
 
 export interface OutlierDetectorOptions {
   clock: Clock;
-  /** Consecutive failures (5xx or connection errors) that eject an endpoint. */
+  /** Consecutive 5xx answers (connection failures included) that eject an endpoint; 0 disables. */
   consecutive5xx?: number;
+  /** Consecutive gateway errors (502, 503, 504, connection failures) that eject; 0 disables. */
+  consecutiveGatewayErrors?: number;
   /** An endpoint ejected for the n-th time stays out base x n, at most maxEjectionMs. */
   baseEjectionMs?: number;
   maxEjectionMs?: number;
@@ -21,23 +24,56 @@ export interface OutlierDetectorOptions {
   intervalMs?: number;
 }
 
+/** An ejection that a record caused: the endpoint is out while the clock reads less than untilMs. */
+export interface Ejection {
+  id: string;
+  untilMs: number;
+  reason: 'consecutive_5xx' | 'consecutive_gateway';
+}
+
 interface EndpointState {
-  consecutiveFailures: number;
+  consecutive5xx: number;
+  consecutiveGateway: number;
   timesEjected: number;
   /** Ejected while now < ejectedUntil. */
   ejectedUntil: number;
 }
 
+/** Envoy (`resultToHttpCode`): a failure to connect is reported to outlier detection as a 503. */
+const CONNECT_FAILURE_STATUS = 503;
+
+function is5xx(status: number): boolean {
+  return status >= 500 && status < 600;
+}
+
+/** Envoy's `isGatewayError`. */
+function isGatewayError(status: number): boolean {
+  return status === 502 || status === 503 || status === 504;
+}
+
+function requireCount(name: string, value: number): number {
+  if (!Number.isInteger(value) || value < 0) {
+    throw new BalanceError('INVALID_OPTION', `${name} must be an integer >= 0 (0 disables it), got ${value}`);
+  }
+  return value;
+}
+
 /**
- * Consecutive-5xx outlier detection, as Envoy's. State per endpoint: healthy (counting
- * consecutive failures; a success resets the count) -> ejected (for base x times ejected,
- * capped) -> healthy again when the time is up, with the count reset. An ejection is skipped
- * when it would take the ejected share above maxEjectionPercent, except that one endpoint may
- * always be ejected. The detector keeps no timers: ejection ends are computed from the clock.
+ * Envoy's consecutive-5xx and consecutive-gateway-error outlier detectors. State per endpoint:
+ * healthy, counting consecutive 5xx and, among them, consecutive gateway errors (a non-5xx
+ * resets both counts, a 5xx that is not a gateway error resets the gateway count) -> ejected for
+ * base x times ejected, capped -> healthy again when the time is up, both counts at zero. A
+ * detector whose count reaches its threshold asks for an ejection and starts counting again,
+ * whether or not the ejection is allowed (as Envoy does); the gateway detector asks first. An
+ * ejection is refused when it would take the ejected share above maxEjectionPercent, except that
+ * one endpoint may always be ejected. Records for an ejected or unknown endpoint are ignored.
+ * No timers: ejection ends are computed from the clock, and nextExpiryMs() tells the caller when
+ * to look again.
  */
 export class OutlierDetector {
   private readonly clock: Clock;
-  private readonly threshold: number;
+  private readonly consecutive5xx: number;
+  private readonly consecutiveGateway: number;
   private readonly baseEjectionMs: number;
   private readonly maxEjectionMs: number;
   private readonly maxEjectionPercent: number;
@@ -46,7 +82,8 @@ export class OutlierDetector {
 
   constructor(opts: OutlierDetectorOptions) {
     this.clock = opts.clock;
-    this.threshold = requirePositive('consecutive5xx', opts.consecutive5xx ?? DEFAULT_CONSECUTIVE_5XX);
+    this.consecutive5xx = requireCount('consecutive5xx', opts.consecutive5xx ?? DEFAULT_CONSECUTIVE_5XX);
+    this.consecutiveGateway = requireCount('consecutiveGatewayErrors', opts.consecutiveGatewayErrors ?? DEFAULT_CONSECUTIVE_GATEWAY_ERRORS);
     this.baseEjectionMs = requirePositive('baseEjectionMs', opts.baseEjectionMs ?? DEFAULT_BASE_EJECTION_MS);
     this.maxEjectionMs = requirePositive('maxEjectionMs', opts.maxEjectionMs ?? Math.max(DEFAULT_MAX_EJECTION_MS, this.baseEjectionMs));
     this.intervalMs = requirePositive('intervalMs', opts.intervalMs ?? DEFAULT_OUTLIER_INTERVAL_MS);
@@ -61,28 +98,31 @@ export class OutlierDetector {
   setEndpoints(ids: Iterable<string>): void {
     const keep = new Set(ids);
     for (const id of this.endpoints.keys()) if (!keep.has(id)) this.endpoints.delete(id);
-    for (const id of keep) if (!this.endpoints.has(id)) this.endpoints.set(id, { consecutiveFailures: 0, timesEjected: 0, ejectedUntil: -Infinity });
+    for (const id of keep) {
+      if (!this.endpoints.has(id)) this.endpoints.set(id, { consecutive5xx: 0, consecutiveGateway: 0, timesEjected: 0, ejectedUntil: -Infinity });
+    }
   }
 
+  /** A non-5xx answer: resets both counts. */
   recordSuccess(id: string): void {
     const state = this.endpoints.get(id);
-    if (state !== undefined && !this.isEjectedState(state, this.clock.now())) state.consecutiveFailures = 0;
+    if (state === undefined || this.isEjectedState(state, this.clock.now())) return;
+    state.consecutive5xx = 0;
+    state.consecutiveGateway = 0;
   }
 
-  /** A 5xx answer or a failure to connect. Unknown endpoints are ignored. */
-  recordFailure(id: string): void {
-    const now = this.clock.now();
-    const state = this.endpoints.get(id);
-    if (state === undefined || this.isEjectedState(state, now)) return;
-    state.consecutiveFailures += 1;
-    if (state.consecutiveFailures < this.threshold || !this.mayEject(now)) return;
-    this.eject(state, now);
+  /** Records an HTTP status (500..599 is a 5xx, anything else a success); returns the ejection it caused. */
+  recordStatus(id: string, status: number): Ejection | null {
+    if (!is5xx(status)) {
+      this.recordSuccess(id);
+      return null;
+    }
+    return this.record5xx(id, isGatewayError(status));
   }
 
-  /** Records an HTTP status: 5xx is a failure, anything else a success. */
-  recordStatus(id: string, status: number): void {
-    if (status >= 500) this.recordFailure(id);
-    else this.recordSuccess(id);
+  /** A failure to connect: a 5xx and a gateway error, as Envoy counts it. */
+  recordConnectFailure(id: string): Ejection | null {
+    return this.recordStatus(id, CONNECT_FAILURE_STATUS);
   }
 
   isEjected(id: string, now = this.clock.now()): boolean {
@@ -97,6 +137,33 @@ export class OutlierDetector {
     return out;
   }
 
+  /** The earliest end of an ejection after `now`, when an endpoint comes back; undefined if none is ejected. */
+  nextExpiryMs(now = this.clock.now()): number | undefined {
+    let next: number | undefined;
+    for (const state of this.endpoints.values()) {
+      if (this.isEjectedState(state, now) && (next === undefined || state.ejectedUntil < next)) next = state.ejectedUntil;
+    }
+    return next;
+  }
+
+  private record5xx(id: string, gateway: boolean): Ejection | null {
+    const now = this.clock.now();
+    const state = this.endpoints.get(id);
+    if (state === undefined || this.isEjectedState(state, now)) return null;
+    state.consecutive5xx += 1;
+    state.consecutiveGateway = gateway ? state.consecutiveGateway + 1 : 0;
+    if (this.consecutiveGateway > 0 && state.consecutiveGateway >= this.consecutiveGateway) {
+      state.consecutiveGateway = 0;
+      const ejection = this.tryEject(id, state, now, 'consecutive_gateway');
+      if (ejection !== null) return ejection;
+    }
+    if (this.consecutive5xx > 0 && state.consecutive5xx >= this.consecutive5xx) {
+      state.consecutive5xx = 0;
+      return this.tryEject(id, state, now, 'consecutive_5xx');
+    }
+    return null;
+  }
+
   private isEjectedState(state: EndpointState, now: number): boolean {
     return now < state.ejectedUntil;
   }
@@ -104,16 +171,19 @@ export class OutlierDetector {
   private mayEject(now: number): boolean {
     const ejected = this.ejected(now).length;
     if (ejected === 0) return true;
-    return ejected + 1 <= (this.maxEjectionPercent / 100) * this.endpoints.size;
+    return (ejected + 1) * 100 <= this.maxEjectionPercent * this.endpoints.size;
   }
 
-  private eject(state: EndpointState, now: number): void {
+  private tryEject(id: string, state: EndpointState, now: number, reason: Ejection['reason']): Ejection | null {
+    if (!this.mayEject(now)) return null;
     if (state.ejectedUntil !== -Infinity) {
       const forgiven = Math.floor((now - state.ejectedUntil) / this.intervalMs);
       state.timesEjected = Math.max(0, state.timesEjected - forgiven);
     }
     state.timesEjected += 1;
     state.ejectedUntil = now + Math.min(this.maxEjectionMs, this.baseEjectionMs * state.timesEjected);
-    state.consecutiveFailures = 0;
+    state.consecutive5xx = 0;
+    state.consecutiveGateway = 0;
+    return { id, untilMs: state.ejectedUntil, reason };
   }
 }
