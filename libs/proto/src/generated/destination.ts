@@ -147,7 +147,73 @@ export interface DestinationProfile {
   /** Set when the target is a known endpoint (a pod IP:port) rather than a service. */
   endpoint?: WeightedAddr | undefined;
   parentRef?: Metadata1 | undefined;
-  profileRef?: Metadata1 | undefined;
+  profileRef?:
+    | Metadata1
+    | undefined;
+  /**
+   * Trellis extension, not in linkerd2-proxy-api: how the proxy balances and protects the service's endpoints,
+   * from the Service's `balancer.trellis.io/*`, `outlier.trellis.io/*` and `circuit-breaker.trellis.io/*`
+   * annotations. Unset when the Service has none of them. The field number is far above Linkerd's range, so a
+   * stock Linkerd proxy skips it as an unknown field and the message stays wire-compatible.
+   */
+  backendPolicy?: BackendPolicy | undefined;
+}
+
+/**
+ * Trellis extension (not in linkerd2-proxy-api). When sent, every field is filled by the control plane
+ * (the annotation's value or the documented default); unset fields mean the proxy's own defaults.
+ */
+export interface BackendPolicy {
+  /** One of peak-ewma, least-request, round-robin, random, ring-hash, maglev; "" = the proxy's default. */
+  balancer: string;
+  /** Unset = no key. */
+  hashKey?:
+    | HashKey
+    | undefined;
+  /** Unset = the proxy's defaults. */
+  outlierDetection?:
+    | OutlierDetection
+    | undefined;
+  /** Unset = the proxy's defaults. */
+  circuitBreakers?: CircuitBreakers | undefined;
+}
+
+/** Trellis extension: what a hashing balancer (ring-hash, maglev) hashes for each request. */
+export interface HashKey {
+  source?:
+    | //
+    /** A request header name, lower case. */
+    { $case: "header"; value: string }
+    | //
+    /** A cookie name. */
+    { $case: "cookie"; value: string }
+    | //
+    /** The client's address. */
+    { $case: "sourceIp"; value: boolean }
+    | undefined;
+}
+
+/** Trellis extension: Envoy's outlier detection (consecutive errors, ejection time ×n up to a maximum). */
+export interface OutlierDetection {
+  /** 0 disables. */
+  consecutive5xx: number;
+  /** 0 disables. */
+  consecutiveGatewayErrors: number;
+  interval?: Duration | undefined;
+  baseEjectionTime?: Duration | undefined;
+  maxEjectionTime?:
+    | Duration
+    | undefined;
+  /** 0..100. */
+  maxEjectionPercent: number;
+}
+
+/** Trellis extension: Envoy's circuit breakers, per service and per proxy. */
+export interface CircuitBreakers {
+  maxConnections: number;
+  maxPendingRequests: number;
+  maxRequests: number;
+  maxRetries: number;
 }
 
 export interface Route {
@@ -1947,6 +2013,7 @@ function createBaseDestinationProfile(): DestinationProfile {
     endpoint: undefined,
     parentRef: undefined,
     profileRef: undefined,
+    backendPolicy: undefined,
   };
 }
 
@@ -1975,6 +2042,9 @@ export const DestinationProfile: MessageFns<DestinationProfile> = {
     }
     if (message.profileRef !== undefined) {
       Metadata1.encode(message.profileRef, writer.uint32(66).fork()).join();
+    }
+    if (message.backendPolicy !== undefined) {
+      BackendPolicy.encode(message.backendPolicy, writer.uint32(8002).fork()).join();
     }
     return writer;
   },
@@ -2050,6 +2120,14 @@ export const DestinationProfile: MessageFns<DestinationProfile> = {
           message.profileRef = Metadata1.decode(reader, reader.uint32());
           continue;
         }
+        case 1000: {
+          if (tag !== 8002) {
+            break;
+          }
+
+          message.backendPolicy = BackendPolicy.decode(reader, reader.uint32());
+          continue;
+        }
       }
       if ((tag & 7) === 4 || tag === 0) {
         break;
@@ -2071,6 +2149,7 @@ export const DestinationProfile: MessageFns<DestinationProfile> = {
       endpoint: isSet(object.endpoint) ? WeightedAddr.fromJSON(object.endpoint) : undefined,
       parentRef: isSet(object.parentRef) ? Metadata1.fromJSON(object.parentRef) : undefined,
       profileRef: isSet(object.profileRef) ? Metadata1.fromJSON(object.profileRef) : undefined,
+      backendPolicy: isSet(object.backendPolicy) ? BackendPolicy.fromJSON(object.backendPolicy) : undefined,
     };
   },
 
@@ -2100,6 +2179,9 @@ export const DestinationProfile: MessageFns<DestinationProfile> = {
     if (message.profileRef !== undefined) {
       obj.profileRef = Metadata1.toJSON(message.profileRef);
     }
+    if (message.backendPolicy !== undefined) {
+      obj.backendPolicy = BackendPolicy.toJSON(message.backendPolicy);
+    }
     return obj;
   },
 
@@ -2124,6 +2206,499 @@ export const DestinationProfile: MessageFns<DestinationProfile> = {
     message.profileRef = (object.profileRef !== undefined && object.profileRef !== null)
       ? Metadata1.fromPartial(object.profileRef)
       : undefined;
+    message.backendPolicy = (object.backendPolicy !== undefined && object.backendPolicy !== null)
+      ? BackendPolicy.fromPartial(object.backendPolicy)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseBackendPolicy(): BackendPolicy {
+  return { balancer: "", hashKey: undefined, outlierDetection: undefined, circuitBreakers: undefined };
+}
+
+export const BackendPolicy: MessageFns<BackendPolicy> = {
+  encode(message: BackendPolicy, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.balancer !== "") {
+      writer.uint32(10).string(message.balancer);
+    }
+    if (message.hashKey !== undefined) {
+      HashKey.encode(message.hashKey, writer.uint32(18).fork()).join();
+    }
+    if (message.outlierDetection !== undefined) {
+      OutlierDetection.encode(message.outlierDetection, writer.uint32(26).fork()).join();
+    }
+    if (message.circuitBreakers !== undefined) {
+      CircuitBreakers.encode(message.circuitBreakers, writer.uint32(34).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): BackendPolicy {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const end = length === undefined ? reader.len : reader.pos + length;
+    const message = createBaseBackendPolicy();
+    while (reader.pos < end) {
+      const tag = reader.uint32();
+      switch (tag >>> 3) {
+        case 1: {
+          if (tag !== 10) {
+            break;
+          }
+
+          message.balancer = reader.string();
+          continue;
+        }
+        case 2: {
+          if (tag !== 18) {
+            break;
+          }
+
+          message.hashKey = HashKey.decode(reader, reader.uint32());
+          continue;
+        }
+        case 3: {
+          if (tag !== 26) {
+            break;
+          }
+
+          message.outlierDetection = OutlierDetection.decode(reader, reader.uint32());
+          continue;
+        }
+        case 4: {
+          if (tag !== 34) {
+            break;
+          }
+
+          message.circuitBreakers = CircuitBreakers.decode(reader, reader.uint32());
+          continue;
+        }
+      }
+      if ((tag & 7) === 4 || tag === 0) {
+        break;
+      }
+      reader.skip(tag & 7);
+    }
+    return message;
+  },
+
+  fromJSON(object: any): BackendPolicy {
+    return {
+      balancer: isSet(object.balancer) ? globalThis.String(object.balancer) : "",
+      hashKey: isSet(object.hashKey) ? HashKey.fromJSON(object.hashKey) : undefined,
+      outlierDetection: isSet(object.outlierDetection) ? OutlierDetection.fromJSON(object.outlierDetection) : undefined,
+      circuitBreakers: isSet(object.circuitBreakers) ? CircuitBreakers.fromJSON(object.circuitBreakers) : undefined,
+    };
+  },
+
+  toJSON(message: BackendPolicy): unknown {
+    const obj: any = {};
+    if (message.balancer !== "") {
+      obj.balancer = message.balancer;
+    }
+    if (message.hashKey !== undefined) {
+      obj.hashKey = HashKey.toJSON(message.hashKey);
+    }
+    if (message.outlierDetection !== undefined) {
+      obj.outlierDetection = OutlierDetection.toJSON(message.outlierDetection);
+    }
+    if (message.circuitBreakers !== undefined) {
+      obj.circuitBreakers = CircuitBreakers.toJSON(message.circuitBreakers);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<BackendPolicy>, I>>(base?: I): BackendPolicy {
+    return BackendPolicy.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<BackendPolicy>, I>>(object: I): BackendPolicy {
+    const message = createBaseBackendPolicy();
+    message.balancer = object.balancer ?? "";
+    message.hashKey = (object.hashKey !== undefined && object.hashKey !== null)
+      ? HashKey.fromPartial(object.hashKey)
+      : undefined;
+    message.outlierDetection = (object.outlierDetection !== undefined && object.outlierDetection !== null)
+      ? OutlierDetection.fromPartial(object.outlierDetection)
+      : undefined;
+    message.circuitBreakers = (object.circuitBreakers !== undefined && object.circuitBreakers !== null)
+      ? CircuitBreakers.fromPartial(object.circuitBreakers)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseHashKey(): HashKey {
+  return { source: undefined };
+}
+
+export const HashKey: MessageFns<HashKey> = {
+  encode(message: HashKey, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    switch (message.source?.$case) {
+      case "header":
+        writer.uint32(10).string(message.source.value);
+        break;
+      case "cookie":
+        writer.uint32(18).string(message.source.value);
+        break;
+      case "sourceIp":
+        writer.uint32(24).bool(message.source.value);
+        break;
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): HashKey {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const end = length === undefined ? reader.len : reader.pos + length;
+    const message = createBaseHashKey();
+    while (reader.pos < end) {
+      const tag = reader.uint32();
+      switch (tag >>> 3) {
+        case 1: {
+          if (tag !== 10) {
+            break;
+          }
+
+          message.source = { $case: "header", value: reader.string() };
+          continue;
+        }
+        case 2: {
+          if (tag !== 18) {
+            break;
+          }
+
+          message.source = { $case: "cookie", value: reader.string() };
+          continue;
+        }
+        case 3: {
+          if (tag !== 24) {
+            break;
+          }
+
+          message.source = { $case: "sourceIp", value: reader.bool() };
+          continue;
+        }
+      }
+      if ((tag & 7) === 4 || tag === 0) {
+        break;
+      }
+      reader.skip(tag & 7);
+    }
+    return message;
+  },
+
+  fromJSON(object: any): HashKey {
+    return {
+      source: isSet(object.header)
+        ? { $case: "header", value: globalThis.String(object.header) }
+        : isSet(object.cookie)
+        ? { $case: "cookie", value: globalThis.String(object.cookie) }
+        : isSet(object.sourceIp)
+        ? { $case: "sourceIp", value: globalThis.Boolean(object.sourceIp) }
+        : undefined,
+    };
+  },
+
+  toJSON(message: HashKey): unknown {
+    const obj: any = {};
+    if (message.source?.$case === "header") {
+      obj.header = message.source.value;
+    } else if (message.source?.$case === "cookie") {
+      obj.cookie = message.source.value;
+    } else if (message.source?.$case === "sourceIp") {
+      obj.sourceIp = message.source.value;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<HashKey>, I>>(base?: I): HashKey {
+    return HashKey.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<HashKey>, I>>(object: I): HashKey {
+    const message = createBaseHashKey();
+    switch (object.source?.$case) {
+      case "header": {
+        if (object.source?.value !== undefined && object.source?.value !== null) {
+          message.source = { $case: "header", value: object.source.value };
+        }
+        break;
+      }
+      case "cookie": {
+        if (object.source?.value !== undefined && object.source?.value !== null) {
+          message.source = { $case: "cookie", value: object.source.value };
+        }
+        break;
+      }
+      case "sourceIp": {
+        if (object.source?.value !== undefined && object.source?.value !== null) {
+          message.source = { $case: "sourceIp", value: object.source.value };
+        }
+        break;
+      }
+    }
+    return message;
+  },
+};
+
+function createBaseOutlierDetection(): OutlierDetection {
+  return {
+    consecutive5xx: 0,
+    consecutiveGatewayErrors: 0,
+    interval: undefined,
+    baseEjectionTime: undefined,
+    maxEjectionTime: undefined,
+    maxEjectionPercent: 0,
+  };
+}
+
+export const OutlierDetection: MessageFns<OutlierDetection> = {
+  encode(message: OutlierDetection, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.consecutive5xx !== 0) {
+      writer.uint32(8).uint32(message.consecutive5xx);
+    }
+    if (message.consecutiveGatewayErrors !== 0) {
+      writer.uint32(16).uint32(message.consecutiveGatewayErrors);
+    }
+    if (message.interval !== undefined) {
+      Duration.encode(message.interval, writer.uint32(26).fork()).join();
+    }
+    if (message.baseEjectionTime !== undefined) {
+      Duration.encode(message.baseEjectionTime, writer.uint32(34).fork()).join();
+    }
+    if (message.maxEjectionTime !== undefined) {
+      Duration.encode(message.maxEjectionTime, writer.uint32(42).fork()).join();
+    }
+    if (message.maxEjectionPercent !== 0) {
+      writer.uint32(48).uint32(message.maxEjectionPercent);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): OutlierDetection {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const end = length === undefined ? reader.len : reader.pos + length;
+    const message = createBaseOutlierDetection();
+    while (reader.pos < end) {
+      const tag = reader.uint32();
+      switch (tag >>> 3) {
+        case 1: {
+          if (tag !== 8) {
+            break;
+          }
+
+          message.consecutive5xx = reader.uint32();
+          continue;
+        }
+        case 2: {
+          if (tag !== 16) {
+            break;
+          }
+
+          message.consecutiveGatewayErrors = reader.uint32();
+          continue;
+        }
+        case 3: {
+          if (tag !== 26) {
+            break;
+          }
+
+          message.interval = Duration.decode(reader, reader.uint32());
+          continue;
+        }
+        case 4: {
+          if (tag !== 34) {
+            break;
+          }
+
+          message.baseEjectionTime = Duration.decode(reader, reader.uint32());
+          continue;
+        }
+        case 5: {
+          if (tag !== 42) {
+            break;
+          }
+
+          message.maxEjectionTime = Duration.decode(reader, reader.uint32());
+          continue;
+        }
+        case 6: {
+          if (tag !== 48) {
+            break;
+          }
+
+          message.maxEjectionPercent = reader.uint32();
+          continue;
+        }
+      }
+      if ((tag & 7) === 4 || tag === 0) {
+        break;
+      }
+      reader.skip(tag & 7);
+    }
+    return message;
+  },
+
+  fromJSON(object: any): OutlierDetection {
+    return {
+      consecutive5xx: isSet(object.consecutive5xx) ? globalThis.Number(object.consecutive5xx) : 0,
+      consecutiveGatewayErrors: isSet(object.consecutiveGatewayErrors)
+        ? globalThis.Number(object.consecutiveGatewayErrors)
+        : 0,
+      interval: isSet(object.interval) ? Duration.fromJSON(object.interval) : undefined,
+      baseEjectionTime: isSet(object.baseEjectionTime) ? Duration.fromJSON(object.baseEjectionTime) : undefined,
+      maxEjectionTime: isSet(object.maxEjectionTime) ? Duration.fromJSON(object.maxEjectionTime) : undefined,
+      maxEjectionPercent: isSet(object.maxEjectionPercent) ? globalThis.Number(object.maxEjectionPercent) : 0,
+    };
+  },
+
+  toJSON(message: OutlierDetection): unknown {
+    const obj: any = {};
+    if (message.consecutive5xx !== 0) {
+      obj.consecutive5xx = Math.round(message.consecutive5xx);
+    }
+    if (message.consecutiveGatewayErrors !== 0) {
+      obj.consecutiveGatewayErrors = Math.round(message.consecutiveGatewayErrors);
+    }
+    if (message.interval !== undefined) {
+      obj.interval = Duration.toJSON(message.interval);
+    }
+    if (message.baseEjectionTime !== undefined) {
+      obj.baseEjectionTime = Duration.toJSON(message.baseEjectionTime);
+    }
+    if (message.maxEjectionTime !== undefined) {
+      obj.maxEjectionTime = Duration.toJSON(message.maxEjectionTime);
+    }
+    if (message.maxEjectionPercent !== 0) {
+      obj.maxEjectionPercent = Math.round(message.maxEjectionPercent);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<OutlierDetection>, I>>(base?: I): OutlierDetection {
+    return OutlierDetection.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<OutlierDetection>, I>>(object: I): OutlierDetection {
+    const message = createBaseOutlierDetection();
+    message.consecutive5xx = object.consecutive5xx ?? 0;
+    message.consecutiveGatewayErrors = object.consecutiveGatewayErrors ?? 0;
+    message.interval = (object.interval !== undefined && object.interval !== null)
+      ? Duration.fromPartial(object.interval)
+      : undefined;
+    message.baseEjectionTime = (object.baseEjectionTime !== undefined && object.baseEjectionTime !== null)
+      ? Duration.fromPartial(object.baseEjectionTime)
+      : undefined;
+    message.maxEjectionTime = (object.maxEjectionTime !== undefined && object.maxEjectionTime !== null)
+      ? Duration.fromPartial(object.maxEjectionTime)
+      : undefined;
+    message.maxEjectionPercent = object.maxEjectionPercent ?? 0;
+    return message;
+  },
+};
+
+function createBaseCircuitBreakers(): CircuitBreakers {
+  return { maxConnections: 0, maxPendingRequests: 0, maxRequests: 0, maxRetries: 0 };
+}
+
+export const CircuitBreakers: MessageFns<CircuitBreakers> = {
+  encode(message: CircuitBreakers, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.maxConnections !== 0) {
+      writer.uint32(8).uint32(message.maxConnections);
+    }
+    if (message.maxPendingRequests !== 0) {
+      writer.uint32(16).uint32(message.maxPendingRequests);
+    }
+    if (message.maxRequests !== 0) {
+      writer.uint32(24).uint32(message.maxRequests);
+    }
+    if (message.maxRetries !== 0) {
+      writer.uint32(32).uint32(message.maxRetries);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CircuitBreakers {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const end = length === undefined ? reader.len : reader.pos + length;
+    const message = createBaseCircuitBreakers();
+    while (reader.pos < end) {
+      const tag = reader.uint32();
+      switch (tag >>> 3) {
+        case 1: {
+          if (tag !== 8) {
+            break;
+          }
+
+          message.maxConnections = reader.uint32();
+          continue;
+        }
+        case 2: {
+          if (tag !== 16) {
+            break;
+          }
+
+          message.maxPendingRequests = reader.uint32();
+          continue;
+        }
+        case 3: {
+          if (tag !== 24) {
+            break;
+          }
+
+          message.maxRequests = reader.uint32();
+          continue;
+        }
+        case 4: {
+          if (tag !== 32) {
+            break;
+          }
+
+          message.maxRetries = reader.uint32();
+          continue;
+        }
+      }
+      if ((tag & 7) === 4 || tag === 0) {
+        break;
+      }
+      reader.skip(tag & 7);
+    }
+    return message;
+  },
+
+  fromJSON(object: any): CircuitBreakers {
+    return {
+      maxConnections: isSet(object.maxConnections) ? globalThis.Number(object.maxConnections) : 0,
+      maxPendingRequests: isSet(object.maxPendingRequests) ? globalThis.Number(object.maxPendingRequests) : 0,
+      maxRequests: isSet(object.maxRequests) ? globalThis.Number(object.maxRequests) : 0,
+      maxRetries: isSet(object.maxRetries) ? globalThis.Number(object.maxRetries) : 0,
+    };
+  },
+
+  toJSON(message: CircuitBreakers): unknown {
+    const obj: any = {};
+    if (message.maxConnections !== 0) {
+      obj.maxConnections = Math.round(message.maxConnections);
+    }
+    if (message.maxPendingRequests !== 0) {
+      obj.maxPendingRequests = Math.round(message.maxPendingRequests);
+    }
+    if (message.maxRequests !== 0) {
+      obj.maxRequests = Math.round(message.maxRequests);
+    }
+    if (message.maxRetries !== 0) {
+      obj.maxRetries = Math.round(message.maxRetries);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CircuitBreakers>, I>>(base?: I): CircuitBreakers {
+    return CircuitBreakers.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CircuitBreakers>, I>>(object: I): CircuitBreakers {
+    const message = createBaseCircuitBreakers();
+    message.maxConnections = object.maxConnections ?? 0;
+    message.maxPendingRequests = object.maxPendingRequests ?? 0;
+    message.maxRequests = object.maxRequests ?? 0;
+    message.maxRetries = object.maxRetries ?? 0;
     return message;
   },
 };
