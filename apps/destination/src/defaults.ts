@@ -31,3 +31,23 @@ export const PROXY_ANNOTATION_ENABLED = 'enabled';
 export const PROXY_CONTAINER_NAME = 'trellis-proxy';
 // Grace given to open streams on shutdown before the gRPC server is forced down.
 export const SHUTDOWN_GRACE_MS = 2_000;
+
+// Per-service backend policy (Service annotations, docs/destination.md). Sent for every field the
+// annotations leave out once a Service has any of them.
+// Envoy: outlier_detection.consecutive_5xx.
+export const DEFAULT_OUTLIER_CONSECUTIVE_5XX = 5;
+// Envoy: outlier_detection.consecutive_gateway_failure is 5 but enforcing_consecutive_gateway_failure is 0 (off).
+export const DEFAULT_OUTLIER_CONSECUTIVE_GATEWAY_ERRORS = 0;
+// Envoy: outlier_detection.interval (10 s), in milliseconds.
+export const DEFAULT_OUTLIER_INTERVAL_MS = 10_000;
+// Envoy: outlier_detection.base_ejection_time (30 s), in milliseconds.
+export const DEFAULT_OUTLIER_BASE_EJECTION_MS = 30_000;
+// Envoy: outlier_detection.max_ejection_time (300 s, or base_ejection_time when larger), in milliseconds.
+export const DEFAULT_OUTLIER_MAX_EJECTION_MS = 300_000;
+// Envoy: outlier_detection.max_ejection_percent, in percent of the endpoints.
+export const DEFAULT_OUTLIER_MAX_EJECTION_PERCENT = 10;
+// Envoy: cluster circuit_breakers thresholds (per priority): connections, pending requests, requests, retries.
+export const DEFAULT_CIRCUIT_MAX_CONNECTIONS = 1024;
+export const DEFAULT_CIRCUIT_MAX_PENDING_REQUESTS = 1024;
+export const DEFAULT_CIRCUIT_MAX_REQUESTS = 1024;
+export const DEFAULT_CIRCUIT_MAX_RETRIES = 3;

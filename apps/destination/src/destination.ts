@@ -66,6 +66,10 @@ export async function startDestination(options: DestinationOptions): Promise<Run
       metrics.invalidProfile(namespace);
       logger.warn({ namespace, name, reason }, 'ServiceProfile rejected; the last valid version stays in force');
     },
+    invalidAnnotation: (namespace, service, { annotation, reason }) => {
+      metrics.invalidServiceAnnotation(namespace, service, annotation);
+      logger.warn({ namespace, service, annotation, reason }, 'Service annotation ignored; its default applies');
+    },
   });
   subscriptions.add(
     source.errors$.subscribe((error) => {

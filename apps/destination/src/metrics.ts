@@ -31,6 +31,12 @@ export class DestinationMetrics {
     labelNames: ['namespace'],
     registers: [this.registry],
   });
+  private readonly annotationInvalid = new Counter({
+    name: 'destination_service_annotation_invalid_total',
+    help: 'Service backend-policy annotations ignored as invalid (their default applies), once per change of the annotations',
+    labelNames: ['namespace', 'service', 'annotation'],
+    registers: [this.registry],
+  });
   private readonly sourceErrors = new Counter({
     name: 'destination_source_errors_total',
     help: 'Problems reported by the source (broken files, unknown kinds, watch failures)',
@@ -97,6 +103,10 @@ export class DestinationMetrics {
 
   invalidProfile(namespace: string): void {
     this.profileInvalid.inc({ namespace });
+  }
+
+  invalidServiceAnnotation(namespace: string, service: string, annotation: string): void {
+    this.annotationInvalid.inc({ namespace, service, annotation });
   }
 
   sourceError(source: string): void {

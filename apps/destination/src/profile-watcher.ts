@@ -1,9 +1,11 @@
-import type { ServiceProfile, Source, WatchEvent } from '@trellis/kube';
+import type { Service, ServiceProfile, Source, WatchEvent } from '@trellis/kube';
 import { namespaceOf } from '@trellis/kube';
-import type { DestinationProfile } from '@trellis/proto';
+import type { BackendPolicy, DestinationProfile } from '@trellis/proto';
 import { Subscription } from 'rxjs';
 import type { Authority } from './authority';
 import { serviceFqdn } from './authority';
+import type { AnnotationProblem } from './backend-policy-translation';
+import { backendPolicyAnnotations, translateBackendPolicy } from './backend-policy-translation';
 import { BatchScheduler } from './batch-scheduler';
 import { toWeightedAddr } from './endpoint-translation';
 import { toTcpAddress } from './ip-address';
@@ -17,6 +19,14 @@ export type ProfileListener = (profile: DestinationProfile) => void;
 export interface ProfileWatcherHooks {
   /** A ServiceProfile was rejected; the last valid version of it (if any) stays in force. */
   invalid?(namespace: string, name: string, reason: string): void;
+  /** A Service's backend-policy annotation was ignored (its default applies); once per change of those annotations. */
+  invalidAnnotation?(namespace: string, service: string, problem: AnnotationProblem): void;
+}
+
+/** A Service's backend policy and the annotations it was translated from (JSON, sorted by name). */
+interface ServicePolicy {
+  annotations: string;
+  policy: BackendPolicy | undefined;
 }
 
 interface ProfileView {
@@ -28,12 +38,13 @@ interface ProfileView {
 }
 
 /**
- * Keeps the last valid translation of every ServiceProfile and one current DestinationProfile per
- * distinct request (authority + client namespace), shared by the streams that asked for it. A
- * profile is re-sent only when its translation changed.
+ * Keeps the last valid translation of every ServiceProfile, the backend policy of every Service that has
+ * backend-policy annotations, and one current DestinationProfile per distinct request (authority + client
+ * namespace), shared by the streams that asked for it. A profile is re-sent only when its translation changed.
  */
 export class ProfileWatcher {
   private readonly valid = new Map<string, ProfileParts>();
+  private readonly policies = new Map<string, ServicePolicy>();
   private readonly views = new Map<string, ProfileView>();
   private readonly scheduler = new BatchScheduler<string>((keys) => this.recompute(keys));
   private readonly subscription = new Subscription();
@@ -46,12 +57,13 @@ export class ProfileWatcher {
   ) {
     this.subscription.add(source.serviceProfiles.events$.subscribe((e) => this.onProfile(e)));
     this.subscription.add(source.pods.events$.subscribe(() => this.markIpViews()));
-    this.subscription.add(source.services.events$.subscribe(() => this.markIpViews()));
+    this.subscription.add(source.services.events$.subscribe((e) => this.onService(e)));
   }
 
-  /** Validates every ServiceProfile already listed (call once the source has synced). */
+  /** Validates every ServiceProfile and Service annotation already listed (call once the source has synced). */
   load(): void {
     for (const profile of this.source.serviceProfiles.list()) this.accept(profile);
+    for (const service of this.source.services.list()) this.acceptService(service);
   }
 
   subscribe(authority: Authority, clientNamespace: string | undefined, listener: ProfileListener): { initial: DestinationProfile; unsubscribe(): void } {
@@ -106,6 +118,31 @@ export class ProfileWatcher {
     for (const [key, view] of this.views) if (view.authority.kind === 'ip') this.scheduler.mark(key);
   }
 
+  /** IP views may name the Service by its cluster IP; its own views only care when its policy changed. */
+  private onService(event: WatchEvent<Service>): void {
+    const service = event.object;
+    const namespace = namespaceOf(service);
+    const changed = event.type === 'DELETED' ? this.policies.delete(`${namespace}/${service.metadata.name}`) : this.acceptService(service);
+    for (const [key, view] of this.views) {
+      const own = view.authority.kind === 'service' && view.authority.service === service.metadata.name && view.authority.namespace === namespace;
+      if (view.authority.kind === 'ip' || (changed && own)) this.scheduler.mark(key);
+    }
+  }
+
+  /** Translates a Service's backend policy when its annotations changed, reporting each ignored one; true if they changed. */
+  private acceptService(service: Service): boolean {
+    const namespace = namespaceOf(service);
+    const id = `${namespace}/${service.metadata.name}`;
+    const present = backendPolicyAnnotations(service.metadata.annotations);
+    const annotations = present.length === 0 ? '' : JSON.stringify(present);
+    if (annotations === (this.policies.get(id)?.annotations ?? '')) return false;
+    if (annotations === '') return this.policies.delete(id);
+    const { policy, problems } = translateBackendPolicy(service.metadata.annotations);
+    for (const problem of problems) this.hooks.invalidAnnotation?.(namespace, service.metadata.name, problem);
+    this.policies.set(id, { annotations, policy });
+    return true;
+  }
+
   private profileName(service: string, namespace: string): string {
     return serviceFqdn(service, namespace, this.clusterDomain);
   }
@@ -114,11 +151,14 @@ export class ProfileWatcher {
     const name = this.profileName(service, namespace);
     const lookups = clientNamespace && clientNamespace !== namespace ? [clientNamespace, namespace] : [namespace];
     const found = lookups.map((ns) => ({ ns, parts: this.valid.get(`${ns}/${name}`) })).find((l) => l.parts !== undefined);
-    return buildProfile(found?.parts, {
+    const profile = buildProfile(found?.parts, {
       fullyQualifiedName: name,
       service: { namespace, name: service, port },
       ...(found ? { profile: { namespace: found.ns, name } } : {}),
     });
+    const policy = this.policies.get(`${namespace}/${service}`)?.policy;
+    if (policy) profile.backendPolicy = policy;
+    return profile;
   }
 
   /** A pod IP gets its endpoint; a Service's cluster IP gets that Service's profile; any other IP, a bare endpoint. */

@@ -11,6 +11,11 @@ export function serviceObject(name: string, namespace: string, ports = [{ name: 
   return { apiVersion: 'v1', kind: 'Service', metadata: { name, namespace }, spec: { ports } };
 }
 
+/** A copy of `obj` with these annotations (replacing any it had). */
+export function withAnnotations<T extends { metadata: object }>(obj: T, annotations: Record<string, string>): T {
+  return { ...obj, metadata: { ...obj.metadata, annotations } };
+}
+
 export function sliceObject(name: string, namespace: string, service: string, endpoints: EndpointSpec[], port = 8080) {
   return {
     apiVersion: 'discovery.k8s.io/v1',

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Harness } from './destination-harness';
 import { addrsOf, metricValue, stalledCall, startHarness } from './destination-harness';
 import { GetDestination } from '@trellis/proto';
-import { podObject, profileObject, serviceObject, sliceObject } from './manifests';
+import { podObject, profileObject, serviceObject, sliceObject, withAnnotations } from './manifests';
 
 export interface KubeObjectLike {
   apiVersion: string;
@@ -184,6 +184,47 @@ export function defineDestinationScenarios(name: string, makeWorld: () => Promis
       expect(endpoint?.metricLabels).toEqual({ pod: 'pod-abc12-xyz', deployment: 'pod' });
       expect(endpoint?.addr?.port).toBe(8080);
       expect(endpoint?.protocolHint?.protocol?.$case).toBe('h2');
+    });
+
+    it('carries the Service annotations as the backend policy, live, and ignores a bad value with a metric', async () => {
+      const plain = serviceObject('cart', 'policy');
+      const hashed = { 'balancer.trellis.io/algorithm': 'ring-hash', 'balancer.trellis.io/hash-key': 'header:X-User' };
+      await world.apply(plain);
+      const stream = h.profile(authority('cart', 'policy'));
+      const first = await stream.nth(1);
+      expect(first.backendPolicy).toBeUndefined();
+
+      await world.apply(withAnnotations(plain, hashed));
+      const policy = (await stream.nth(2)).backendPolicy;
+      expect(policy).toEqual({
+        balancer: 'ring-hash',
+        hashKey: { source: { $case: 'header', value: 'x-user' } },
+        outlierDetection: {
+          consecutive5xx: 5,
+          consecutiveGatewayErrors: 0,
+          interval: { seconds: '10', nanos: 0 },
+          baseEjectionTime: { seconds: '30', nanos: 0 },
+          maxEjectionTime: { seconds: '300', nanos: 0 },
+          maxEjectionPercent: 10,
+        },
+        circuitBreakers: { maxConnections: 1024, maxPendingRequests: 1024, maxRequests: 1024, maxRetries: 3 },
+      });
+      expect((await h.profile(authority('cart', 'policy')).nth(1)).backendPolicy).toEqual(policy);
+
+      const series = 'destination_service_annotation_invalid_total{namespace="policy",service="cart",annotation="outlier.trellis.io/max-ejection-percent"}';
+      expect(metricValue(await h.metrics(), series)).toBe(0);
+      await world.apply(withAnnotations(plain, { ...hashed, 'balancer.trellis.io/algorithm': 'maglev', 'outlier.trellis.io/max-ejection-percent': '150', 'outlier.trellis.io/interval': '2s' }));
+      const changed = (await stream.nth(3)).backendPolicy;
+      expect(changed?.balancer).toBe('maglev');
+      expect(changed?.outlierDetection?.interval).toEqual({ seconds: '2', nanos: 0 });
+      expect(changed?.outlierDetection?.maxEjectionPercent).toBe(10);
+      expect(metricValue(await h.metrics(), series)).toBe(1);
+
+      await world.apply(plain);
+      const removed = await stream.nth(4);
+      expect(removed.backendPolicy).toBeUndefined();
+      expect(removed).toEqual(first);
+      expect(metricValue(await h.metrics(), series)).toBe(1);
     });
 
     it.each([
