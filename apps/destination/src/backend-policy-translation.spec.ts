@@ -81,7 +81,7 @@ describe('translateBackendPolicy', () => {
     ['header name with a space', 'balancer.trellis.io/hash-key', 'header:x user', /"x user" is not a valid header name/],
     ['pseudo-header', 'balancer.trellis.io/hash-key', 'header::authority', /":authority" is not a valid header name/],
     ['cookie name with "="', 'balancer.trellis.io/hash-key', 'cookie:a=b', /"a=b" is not a valid cookie name/],
-    ['oversized header name', 'balancer.trellis.io/hash-key', `header:${'h'.repeat(257)}`, /header name longer than 256 characters/],
+    ['oversized value', 'balancer.trellis.io/hash-key', `header:${'h'.repeat(250)}`, /^the value is longer than 256 characters$/],
     ['negative count', 'outlier.trellis.io/consecutive-5xx', '-1', /"-1" is not a non-negative integer/],
     ['fractional count', 'outlier.trellis.io/consecutive-gateway-errors', '2.5', /"2.5" is not a non-negative integer/],
     ['empty count', 'outlier.trellis.io/consecutive-5xx', '', /"" is not a non-negative integer/],
