@@ -22,3 +22,5 @@ export { ExponentialBackoff, type BackoffOptions } from './backoff';
 export { RetryBudget, type RetryBudgetOptions } from './retry-budget';
 export { TokenBucket, type TokenBucketOptions } from './token-bucket';
 export { OutlierDetector, type Ejection, type OutlierDetectorOptions } from './outlier-detector';
+export { FailFastGate, type GateAdmission, type GateState } from './fail-fast-gate';
+export { CircuitBreakers, type BreakerLimits, type BreakerResource } from './circuit-breakers';
