@@ -6,14 +6,27 @@ import { ResponseParser, type Fields } from './response-parser';
 export const MAX_QUEUED_REQUESTS = 10_000;
 /** Error code of a connection not established within the connect timeout. */
 export const CONNECT_TIMEOUT_CODE = 'HTTP1_CONNECT_TIMEOUT';
+/** Failures of a request that never left the pool: the caller may send it elsewhere. */
+export const NOT_SENT_CODES: ReadonlySet<string> = new Set(['HTTP1_POOL_CLOSED']);
 /** RFC 9110 section 9.2.2: methods that may be sent again when a reused connection turns out closed. */
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
+
+/** Counters shared by the pools of one backend (Envoy's max_connections and max_pending_requests). */
+export interface SharedLimits {
+  tryAcquire(resource: 'connections' | 'pending'): boolean;
+  release(resource: 'connections' | 'pending'): void;
+}
 
 export interface PoolOptions {
   maxConnections: number;
   keepAliveMs: number;
   connectTimeoutMs: number;
+  /** Limits shared with other pools; a refusal fails the request with BREAKER_OVERFLOW_CODE. */
+  shared?: SharedLimits;
 }
+
+/** Error code of a request refused because the shared connection or pending limit is reached. */
+export const BREAKER_OVERFLOW_CODE = 'HTTP1_BREAKER_OVERFLOW';
 
 export interface Http1Request {
   method: string;
@@ -71,6 +84,8 @@ function requestHead(req: Http1Request): { head: string; chunked: boolean } {
 class Exchange implements Control {
   connection: Connection | undefined;
   finished = false;
+  /** Holds a `pending` unit of the shared limits while queued. */
+  pendingUnit = false;
   requestSent = false;
   retried = false;
 
@@ -176,7 +191,9 @@ class Connection {
       return;
     }
     this.socket.write(head);
-    this.streamBody(ex, body, chunked);
+    // A streamed body is read only once connected, so a refused connection leaves it unread (and sendable elsewhere).
+    if (this.connected) this.streamBody(ex, body, chunked);
+    else this.socket.once('connect', () => this.streamBody(ex, body, chunked));
   }
 
   private streamBody(ex: Exchange, body: Readable, chunked: boolean): void {
@@ -303,17 +320,46 @@ export class Http1Pool {
         return;
       }
     }
-    if (this.all.size < this.options.maxConnections) {
+    const shared = this.options.shared;
+    if (this.all.size < this.options.maxConnections && (shared === undefined || shared.tryAcquire('connections'))) {
       const conn = new Connection(this, this.host, this.port, this.options);
       this.all.add(conn);
       conn.start(ex);
+      return;
+    }
+    // Queue only behind connections of this pool, which will free up; with none, nothing would wake the request.
+    if (this.all.size === 0) {
+      ex.fail(codedError('no connection may be opened: the backend is at its connection limit', BREAKER_OVERFLOW_CODE));
       return;
     }
     if (this.queue.length >= MAX_QUEUED_REQUESTS) {
       ex.fail(codedError(`${MAX_QUEUED_REQUESTS} requests already wait for a connection`, 'HTTP1_QUEUE_FULL'));
       return;
     }
+    if (shared !== undefined) {
+      if (!shared.tryAcquire('pending')) {
+        ex.fail(codedError('too many requests wait for a connection to the backend', BREAKER_OVERFLOW_CODE));
+        return;
+      }
+      ex.pendingUnit = true;
+    }
     this.queue.push(ex);
+  }
+
+  /** Takes the next live exchange off the queue, giving back the pending units of those it passes. */
+  private dequeue(): Exchange | undefined {
+    for (;;) {
+      const next = this.queue.shift();
+      if (next === undefined) return undefined;
+      this.releasePending(next);
+      if (!next.finished) return next;
+    }
+  }
+
+  private releasePending(ex: Exchange): void {
+    if (!ex.pendingUnit) return;
+    ex.pendingUnit = false;
+    this.options.shared?.release('pending');
   }
 
   /** A request whose reused connection had been closed by the server: sent again on a new connection. */
@@ -326,8 +372,7 @@ export class Http1Pool {
   }
 
   released(conn: Connection): void {
-    let next = this.queue.shift();
-    while (next !== undefined && next.finished) next = this.queue.shift();
+    const next = this.dequeue();
     if (next !== undefined) {
       conn.start(next);
       return;
@@ -341,14 +386,12 @@ export class Http1Pool {
   }
 
   forget(conn: Connection): void {
-    this.all.delete(conn);
+    if (!this.all.delete(conn)) return;
+    this.options.shared?.release('connections');
     const i = this.idle.indexOf(conn);
     if (i >= 0) this.idle.splice(i, 1);
-    const queued = this.queue.find((q) => !q.finished);
-    if (queued !== undefined && this.closedPromise === undefined) {
-      this.queue.splice(this.queue.indexOf(queued), 1);
-      this.assign(queued);
-    }
+    const queued = this.closedPromise === undefined ? this.dequeue() : undefined;
+    if (queued !== undefined) this.assign(queued);
     if (this.all.size === 0) this.closing?.();
   }
 
@@ -356,7 +399,10 @@ export class Http1Pool {
   close(): Promise<void> {
     this.closedPromise ??= new Promise<void>((resolve) => {
       this.closing = resolve;
-      for (const ex of this.queue.splice(0)) ex.fail(codedError('the connection pool is closed', 'HTTP1_POOL_CLOSED'));
+      for (const ex of this.queue.splice(0)) {
+        this.releasePending(ex);
+        ex.fail(codedError('the connection pool is closed', 'HTTP1_POOL_CLOSED'));
+      }
       for (const conn of this.idle.splice(0)) conn.socket.destroy();
       if (this.all.size === 0) resolve();
     });

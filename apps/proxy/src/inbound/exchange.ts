@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
-import { errorHeaders, errorResponse } from './error-response';
+import { errorHeaders, errorResponse, isGrpcContentType } from '../proxy-error';
 import { CLIENT_CLOSED_REQUEST_STATUS, ClientGoneError } from './errors';
 
 /** One request passing through the inbound chain. */
@@ -94,6 +94,11 @@ export abstract class Exchange {
     this.endResponse(body);
   }
 
+  /** A gRPC response with no body: headers only (on HTTP/2 one HEADERS frame with END_STREAM, what gRPC calls trailers-only). */
+  replyTrailersOnly(headers: OutgoingHttpHeaders): void {
+    this.reply(200, headers, '');
+  }
+
   /** Sets (or with undefined, removes) a header of the request to the app. */
   addHeader(name: string, value: string | undefined): void {
     (this.extraHeaders ??= []).push([name, value]);
@@ -134,8 +139,9 @@ export abstract class Exchange {
       this.destroyResponse(err);
       return;
     }
-    const { status, reason } = errorResponse(err);
-    this.reply(status, errorHeaders(reason), `${reason}\n`);
+    const e = errorResponse(err);
+    if (isGrpcContentType(this.headers['content-type'])) this.replyTrailersOnly(errorHeaders(e, true));
+    else this.reply(e.status, errorHeaders(e, false), `${e.reason}\n`);
   }
 
   private cancel(err: Error): void {

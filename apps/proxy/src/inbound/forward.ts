@@ -99,7 +99,7 @@ class Http1Forward implements ResponseHandler {
   }
 }
 
-const BAD_TARGET = new InboundError('INBOUND_BAD_REQUEST', 'bad request');
+const BAD_TARGET = new InboundError('BAD_REQUEST');
 
 /** The request target in origin form (`/path?query`); absolute-form targets are reduced to it. */
 function originForm(target: string): string | undefined {

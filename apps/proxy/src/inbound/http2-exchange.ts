@@ -82,6 +82,15 @@ export class Http2Exchange extends Exchange {
     stream.respond(headers, { waitForTrailers: withTrailers });
   }
 
+  override replyTrailersOnly(headers: OutgoingHttpHeaders): void {
+    const stream = this.stream;
+    this.responseStarted = true;
+    if (stream.destroyed || stream.closed) return;
+    this.statusCode = 200;
+    this.sentHeaders = true;
+    stream.respond({ ...headers, ':status': 200 }, { endStream: true });
+  }
+
   write(chunk: Buffer): boolean {
     return this.stream.write(chunk);
   }

@@ -9,8 +9,7 @@ import {
   type ServerHttp2Stream,
 } from 'node:http2';
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
-import { errorResponse } from './error-response';
-import { InboundError } from './errors';
+import { clientErrorCode, rawErrorResponse } from '../proxy-error';
 
 /** The HTTP/2 connection preface (RFC 9113 section 3.4): what tells h2c from HTTP/1.1 on one port. */
 const HTTP2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
@@ -29,22 +28,13 @@ export type Http1Listener = (req: IncomingMessage, res: ServerResponse) => void;
 /** Handles one HTTP/2 request on its stream, without Node's compatibility layer. */
 export type StreamListener = (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => void;
 
-const HEADERS_TOO_LARGE = new InboundError('INBOUND_HEADERS_TOO_LARGE', 'request headers too large');
-const BAD_REQUEST = new InboundError('INBOUND_BAD_REQUEST', 'bad request');
-
 /** Answers a request the HTTP/1.1 parser refused (bad syntax, CL+TE, oversized head), then closes. */
 function refuseBadRequest(err: Error & { code?: string }, socket: Socket): void {
   if (!socket.writable || err.code === 'ECONNRESET') {
     socket.destroy();
     return;
   }
-  const { status, reason } = errorResponse(err.code === 'HPE_HEADER_OVERFLOW' ? HEADERS_TOO_LARGE : BAD_REQUEST);
-  const body = `${reason}\n`;
-  socket.end(
-    `HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}\r\n` +
-      `connection: close\r\ncontent-type: text/plain; charset=utf-8\r\nl5d-proxy-error: ${reason}\r\n` +
-      `content-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
-  );
+  socket.end(rawErrorResponse(clientErrorCode(err.code)));
 }
 
 /**

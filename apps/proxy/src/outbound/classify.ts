@@ -26,3 +26,20 @@ export function classify(
   if (grpcStatus !== undefined) return grpcStatus === GRPC_STATUS_OK ? 'success' : 'failure';
   return status >= 500 ? 'failure' : 'success';
 }
+
+/** The grpc-status of a whole response: from its headers (trailers-only) or, once it ended, its trailers. */
+export function finalGrpcStatus(r: { grpcStatus: number | undefined; trailers(): Record<string, string | string[] | undefined> | undefined }): number | undefined {
+  if (r.grpcStatus !== undefined) return r.grpcStatus;
+  const value = r.trailers()?.['grpc-status'];
+  if (typeof value !== 'string') return undefined;
+  const n = Number(value);
+  return Number.isInteger(n) ? n : undefined;
+}
+
+/** The classification of a whole response by a route's classes (see classify). */
+export function finalClassification(
+  route: { classes: readonly ResponseClassRule[] },
+  r: { status: number; grpcStatus: number | undefined; trailers(): Record<string, string | string[] | undefined> | undefined },
+): Classification {
+  return classify(route.classes, r.status, finalGrpcStatus(r));
+}

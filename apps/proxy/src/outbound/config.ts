@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { BALANCER_KINDS, type BalancerKind } from '@trellis/balance';
 import { type Env, readChoice, readInteger, readOptionalString, readString } from '../config/env';
 import { ConfigError } from '../config/errors';
-import { FAIL_FAST_TIMEOUT_MS } from './backend';
+import { FAIL_FAST_TIMEOUT_MS } from './fail-fast';
 
 /** Linkerd: the outbound proxy listens here. */
 export const DEFAULT_OUTBOUND_ADDR = '127.0.0.1:4140';

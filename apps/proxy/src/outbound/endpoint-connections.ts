@@ -1,6 +1,6 @@
 import http2, { type ClientHttp2Session } from 'node:http2';
 import type { Logger } from 'pino';
-import { Http1Pool } from '../http1/pool';
+import { Http1Pool, type SharedLimits } from '../http1/pool';
 import { splitAuthority } from './authority';
 
 /** linkerd2-proxy: outbound connect timeout. */
@@ -23,6 +23,8 @@ export class EndpointConnections {
   constructor(
     readonly id: string,
     private readonly logger: Logger,
+    /** The backend's circuit-breaker counters for connections and waiting requests; none for direct pools. */
+    private readonly shared?: SharedLimits,
   ) {}
 
   /** Host and port of `id` (`host:port` or `[v6]:port`), for the HTTP/1.1 pool. */
@@ -40,6 +42,7 @@ export class EndpointConnections {
         maxConnections: MAX_CONNECTIONS_PER_ENDPOINT,
         keepAliveMs: KEEP_ALIVE_TIMEOUT_MS,
         connectTimeoutMs: CONNECT_TIMEOUT_MS,
+        ...(this.shared === undefined ? {} : { shared: this.shared }),
       });
     }
     return this.pool;

@@ -1,7 +1,7 @@
 import http2, { type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
-import { errorHeaders, errorResponse } from './error-response';
+import { errorHeaders, errorResponse, isGrpcContentType } from '../proxy-error';
 import { OutboundError } from './errors';
 import { h1RequestHeaders, h2RequestHeaders, responseHeaders } from './headers';
 import { RequestAbort } from './request-abort';
@@ -28,6 +28,10 @@ export interface Exchange {
    */
   readonly abort: RequestAbort;
   clientGone(): boolean;
+  /** A request header's value (the first, when repeated), for hash keys. */
+  header(name: string): string | undefined;
+  /** The client's IP address (the source-ip hash key). */
+  readonly remoteAddress: string | undefined;
   h1Headers(authority: string): string[];
   h2Headers(): http2.OutgoingHttpHeaders;
   respond(r: UpstreamResponse): Promise<void>;
@@ -41,8 +45,8 @@ function clientGoneError(): OutboundError {
   return new OutboundError('UPSTREAM_FAILED', 'the client went away');
 }
 
-function isGrpc(contentType: string | undefined): boolean {
-  return contentType !== undefined && contentType.startsWith('application/grpc');
+function firstValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
 }
 
 /** Splits an HTTP/1.1 request-target; absolute-form `http://host/path` gives its own authority. */
@@ -93,7 +97,7 @@ class H1Exchange extends BaseExchange implements Exchange {
     this.method = req.method ?? 'GET';
     this.path = path;
     this.authority = authority;
-    this.grpc = isGrpc(headers['content-type']);
+    this.grpc = isGrpcContentType(headers['content-type']);
     this.hasBody = contentLength !== undefined ? contentLength !== '0' : headers['transfer-encoding'] !== undefined;
     res.once('close', () => {
       onClose();
@@ -103,6 +107,14 @@ class H1Exchange extends BaseExchange implements Exchange {
 
   get bodySource(): Readable {
     return this.req;
+  }
+
+  get remoteAddress(): string | undefined {
+    return this.req.socket.remoteAddress;
+  }
+
+  header(name: string): string | undefined {
+    return firstValue(this.req.headers[name]);
   }
 
   h1Headers(authority: string): string[] {
@@ -162,7 +174,7 @@ class H2Exchange extends BaseExchange implements Exchange {
     this.method = headers[':method'] ?? 'GET';
     this.path = headers[':path'] ?? '/';
     this.authority = headers[':authority'] ?? headers.host;
-    this.grpc = isGrpc(headers['content-type']);
+    this.grpc = isGrpcContentType(headers['content-type']);
     this.hasBody = (flags & http2.constants.NGHTTP2_FLAG_END_STREAM) === 0;
     stream.once('close', () => {
       if (!stream.writableFinished || stream.rstCode !== http2.constants.NGHTTP2_NO_ERROR) this.clientWentAway();
@@ -173,6 +185,14 @@ class H2Exchange extends BaseExchange implements Exchange {
 
   get bodySource(): Readable {
     return this.stream;
+  }
+
+  get remoteAddress(): string | undefined {
+    return this.stream.session?.socket?.remoteAddress;
+  }
+
+  header(name: string): string | undefined {
+    return firstValue(this.headers[name]);
   }
 
   h1Headers(): string[] {

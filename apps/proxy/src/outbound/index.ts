@@ -8,8 +8,8 @@ import { createPoke } from './autoscaler-poke';
 import { loadOutboundConfig } from './config';
 import { startListener } from './listener';
 import { OutboundMetrics } from './metrics';
-import { createProxyCall } from './proxy-call';
-import { ServiceCache } from './service-cache';
+import type { ServiceCache } from './service-cache';
+import { createOutboundStack } from './stack';
 
 export { OUTBOUND_ENV, loadOutboundConfig, type OutboundConfig } from './config';
 
@@ -40,35 +40,35 @@ export async function startOutbound(opts: { env: Env; registry: Registry; logger
     random,
     logger,
   });
-  const backendStates: { current: () => ReturnType<ServiceCache['backendStates']> } = { current: () => [] };
+  let services: ServiceCache | undefined;
   const metrics = new OutboundMetrics(opts.registry, {
-    backends: () => backendStates.current(),
+    backends: () => services?.backendStates() ?? [],
     discoveryStreams: () => discovery.stateCounts(),
     reconnects: (kind) => discovery.reconnectCount(kind),
   });
-  const authority = { clusterDomain: config.clusterDomain, namespace: config.namespace };
-  const services = new ServiceCache({
+  const selfAuthorities = new Set<string>();
+  const stack = createOutboundStack({
     discovery,
     metrics,
     logger,
     clock,
     random,
     balancer: config.balancer,
-    authority,
+    authority: { clusterDomain: config.clusterDomain, namespace: config.namespace },
+    selfAuthorities,
     poke: config.autoscalerAddr === undefined ? undefined : createPoke(config.autoscalerAddr, config.podName),
     failFastMs: config.failFastMs,
     profileWaitMs: FIRST_MESSAGE_TIMEOUT_MS,
   });
-  backendStates.current = () => services.backendStates();
-  const selfAuthorities = new Set<string>();
+  services = stack.services;
   const listener = await startListener({
     host: config.listen.host,
     port: config.listen.port,
     logger,
-    handle: createProxyCall({ services, authority, selfAuthorities, logger }),
+    handle: stack.serve,
   }).catch((err: unknown) => {
     client.close();
-    void services.close();
+    void stack.services.close();
     throw err;
   });
   selfAuthorities.add(`${listener.host}:${listener.port}`);
@@ -83,7 +83,7 @@ export async function startOutbound(opts: { env: Env; registry: Registry; logger
     close: () =>
       (closing ??= (async () => {
         await listener.close();
-        await services.close();
+        await stack.services.close();
         client.close();
       })()),
   };

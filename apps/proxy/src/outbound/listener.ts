@@ -2,7 +2,7 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import http2, { type Http2Session, type ServerHttp2Stream, type IncomingHttpHeaders } from 'node:http2';
 import net, { type Socket } from 'node:net';
 import type { Logger } from 'pino';
-import { PROXY_ERROR_HEADER, errorHeaders, errorResponse } from './error-response';
+import { clientErrorCode, errorHeaders, errorResponse, rawErrorResponse } from '../proxy-error';
 import { h1Exchange, h2Exchange, type Exchange } from './exchange';
 
 /** RFC 9113 section 3.4: the client connection preface of HTTP/2 with prior knowledge. */
@@ -18,16 +18,6 @@ export interface OutboundListener {
   host: string;
   port: number;
   close(): Promise<void>;
-}
-
-function rawResponse(status: number, text: string, reason: string, extra = ''): string {
-  return `HTTP/1.1 ${status} ${text}\r\n${PROXY_ERROR_HEADER}: ${reason}\r\n${extra}connection: close\r\ncontent-length: 0\r\n\r\n`;
-}
-
-function clientErrorStatus(code: string | undefined): [number, string] {
-  if (code === 'HPE_HEADER_OVERFLOW') return [431, 'Request Header Fields Too Large'];
-  if (code === 'ERR_HTTP_REQUEST_TIMEOUT') return [408, 'Request Timeout'];
-  return [400, 'Bad Request'];
 }
 
 /** Decides from the first bytes: the HTTP/2 preface, or anything else (HTTP/1.1). Null: need more. */
@@ -84,15 +74,14 @@ export function startListener(opts: {
       socket.destroy();
       return;
     }
-    const [status, text] = clientErrorStatus(err.code);
-    socket.end(rawResponse(status, text, 'bad request'));
+    socket.end(rawErrorResponse(clientErrorCode(err.code)));
   });
   // CONNECT to a plain-HTTP port opens a tunnel whose requests go through this same proxy
   // (their Host header names the service), so HTTPS_PROXY-style clients work; TLS ports are refused.
   h1.on('connect', (req: IncomingMessage, socket: Socket, head: Buffer) => {
     const port = /:(\d+)$/.exec(req.url ?? '')?.[1];
     if (port === undefined || port === '443') {
-      socket.end(rawResponse(405, 'Method Not Allowed', 'CONNECT is only supported to plain HTTP ports', 'allow: GET, HEAD, POST, PUT, DELETE, PATCH, OPTIONS\r\n'));
+      socket.end(rawErrorResponse('CONNECT_TO_TLS_PORT', 'allow: GET, HEAD, POST, PUT, DELETE, PATCH, OPTIONS\r\n'));
       return;
     }
     socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
@@ -100,7 +89,7 @@ export function startListener(opts: {
     detectProtocol(socket);
   });
   h1.on('upgrade', (_req: IncomingMessage, socket: Socket) => {
-    socket.end(rawResponse(501, 'Not Implemented', 'protocol upgrades are not supported'));
+    socket.end(rawErrorResponse('UPGRADE_UNSUPPORTED'));
   });
 
   const h2 = http2.createServer({ maxHeaderListPairs: 256 });

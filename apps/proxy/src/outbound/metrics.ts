@@ -1,4 +1,5 @@
-import { Gauge, type Registry } from 'prom-client';
+import type { CircuitBreakers } from '@trellis/balance';
+import { Counter, Gauge, type Registry } from 'prom-client';
 import { CounterFamily, HistogramFamily, type CounterSeries, type HistogramSeries } from '../metrics/families';
 import type { Classification } from './classify';
 
@@ -12,6 +13,7 @@ export const MAX_AUTHORITY_LABELS = 1_000;
 export const OVERFLOW_LABEL = 'overflow';
 
 const DIRECTION = 'outbound';
+const BREAKER_RESOURCES = ['connections', 'pending', 'requests', 'retries'] as const;
 const ENDPOINT_LABELS = ['direction', 'authority', 'dst_namespace', 'dst_service', 'dst_deployment'] as const;
 const RESPONSE_LABELS = [...ENDPOINT_LABELS, 'status_code', 'classification', 'grpc_status'] as const;
 const ROUTE_LABELS = ['direction', 'dst', 'rt_route'] as const;
@@ -31,11 +33,21 @@ export interface RouteSeries {
   actualRequest(): void;
   actualResponse(status: number, classification: Classification, latencyMs: number): void;
   /** A retryable failure: retried (skipped '') or not (a reason). */
-  retryable(skipped: '' | 'no_budget' | 'body_too_large'): void;
+  retryable(skipped: '' | 'no_budget' | 'body_too_large' | 'overflow'): void;
+}
+
+/** What the collect-time metrics read of one backend. */
+export interface BackendState {
+  authority: string;
+  /** Endpoints in the balancer, and discovered ones out of it (ejected, or in connect backoff). */
+  endpoints: { ready: number; pending: number };
+  /** Requests waiting at the fail-fast gate or held for a scale from zero. */
+  waiting: number;
+  breakers: CircuitBreakers;
 }
 
 export interface GaugeSources {
-  backends(): Iterable<{ authority: string; ready: number; pending: number }>;
+  backends(): Iterable<BackendState>;
   discoveryStreams(): Iterable<{ kind: string; state: string; count: number }>;
   reconnects(kind: 'resolve' | 'profile'): number;
 }
@@ -74,6 +86,8 @@ export class OutboundMetrics {
   private readonly routeActualResponseTotal: CounterFamily;
   private readonly routeActualResponseLatency: HistogramFamily;
   private readonly routeRetryableTotal: CounterFamily;
+  private readonly outlierEjections: CounterFamily;
+  private readonly policyInvalid: CounterFamily;
 
   constructor(registry: Registry, sources: GaugeSources) {
     const registers = [registry];
@@ -89,6 +103,8 @@ export class OutboundMetrics {
     this.routeActualRequestTotal = counter('route_actual_request_total', 'Requests per route, each retry counted', ROUTE_LABELS);
     this.routeActualResponseTotal = counter('route_actual_response_total', 'Responses per route, each retry counted', ROUTE_RESPONSE_LABELS);
     this.routeActualResponseLatency = histogram('route_actual_response_latency_ms', 'Latency of each attempt', ROUTE_RESPONSE_LABELS);
+    this.outlierEjections = counter('outbound_http_outlier_ejections_total', "Endpoints ejected by a backend's outlier detector", ['backend', 'reason']);
+    this.policyInvalid = counter('outbound_backend_policy_invalid_total', 'Backend policy settings the proxy ignored (the default applied)', ['backend']);
     this.routeRetryableTotal = counter('route_retryable_total', 'Retryable failures; skipped says why one was not retried', [...ROUTE_LABELS, 'skipped']);
     new Gauge({
       name: 'outbound_http_balancer_endpoints',
@@ -98,7 +114,8 @@ export class OutboundMetrics {
       collect() {
         this.reset();
         for (const b of sources.backends()) {
-          this.set({ backend: b.authority, endpoint_state: 'ready' }, b.ready);
+          this.set({ backend: b.authority, endpoint_state: 'ready' }, b.endpoints.ready);
+          this.set({ backend: b.authority, endpoint_state: 'pending' }, b.endpoints.pending);
         }
       },
     });
@@ -109,7 +126,19 @@ export class OutboundMetrics {
       registers,
       collect() {
         this.reset();
-        for (const b of sources.backends()) this.set({ backend: b.authority }, b.pending);
+        for (const b of sources.backends()) this.set({ backend: b.authority }, b.waiting);
+      },
+    });
+    new Counter({
+      name: 'outbound_http_breaker_overflow_total',
+      help: "Requests refused by a backend's circuit breaker, by exhausted resource",
+      labelNames: ['backend', 'resource'],
+      registers,
+      collect() {
+        this.reset();
+        for (const b of sources.backends()) {
+          for (const resource of BREAKER_RESOURCES) this.inc({ backend: b.authority, resource }, b.breakers.overflows(resource));
+        }
       },
     });
     new Gauge({
@@ -132,6 +161,16 @@ export class OutboundMetrics {
         this.set({ kind: 'profile' }, sources.reconnects('profile'));
       },
     });
+  }
+
+  /** An endpoint ejected by a backend's outlier detector. */
+  ejection(backend: string, reason: string): void {
+    this.outlierEjections.inc({ backend: this.authorityLabel(backend), reason });
+  }
+
+  /** A backend policy setting the proxy could not use (the default applies). */
+  policyProblem(backend: string): void {
+    this.policyInvalid.inc({ backend: this.authorityLabel(backend) });
   }
 
   /** The authority as a label value, capped in cardinality. */

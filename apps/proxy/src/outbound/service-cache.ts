@@ -1,15 +1,14 @@
-import { createBalancer, type BalancerKind, type Clock, type Random } from '@trellis/balance';
+import type { Clock } from '@trellis/balance';
 import type { DestinationProfile } from '@trellis/proto';
 import type { Logger } from 'pino';
 import type { Subscription } from 'rxjs';
 import type { Discovery } from '../discovery/discovery-client';
 import type { AuthorityOptions } from './authority';
-import type { Poke } from './autoscaler-poke';
-import { Backend, type EndpointEntry } from './backend';
+import type { Backend } from './backend';
 import { EndpointConnections } from './endpoint-connections';
-import type { EndpointSeries, OutboundMetrics, RouteSeries } from './metrics';
+import type { EndpointChoice, LogicalTarget } from './layer';
+import type { BackendState, OutboundMetrics, RouteSeries } from './metrics';
 import { compileProfile, type Profile, type Route } from './profile';
-import { pickWeighted } from './split';
 
 /** Ours: a logical service or backend unused for this long is closed (its streams and pools with it). */
 export const SERVICE_IDLE_MS = 60_000;
@@ -21,13 +20,11 @@ export interface ServiceCacheDeps {
   metrics: OutboundMetrics;
   logger: Logger;
   clock: Clock;
-  random: Random;
-  balancer: BalancerKind;
   authority: AuthorityOptions;
-  poke: Poke | undefined;
-  failFastMs: number;
   /** How long a request waits for the first profile before the default profile is used. */
   profileWaitMs: number;
+  /** Builds a backend's stack (stack.ts). */
+  newBackend(authority: string): Backend;
 }
 
 /**
@@ -35,7 +32,7 @@ export interface ServiceCacheDeps {
  * its traffic goes to. Until the first profile arrives, requests wait (at most profileWaitMs),
  * then the default profile applies until a real one comes.
  */
-export class LogicalService {
+export class LogicalService implements LogicalTarget {
   profile: Profile | undefined;
   lastUsedMs = performance.now();
   private readonly subscription: Subscription;
@@ -45,7 +42,6 @@ export class LogicalService {
 
   constructor(
     readonly authority: string,
-    private readonly cache: ServiceCache,
     private readonly deps: ServiceCacheDeps,
   ) {
     this.subscription = deps.discovery.profile(authority).subscribe({
@@ -62,12 +58,6 @@ export class LogicalService {
       this.setProfile(null);
     }, this.deps.profileWaitMs);
     return new Promise((resolve) => this.waiting.push(() => resolve(this.profile as Profile)));
-  }
-
-  backend(profile: Profile): Backend {
-    if (profile.splits.length === 0) return this.cache.backend(this.authority);
-    const split = profile.splits[pickWeighted(profile.splitWeights, profile.splitTotal, this.deps.random())];
-    return this.cache.backend(split?.authority ?? this.authority);
   }
 
   series(route: Route): RouteSeries {
@@ -100,7 +90,7 @@ export class LogicalService {
 export class ServiceCache {
   private readonly logicals = new Map<string, LogicalService>();
   private readonly backends = new Map<string, Backend>();
-  private readonly direct = new Map<string, { connections: EndpointConnections; series: EndpointSeries }>();
+  private readonly directs = new Map<string, EndpointChoice>();
   private readonly sweeper: NodeJS.Timeout;
   private closed = false;
 
@@ -112,7 +102,7 @@ export class ServiceCache {
   logical(authority: string): LogicalService {
     let s = this.logicals.get(authority);
     if (s === undefined) {
-      s = new LogicalService(authority, this, this.deps);
+      s = new LogicalService(authority, this.deps);
       this.logicals.set(authority, s);
     }
     s.lastUsedMs = performance.now();
@@ -122,36 +112,39 @@ export class ServiceCache {
   backend(authority: string): Backend {
     let b = this.backends.get(authority);
     if (b === undefined) {
-      const deps = this.deps;
-      b = new Backend(authority, deps.discovery.resolve(authority), {
-        balancer: createBalancer<EndpointEntry>(deps.balancer, { clock: deps.clock, random: deps.random }),
-        logger: deps.logger,
-        series: (endpoint) => deps.metrics.endpoint(authority, endpoint.labels),
-        poke: deps.poke,
-        failFastMs: deps.failFastMs,
-      });
+      b = this.deps.newBackend(authority);
       this.backends.set(authority, b);
     }
     return b;
   }
 
-  /** A pool for an authority outside the mesh (`host:port`); the oldest is drained past the limit. */
-  directPool(hostPort: string): { connections: EndpointConnections; series: EndpointSeries } {
-    let d = this.direct.get(hostPort);
+  /** The pool of an authority reached without discovery (`host:port`); the oldest is drained past the limit. */
+  direct(hostPort: string): EndpointChoice {
+    let d = this.directs.get(hostPort);
     if (d === undefined) {
-      if (this.direct.size >= MAX_DIRECT_POOLS) {
-        const [oldest, entry] = this.direct.entries().next().value as [string, { connections: EndpointConnections }];
-        this.direct.delete(oldest);
+      if (this.directs.size >= MAX_DIRECT_POOLS) {
+        const [oldest, entry] = this.directs.entries().next().value as [string, EndpointChoice];
+        this.directs.delete(oldest);
         void entry.connections.close();
       }
-      d = { connections: new EndpointConnections(hostPort, this.deps.logger), series: this.deps.metrics.endpoint(hostPort, {}) };
-      this.direct.set(hostPort, d);
+      d = {
+        id: hostPort,
+        connections: new EndpointConnections(hostPort, this.deps.logger),
+        series: this.deps.metrics.endpoint(hostPort, {}),
+        handle: undefined,
+      };
+      this.directs.set(hostPort, d);
     }
     return d;
   }
 
-  backendStates(): { authority: string; ready: number; pending: number }[] {
-    return [...this.backends.values()].map((b) => ({ authority: b.authority, ready: b.readyEndpoints(), pending: b.pendingRequests() }));
+  backendStates(): BackendState[] {
+    return [...this.backends.values()].map((b) => ({
+      authority: b.authority,
+      endpoints: b.endpointCounts(),
+      waiting: b.pendingRequests(),
+      breakers: b.breakers,
+    }));
   }
 
   async close(): Promise<void> {
@@ -161,9 +154,9 @@ export class ServiceCache {
     for (const s of this.logicals.values()) s.close();
     this.logicals.clear();
     const closing = [...this.backends.values()].map((b) => b.close());
-    closing.push(...[...this.direct.values()].map((d) => d.connections.close()));
+    closing.push(...[...this.directs.values()].map((d) => d.connections.close()));
     this.backends.clear();
-    this.direct.clear();
+    this.directs.clear();
     await Promise.all(closing);
   }
 

@@ -23,6 +23,28 @@ export interface UpstreamResponse {
   trailers(): Fields | undefined;
   /** Drops the body of a response that will not be forwarded (a retried failure). */
   discard(): void;
+  /**
+   * Calls `listener` once when the response is over: its body ended (trailers() is then set), was
+   * discarded, or failed. Layers hang their accounting on it (metrics, balancer load, breaker units).
+   */
+  onEnd(listener: () => void): void;
+}
+
+/** The end-of-response listeners of one response, called once, in registration order. */
+class EndListeners {
+  private listeners: (() => void)[] | undefined = [];
+
+  add(listener: () => void): void {
+    if (this.listeners === undefined) listener();
+    else this.listeners.push(listener);
+  }
+
+  fire(): void {
+    const listeners = this.listeners;
+    if (listeners === undefined) return;
+    this.listeners = undefined;
+    for (const l of listeners) l();
+  }
 }
 
 /** Ours: a discarded HTTP/1.1 body up to this size is read to keep its connection; larger ones cut it. */
@@ -91,6 +113,7 @@ class H1Upstream implements ResponseHandler, UpstreamResponse {
   private failure: Error | undefined;
   private trailerFields: Fields | undefined;
   private onBodyError: ((err: Error) => void) | undefined;
+  private readonly ends = new EndListeners();
 
   constructor(
     private readonly abort: RequestAbort,
@@ -132,6 +155,7 @@ class H1Upstream implements ResponseHandler, UpstreamResponse {
     this.trailerFields = trailers;
     this.unsubscribe?.();
     this.dst?.end();
+    this.ends.fire();
   }
 
   onResponseError(_controller: Control, err: Error): void {
@@ -139,6 +163,11 @@ class H1Upstream implements ResponseHandler, UpstreamResponse {
     this.failure = err;
     this.reject(err);
     this.onBodyError?.(err);
+    this.ends.fire();
+  }
+
+  onEnd(listener: () => void): void {
+    this.ends.add(listener);
   }
 
   trailers(): Fields | undefined {
@@ -162,6 +191,7 @@ class H1Upstream implements ResponseHandler, UpstreamResponse {
   }
 
   discard(): void {
+    this.ends.fire();
     this.discarding = true;
     this.discardedBytes = this.heldBytes;
     this.held = [];
@@ -215,6 +245,8 @@ export function sendH2(session: ClientHttp2Session, headers: OutgoingHttpHeaders
     });
     // Before the response this rejects; after it, the promise is settled and whoever streams the body sees the error.
     stream.on('error', reject);
+    const ends = new EndListeners();
+    stream.once('close', () => ends.fire());
     stream.once('response', (h, flags: number) => {
       const responseHeaders = h as Fields;
       resolve({
@@ -227,12 +259,18 @@ export function sendH2(session: ClientHttp2Session, headers: OutgoingHttpHeaders
         discard: () => {
           stream.destroy();
         },
+        onEnd: (listener) => ends.add(listener),
       });
     });
     if (body.kind === 'buffered') stream.end(body.data);
     else if (body.kind === 'stream') {
-      body.stream.on('error', (err) => stream.destroy(err));
-      body.stream.pipe(stream);
+      // Read only once the session is up, so a refused connection leaves the body unread (and sendable elsewhere).
+      const pipeBody = () => {
+        body.stream.on('error', (err) => stream.destroy(err));
+        body.stream.pipe(stream);
+      };
+      if (stream.pending) stream.once('ready', pipeBody);
+      else pipeBody();
     }
   });
 }

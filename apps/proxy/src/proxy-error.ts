@@ -1,0 +1,120 @@
+import { STATUS_CODES } from 'node:http';
+
+/**
+ * The one error table of the proxy, for both directions and the listeners: every response the
+ * proxy makes itself comes from a typed error whose code maps here to an HTTP status, the stable
+ * `l5d-proxy-error` reason (also the body) and, for gRPC callers, a grpc-status (they get HTTP 200
+ * and a trailers-only response instead). The rescue points (outbound/rescue.ts, the inbound
+ * exchange's fail(), the listeners' clientError handlers) are the only places that read it.
+ */
+
+export const PROXY_ERROR_HEADER = 'l5d-proxy-error';
+
+/** nginx's status for a request whose client left before the response was complete (never sent). */
+export const CLIENT_CLOSED_REQUEST_STATUS = 499;
+
+// gRPC status codes (grpc/doc/statuscodes.md).
+const GRPC_DEADLINE_EXCEEDED = 4;
+const GRPC_NOT_FOUND = 5;
+const GRPC_UNIMPLEMENTED = 12;
+const GRPC_INTERNAL = 13;
+const GRPC_UNAVAILABLE = 14;
+const GRPC_CANCELLED = 1;
+
+export interface ErrorResponse {
+  readonly status: number;
+  /** The stable reason carried in `l5d-proxy-error` and the body. */
+  readonly reason: string;
+  /** What a gRPC caller gets in grpc-status. */
+  readonly grpcStatus: number;
+}
+
+function entry(status: number, reason: string, grpcStatus: number): ErrorResponse {
+  return Object.freeze({ status, reason, grpcStatus });
+}
+
+/**
+ * Outbound codes follow linkerd2-proxy's ServerRescue (fail-fast and load shedding 503, timeouts
+ * 504, connection failures 502); inbound codes follow Knative's queue-proxy (breaker overflow 503
+ * `pending request queue full`, timeouts 504, app failures 502).
+ */
+export const PROXY_ERRORS = Object.freeze({
+  BAD_REQUEST: entry(400, 'bad request', GRPC_INTERNAL),
+  HEADERS_TOO_LARGE: entry(431, 'request headers too large', GRPC_INTERNAL),
+  REQUEST_HEAD_TIMEOUT: entry(408, 'request head timeout', GRPC_INTERNAL),
+  CONNECT_TO_TLS_PORT: entry(405, 'CONNECT is only supported to plain HTTP ports', GRPC_UNIMPLEMENTED),
+  UPGRADE_UNSUPPORTED: entry(501, 'protocol upgrades are not supported', GRPC_UNIMPLEMENTED),
+  NO_ROUTE: entry(404, 'no route', GRPC_NOT_FOUND),
+  FAIL_FAST: entry(503, 'service in fail-fast', GRPC_UNAVAILABLE),
+  QUEUE_FULL: entry(503, 'pending request queue full', GRPC_UNAVAILABLE),
+  BREAKER_OPEN: entry(503, 'circuit breaker open', GRPC_UNAVAILABLE),
+  SCALE_FROM_ZERO_TIMEOUT: entry(503, 'scale from zero timed out', GRPC_UNAVAILABLE),
+  SHUTTING_DOWN: entry(503, 'proxy shutting down', GRPC_UNAVAILABLE),
+  ROUTE_TIMEOUT: entry(504, 'request timed out', GRPC_DEADLINE_EXCEEDED),
+  CONNECT_FAILED: entry(502, 'connection to endpoint failed', GRPC_UNAVAILABLE),
+  UPSTREAM_FAILED: entry(502, 'endpoint failed', GRPC_UNAVAILABLE),
+  INBOUND_QUEUE_FULL: entry(503, 'pending request queue full', GRPC_UNAVAILABLE),
+  INBOUND_REQUEST_TIMEOUT: entry(504, 'request timeout', GRPC_DEADLINE_EXCEEDED),
+  INBOUND_RESPONSE_START_TIMEOUT: entry(504, 'response start timeout', GRPC_DEADLINE_EXCEEDED),
+  INBOUND_IDLE_TIMEOUT: entry(504, 'idle timeout', GRPC_DEADLINE_EXCEEDED),
+  INBOUND_APP_UNAVAILABLE: entry(502, 'app unavailable', GRPC_UNAVAILABLE),
+  INBOUND_APP_ERROR: entry(502, 'app connection error', GRPC_UNAVAILABLE),
+  INBOUND_CLIENT_GONE: entry(CLIENT_CLOSED_REQUEST_STATUS, 'client disconnected', GRPC_CANCELLED),
+});
+
+export type ProxyErrorCode = keyof typeof PROXY_ERRORS;
+
+/** Base of every error the proxy answers for itself; `message` is for logs, the table gives the response. */
+export class ProxyError<C extends ProxyErrorCode = ProxyErrorCode> extends Error {
+  constructor(
+    readonly code: C,
+    message: string = PROXY_ERRORS[code].reason,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'ProxyError';
+  }
+
+  get reason(): string {
+    return PROXY_ERRORS[this.code].reason;
+  }
+}
+
+/** Any error becomes a proxy error response; an unknown one is an upstream failure. */
+export function errorResponse(err: unknown): ErrorResponse {
+  return err instanceof ProxyError ? PROXY_ERRORS[(err as ProxyError).code] : PROXY_ERRORS.UPSTREAM_FAILED;
+}
+
+/** Headers of a proxy error response; with `grpc`, those of a trailers-only gRPC response (send with :status 200). */
+export function errorHeaders(e: ErrorResponse, grpc: boolean): Record<string, string> {
+  if (grpc) {
+    return {
+      'content-type': 'application/grpc',
+      'grpc-status': String(e.grpcStatus),
+      'grpc-message': encodeURIComponent(e.reason),
+      [PROXY_ERROR_HEADER]: e.reason,
+    };
+  }
+  return { 'content-type': 'text/plain; charset=utf-8', [PROXY_ERROR_HEADER]: e.reason };
+}
+
+/** A whole HTTP/1.1 error response for a raw socket (listeners answering outside a request), closing it. */
+export function rawErrorResponse(code: ProxyErrorCode, extraHeaders = ''): string {
+  const e = PROXY_ERRORS[code];
+  const body = `${e.reason}\n`;
+  return (
+    `HTTP/1.1 ${e.status} ${STATUS_CODES[e.status] ?? ''}\r\n${PROXY_ERROR_HEADER}: ${e.reason}\r\n${extraHeaders}` +
+    `connection: close\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`
+  );
+}
+
+/** The code for a request Node's HTTP/1.1 parser refused (`clientError`), by the parser's error code. */
+export function clientErrorCode(code: string | undefined): ProxyErrorCode {
+  if (code === 'HPE_HEADER_OVERFLOW') return 'HEADERS_TOO_LARGE';
+  if (code === 'ERR_HTTP_REQUEST_TIMEOUT') return 'REQUEST_HEAD_TIMEOUT';
+  return 'BAD_REQUEST';
+}
+
+export function isGrpcContentType(contentType: string | undefined): boolean {
+  return contentType !== undefined && contentType.startsWith('application/grpc');
+}
