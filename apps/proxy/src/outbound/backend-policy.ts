@@ -65,11 +65,12 @@ function limit(value: number | undefined, fallback: number): number {
 /** Turns the destination's BackendPolicy (absent: every default) into the form the backend's layers use. */
 export function compileBackendPolicy(message: BackendPolicyMessage | undefined, defaultBalancer: BalancerKind): BackendPolicy {
   const problems: string[] = [];
+  const balancer = balancerOf(message?.balancer ?? '', defaultBalancer, problems);
   const hashKey = hashKeySourceOf(message?.hashKey, problems);
   const od = message?.outlierDetection;
   const cb = message?.circuitBreakers;
   return {
-    balancer: balancerOf(message?.balancer ?? '', defaultBalancer, problems),
+    balancer,
     hashKey,
     keyOf: hashKey === undefined ? undefined : hashKeyOf(hashKey),
     outlier:

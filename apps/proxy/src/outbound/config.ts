@@ -35,7 +35,7 @@ export const OUTBOUND_ENV = [
   { name: 'TRELLIS_CLUSTER_DOMAIN', fallback: DEFAULT_CLUSTER_DOMAIN, meaning: 'cluster domain used to complete service names' },
   { name: 'TRELLIS_NAMESPACE', fallback: 'SERVING_NAMESPACE', meaning: "this pod's namespace: completes one-label names, sent as context token" },
   { name: 'SERVING_POD', fallback: 'hostname', meaning: "this pod's name, sent in autoscaler pokes" },
-  { name: 'TRELLIS_OUTBOUND_BALANCER', fallback: DEFAULT_BALANCER, meaning: `balancer per backend: ${BALANCER_KINDS.join(', ')}` },
+  { name: 'TRELLIS_OUTBOUND_BALANCER', fallback: DEFAULT_BALANCER, meaning: `balancer of backends whose Service names none (balancer.trellis.io/algorithm): ${BALANCER_KINDS.join(', ')}` },
   { name: 'TRELLIS_OUTBOUND_FAILFAST_MS', fallback: String(FAIL_FAST_TIMEOUT_MS), meaning: 'time without a ready endpoint before 503 fail-fast, ms' },
 ] as const;
 

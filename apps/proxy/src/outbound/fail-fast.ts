@@ -1,6 +1,7 @@
 import { FailFastGate, type Clock } from '@trellis/balance';
 import { OutboundError } from './errors';
-import type { Layer, Readiness, ReadySignal } from './layer';
+import type { Layer, OutboundCall, Readiness, ReadySignal, Service } from './layer';
+import type { UpstreamResponse } from './upstream';
 import { WaitQueue } from './wait-queue';
 
 /** linkerd2-proxy: a backend with no ready endpoint for this long enters fail-fast. */
@@ -45,13 +46,7 @@ export class FailFastLayer {
         this.deps.inner.demand(0);
         return Promise.reject(this.failFastError());
       case 'wait':
-        if (this.queue.size >= MAX_PENDING_REQUESTS) {
-          return Promise.reject(new OutboundError('QUEUE_FULL', `${this.deps.authority}: ${MAX_PENDING_REQUESTS} requests already wait for an endpoint`));
-        }
-        const parked = this.queue.park(call, next, this.deps.clock.now());
-        this.armTimer();
-        this.deps.inner.demand(this.queue.size);
-        return parked;
+        return this.wait(call, next);
     }
   };
 
@@ -69,6 +64,16 @@ export class FailFastLayer {
     this.closed = true;
     clearTimeout(this.timer);
     this.queue.fail(new OutboundError('SHUTTING_DOWN', 'the proxy is shutting down'));
+  }
+
+  private wait(call: OutboundCall, next: Service): Promise<UpstreamResponse> {
+    if (this.queue.size >= MAX_PENDING_REQUESTS) {
+      return Promise.reject(new OutboundError('QUEUE_FULL', `${this.deps.authority}: ${MAX_PENDING_REQUESTS} requests already wait for an endpoint`));
+    }
+    const parked = this.queue.park(call, next, this.deps.clock.now());
+    this.armTimer();
+    this.deps.inner.demand(this.queue.size);
+    return parked;
   }
 
   private onReadiness(): void {

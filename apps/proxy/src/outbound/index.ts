@@ -8,7 +8,6 @@ import { createPoke } from './autoscaler-poke';
 import { loadOutboundConfig } from './config';
 import { startListener } from './listener';
 import { OutboundMetrics } from './metrics';
-import type { ServiceCache } from './service-cache';
 import { createOutboundStack } from './stack';
 
 export { OUTBOUND_ENV, loadOutboundConfig, type OutboundConfig } from './config';
@@ -40,9 +39,9 @@ export async function startOutbound(opts: { env: Env; registry: Registry; logger
     random,
     logger,
   });
-  let services: ServiceCache | undefined;
   const metrics = new OutboundMetrics(opts.registry, {
-    backends: () => services?.backendStates() ?? [],
+    // Read at scrape time, once the stack below exists.
+    backends: () => stack.services.backendStates(),
     discoveryStreams: () => discovery.stateCounts(),
     reconnects: (kind) => discovery.reconnectCount(kind),
   });
@@ -60,7 +59,6 @@ export async function startOutbound(opts: { env: Env; registry: Registry; logger
     failFastMs: config.failFastMs,
     profileWaitMs: FIRST_MESSAGE_TIMEOUT_MS,
   });
-  services = stack.services;
   const listener = await startListener({
     host: config.listen.host,
     port: config.listen.port,

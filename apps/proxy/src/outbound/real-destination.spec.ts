@@ -134,4 +134,38 @@ describe('outbound against the real destination service (fs source)', () => {
     await load.stop();
     expect(Object.fromEntries(load.results)).toEqual({ '200': load.sent() });
   }, SPAWN_TEST_TIMEOUT_MS);
+
+  it("balances a Service by its annotations: ring hash keyed on a header sends each key to one endpoint", async () => {
+    const port = outbound.address?.port ?? 0;
+    const sticky = manifests(a.port, ['127.0.0.2', '127.0.0.3'])
+      .replaceAll('name: web', 'name: sticky')
+      .replaceAll('service-name: web', 'service-name: sticky')
+      .replace('metadata: { name: sticky, namespace: demo }', [
+        'metadata:',
+        '  name: sticky',
+        '  namespace: demo',
+        '  annotations: { balancer.trellis.io/algorithm: ring-hash, balancer.trellis.io/hash-key: "header:x-user" }',
+      ].join('\n'))
+      .replace('web.demo.svc.cluster.local', 'sticky.demo.svc.cluster.local');
+    await writeFile(join(dir.path, 'sticky.yaml'), sticky);
+    const keys = Array.from({ length: 12 }, (_, i) => `user-${i}`);
+    const owners = async () => {
+      const seen = new Map<string, Set<string>>();
+      for (const key of keys) {
+        for (let i = 0; i < 5; i++) {
+          const r = await get(port, 'sticky.demo', '/', { headers: { 'x-user': key } });
+          if (r.status !== 200) return undefined;
+          seen.set(key, (seen.get(key) ?? new Set()).add(r.body));
+        }
+      }
+      return seen;
+    };
+    // The first answers may predate the Service (not found yet) or its policy; then every key keeps one endpoint.
+    const seen = await waitFor(async () => {
+      const s = await owners();
+      return s !== undefined && [...s.values()].every((set) => set.size === 1) ? s : undefined;
+    }, { timeoutMs: 20_000, what: 'one endpoint per key' });
+    const used = new Set([...seen.values()].flatMap((set) => [...set]));
+    expect(used).toEqual(new Set(['a', 'b']));
+  }, SPAWN_TEST_TIMEOUT_MS);
 });
