@@ -95,8 +95,6 @@ export class BalanceLayer implements EndpointView {
     return this.state === 'not-found' || this.balancer.size() > 0;
   }
 
-  demand(): void {}
-
   scaledToZero(): boolean {
     return this.state === 'endpoints' && this.entries.size === 0;
   }

@@ -13,7 +13,8 @@ export const HOLD_TIMEOUT_MS = 60_000;
 export const REPOKE_INTERVAL_MS = 2_000;
 
 /** What this layer needs to know of the balancer below it. */
-export interface EndpointView extends Readiness {
+export interface EndpointView {
+  isReady(): boolean;
   /** The service exists and has no endpoint at all (scaled to zero), as opposed to not resolved yet or not found. */
   scaledToZero(): boolean;
 }
