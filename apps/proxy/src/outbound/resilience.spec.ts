@@ -2,14 +2,9 @@ import net from 'node:net';
 import type { BackendPolicy } from '@trellis/proto';
 import { waitFor } from '@trellis/testing';
 import { afterEach, describe, expect, it } from 'vitest';
-import { get, startBackend, startHarness, type Harness, type TestBackend } from './testing/harness';
+import { get, metric, startBackend, startHarness, type Harness, type TestBackend } from './testing/harness';
 
 const WEB = 'web.demo.svc.cluster.local:8080';
-
-function metric(text: string, name: string, labels: string): number {
-  const line = text.split('\n').find((l) => l.startsWith(`${name}{`) && labels.split(',').every((p) => l.includes(p)));
-  return line === undefined ? 0 : Number(line.slice(line.lastIndexOf(' ') + 1));
-}
 
 function policy(p: Partial<BackendPolicy>): { backendPolicy: BackendPolicy } {
   return { backendPolicy: { balancer: '', ...p } };

@@ -1,6 +1,6 @@
 import { HttpMethod_Registered, type DestinationProfile, type Route } from '@trellis/proto';
 import { afterEach, describe, expect, it } from 'vitest';
-import { get, startBackend, startHarness, type Harness, type TestBackend } from './testing/harness';
+import { get, metric, startBackend, startHarness, type Harness, type TestBackend } from './testing/harness';
 
 const WEB = 'web.demo.svc.cluster.local:8080';
 
@@ -12,11 +12,6 @@ function route(name: string, regex: string, extra: Partial<Route> = {}): Route {
     isRetryable: false,
     ...extra,
   };
-}
-
-function metric(text: string, name: string, labels: string): number {
-  const line = text.split('\n').find((l) => l.startsWith(`${name}{`) && labels.split(',').every((p) => l.includes(p)));
-  return line === undefined ? 0 : Number(line.slice(line.lastIndexOf(' ') + 1));
 }
 
 describe('outbound routes, retries and splits', () => {

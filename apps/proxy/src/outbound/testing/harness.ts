@@ -96,3 +96,9 @@ export function get(
     req.end(opts.body);
   });
 }
+
+/** The value of the first sample of `name` whose labels include every `k="v"` of `labels` (comma-separated); 0 if none. */
+export function metric(text: string, name: string, labels: string): number {
+  const line = text.split('\n').find((l) => l.startsWith(`${name}{`) && labels.split(',').every((p) => l.includes(p)));
+  return line === undefined ? 0 : Number(line.slice(line.lastIndexOf(' ') + 1));
+}
