@@ -45,6 +45,7 @@ export const PROXY_ERRORS = Object.freeze({
   CONNECT_TO_TLS_PORT: entry(405, 'CONNECT is only supported to plain HTTP ports', GRPC_UNIMPLEMENTED),
   UPGRADE_UNSUPPORTED: entry(501, 'protocol upgrades are not supported', GRPC_UNIMPLEMENTED),
   NO_ROUTE: entry(404, 'no route', GRPC_NOT_FOUND),
+  UNKNOWN_SERVICE: entry(503, 'unknown service', GRPC_UNAVAILABLE),
   FAIL_FAST: entry(503, 'service in fail-fast', GRPC_UNAVAILABLE),
   QUEUE_FULL: entry(503, 'pending request queue full', GRPC_UNAVAILABLE),
   BREAKER_OPEN: entry(503, 'circuit breaker open', GRPC_UNAVAILABLE),

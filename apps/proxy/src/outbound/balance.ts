@@ -45,6 +45,15 @@ export interface BalanceDeps {
   onEjection(ejection: Ejection): void;
 }
 
+/** getaddrinfo's answers for a name that does not exist (or cannot be looked up now). */
+const DNS_FAILURE_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_NONAME']);
+
+function unresolvable(err: unknown): boolean {
+  if (!(err instanceof OutboundError) || err.code !== 'CONNECT_FAILED') return false;
+  const code = (err.cause as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' && DNS_FAILURE_CODES.has(code);
+}
+
 type ResolutionState = 'pending' | 'not-found' | 'endpoints';
 
 /** Why an endpoint is out of the balancer, and until when (the clock's ms). */
@@ -82,7 +91,9 @@ export class BalanceLayer implements EndpointView {
   readonly layer: Layer = (next) => (call) => {
     if (this.state === 'not-found') {
       call.endpoint = this.deps.direct();
-      return next(call);
+      return next(call).catch((err: unknown) => {
+        throw unresolvable(err) ? new OutboundError('UNKNOWN_SERVICE', `${this.deps.authority} is not a known service, and DNS does not resolve it`, { cause: err }) : err;
+      });
     }
     const picked = this.balancer.picker.pick(this.policy.keyOf?.(call.ex));
     if (picked.kind !== 'picked') {

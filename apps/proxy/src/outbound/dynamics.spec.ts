@@ -103,9 +103,10 @@ describe('outbound under endpoint and control-plane changes', () => {
     h = await startHarness();
     // An IP literal never reaches the destination service.
     expect(await get(h.port, `127.0.0.1:${b.port}`)).toMatchObject({ status: 200, body: 'outside' });
-    // A completed name the destination answers with exists:false goes to the name itself (DNS).
+    // A completed name the destination answers with exists:false goes to the name itself (DNS); when DNS does
+    // not know it either, the answer says so.
     const r = await get(h.port, `ghost.demo:${b.port}`);
-    expect(r.status).toBe(502);
-    expect(r.headers['l5d-proxy-error']).toBe('connection to endpoint failed');
+    expect(r.status).toBe(503);
+    expect(r.headers['l5d-proxy-error']).toBe('unknown service');
   });
 });
