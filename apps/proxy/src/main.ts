@@ -57,7 +57,10 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'draining');
-    Promise.all([inbound.close(), outbound.close()])
+    // The outbound role stays up while the inbound drains: the requests still served may call out.
+    inbound
+      .terminate()
+      .then(() => outbound.close())
       .then(() => metrics.close())
       .then(
         () => {

@@ -103,7 +103,7 @@ export const INBOUND_ENV: readonly EnvVarDoc[] = [
   { name: 'TRACING_CONFIG_ZIPKIN_ENDPOINT', fallback: '(none)', meaning: 'Zipkin v2 spans URL, required with zipkin' },
   { name: 'TRACING_CONFIG_SAMPLE_RATE', fallback: String(DEFAULT_TRACING_SAMPLE_RATE), meaning: 'fraction of new traces sampled (0-1)' },
   { name: 'TRACING_CONFIG_DEBUG', fallback: 'false', meaning: 'sample every trace' },
-  { name: 'TRELLIS_DRAIN_QUIET_PERIOD_MS', fallback: String(DEFAULT_DRAIN_QUIET_PERIOD_MS), meaning: 'quiet time before /wait-for-drain returns, ms' },
+  { name: 'TRELLIS_DRAIN_QUIET_PERIOD_MS', fallback: String(DEFAULT_DRAIN_QUIET_PERIOD_MS), meaning: 'quiet time before /wait-for-drain returns and, after SIGTERM, before the listeners stop, ms' },
 ];
 
 const MAX_TIMEOUT_SECONDS = 24 * 3600;

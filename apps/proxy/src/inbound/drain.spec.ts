@@ -2,11 +2,14 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { send, until } from './testing/harness';
+import { Drain } from './drain';
+import { send, until, type Reply } from './testing/harness';
 import { startTestApp, type TestApp } from './testing/test-app';
 
 const PROXY_DIR = fileURLToPath(new URL('../..', import.meta.url));
 const IN_FLIGHT = 50;
+// Long enough that the requests the test sends after SIGTERM arrive well inside it on a busy machine.
+const QUIET_PERIOD_MS = 3_000;
 
 interface Spawned {
   child: ChildProcess;
@@ -58,7 +61,7 @@ describe('the proxy process', () => {
     await app?.close();
   });
 
-  it('on SIGTERM finishes all 50 in-flight requests, refuses new connections and exits 0', async () => {
+  it('on SIGTERM answers /ready 503 but accepts and serves new connections until the quiet period, then finishes in-flight requests, refuses connections and exits 0', async () => {
     app = await startTestApp();
     const proxy = spawnProxy({
       TRELLIS_INBOUND_HOST: '127.0.0.1',
@@ -69,12 +72,14 @@ describe('the proxy process', () => {
       TRELLIS_METRICS_PORT: '0',
       USER_PORT: String(app.port),
       REVISION_TIMEOUT_SECONDS: '30',
+      TRELLIS_DRAIN_QUIET_PERIOD_MS: String(QUIET_PERIOD_MS),
       TRELLIS_OUTBOUND_ADDR: '127.0.0.1:0',
       TRELLIS_DESTINATION_ADDR: '127.0.0.1:1',
     });
     started.push(proxy);
     await until(() => listeningPorts(proxy) !== undefined, 20_000, 'the listening line');
     const port = listeningPorts(proxy)?.http ?? 0;
+    const admin = listeningPorts(proxy)?.admin ?? 0;
 
     const replies = Array.from({ length: IN_FLIGHT }, () => send(port, '/slow?ms=1500'));
     // A connection that never sends a byte must not hold the shutdown up.
@@ -82,11 +87,20 @@ describe('the proxy process', () => {
     silent.on('error', () => undefined);
     await until(() => app?.inFlight() === IN_FLIGHT, 10_000, `${IN_FLIGHT} requests in the app`);
     proxy.child.kill('SIGTERM');
+    await until(async () => (await send(admin, '/ready')).status === 503, 5_000, '/ready to answer 503');
 
-    await until(() => refused(port), 5_000, 'new connections to be refused');
+    // Callers that have not yet learnt of the removal still reach the proxy: each on a new connection, served.
+    const during: Reply[] = [];
+    for (let i = 0; i < 3; i++) during.push(await send(port, '/'));
+    const late = send(port, `/slow?ms=${QUIET_PERIOD_MS + 2_000}`);
+    expect(during.map((r) => `${r.status} ${r.body} ${r.headers.connection}`)).toEqual(Array(3).fill('200 hello close'));
+
+    await until(() => refused(port), QUIET_PERIOD_MS + 10_000, 'new connections to be refused after the quiet period');
     const results = await Promise.all(replies);
     expect(results.map((r) => `${r.status} ${r.body}`)).toEqual(Array(IN_FLIGHT).fill('200 done'));
+    expect(`${(await late).status} ${(await late).body}`).toBe('200 done');
     expect(await proxy.exit).toBe(0);
+    expect(proxy.stdout()).toContain('no request for the quiet period; closing');
     expect(silent.destroyed || silent.readableEnded).toBe(true);
   });
 
@@ -100,5 +114,16 @@ describe('the proxy process', () => {
     for (const name of ['CONTAINER_CONCURRENCY', 'REVISION_TIMEOUT_SECONDS', 'SERVING_READINESS_PROBE', 'TRELLIS_OUTBOUND_ADDR']) {
       expect(help.stdout()).toContain(name);
     }
+  });
+});
+
+describe('Drain', () => {
+  it('gives a drain up at its deadline while requests keep it busy, and resolves once quiet otherwise', async () => {
+    const now = () => performance.now();
+    const busy = new Drain(60_000, now);
+    expect(await busy.waitForDrainWithin(20)).toBe('deadline');
+    expect(busy.draining).toBe(true);
+    const quiet = new Drain(10, now);
+    expect(await quiet.waitForDrainWithin(60_000)).toBe('quiet');
   });
 });

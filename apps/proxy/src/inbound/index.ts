@@ -9,7 +9,7 @@ import { StatsReporter } from '../stats/stats-reporter';
 import { createStatsRegistry, startStatsServer } from '../stats/stats-server';
 import { Breaker } from './breaker';
 import { inboundChain } from './chain';
-import { Drain } from './drain';
+import { Drain, MAX_DRAIN_MS } from './drain';
 import type { Exchange } from './exchange';
 import { AppHttp2Client } from './forward';
 import { Http1Exchange } from './http1-exchange';
@@ -37,7 +37,13 @@ export interface Inbound {
   readonly ports: InboundPorts;
   readonly drain: Drain;
   readonly reporter: StatsReporter;
-  /** Drains: probes fail, listeners stop, in-flight requests finish (bounded by the revision timeout). Idempotent. */
+  /**
+   * Knative's queue-proxy on SIGTERM: draining at once (probes answer 503), but new connections and requests are
+   * still accepted and served until none has arrived for the drain quiet period (at most MAX_DRAIN_MS), because
+   * callers keep sending until the endpoint's removal reaches them. Then `close()`. Idempotent.
+   */
+  terminate(): Promise<void>;
+  /** Stops now: probes fail, listeners stop, in-flight requests finish (bounded by the revision timeout). Idempotent. */
   close(): Promise<void>;
 }
 
@@ -149,10 +155,21 @@ export async function startInbound(options: InboundOptions): Promise<Inbound> {
     await Promise.all([pool.close(), admin.close(), statsServer.close(), tracing?.close()]);
   };
   let closing: Promise<void> | undefined;
+  const close = () => (closing ??= shutdown());
+  const drainThenClose = async (): Promise<void> => {
+    const since = now();
+    const outcome = await drain.waitForDrainWithin(MAX_DRAIN_MS);
+    const drainMs = Math.round(now() - since);
+    if (outcome === 'deadline') logger.warn({ drainMs }, 'requests still arriving at the drain deadline; closing anyway');
+    else logger.info({ drainMs }, 'no request for the quiet period; closing');
+    await close();
+  };
+  let terminating: Promise<void> | undefined;
   return {
     ports: { http, h2c, admin: admin.port, stats: statsServer.port },
     drain,
     reporter,
-    close: () => (closing ??= shutdown()),
+    terminate: () => (terminating ??= drainThenClose()),
+    close,
   };
 }
