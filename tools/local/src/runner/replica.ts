@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import type { ExponentialBackoff } from '@trellis/balance';
+import { FS_RESCAN_INTERVAL_MS } from '@trellis/kube';
 import type { Child, ExitInfo } from '../process/child';
 import { describeExit, spawnChild } from '../process/child';
 import { probeQueue } from '../process/probe';
@@ -16,10 +17,13 @@ export const READY_PROBE_FAILURE_THRESHOLD = 3;
 /** Kubernetes resets CrashLoopBackOff after 10 min of running; local mode forgives a replica after 10 s ready. */
 export const BACKOFF_RESET_AFTER_READY_MS = 10_000;
 /**
- * The proxy's drain quiet period in local mode. Knative waits 30 s because a cluster's load balancers learn of a
- * removed endpoint slowly; here the runner has already taken the replica out of its slices, so 1 s is enough.
+ * The proxy's drain quiet period in local mode: after SIGTERM it serves on until no request has come for this
+ * long, so it must outlast the time a slice change takes to reach every outbound proxy. Knative waits 30 s for a
+ * cluster's load balancers. Here the destination's fs source sees a change through fs.watch within a few ms, or
+ * at its next rescan (FS_RESCAN_INTERVAL_MS, 1 s) when fs.watch misses it, as Node 20's recursive watch on Linux
+ * does once a file has been replaced by rename (how slices are written); 1 s more is the margin.
  */
-export const LOCAL_DRAIN_QUIET_PERIOD_MS = 1_000;
+export const LOCAL_DRAIN_QUIET_PERIOD_MS = FS_RESCAN_INTERVAL_MS + 1_000;
 /** The proxy's outbound listener; each replica's proxy gets it on its own address. */
 export const OUTBOUND_PORT = 4140;
 
@@ -189,8 +193,10 @@ export class Replica {
     const logs = this.opts.logDir ? ` (logs: ${this.opts.logDir})` : '';
     this.opts.report(`${child.name} ${describeExit(info)}; restarting ${this.podName} in ${delayMs} ms${logs}`);
     this.setPhase('backoff');
-    const sibling = child === this.app ? this.proxy : this.app;
-    void (sibling?.stop(this.opts.terminationGraceMs) ?? Promise.resolve()).then(() => {
+    // A proxy whose app is gone has nothing to drain for: it is stopped at once (no grace), so that callers get
+    // connection refused, which they retry on another endpoint, rather than the 502s it would answer while draining.
+    const stopSibling = child === this.app ? this.proxy?.stop(0) : this.app?.stop(this.opts.terminationGraceMs);
+    void (stopSibling ?? Promise.resolve()).then(() => {
       if (this.phase !== 'backoff' || generation !== this.generation) return;
       this.restartTimer = setTimeout(() => {
         if (this.phase === 'backoff' && generation === this.generation) this.start();

@@ -109,7 +109,6 @@ describe('local runner', () => {
       dir: dir.path,
       proxyCommand: ['node', fakeProxy],
       addressRange: ADDRESSES,
-      drainDelayMs: 50,
       terminationGraceMs: 2_000,
       report: (m) => messages.push(m),
       ...(random ? { random } : {}),

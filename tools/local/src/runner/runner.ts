@@ -18,9 +18,6 @@ import { Replica } from './replica';
 export const SLICE_FOLDER = 'local-endpoints';
 // Kubernetes' default terminationGracePeriodSeconds is 30 s; locally 10 s bounds Ctrl-C.
 export const DEFAULT_TERMINATION_GRACE_MS = 10_000;
-// Time between taking a replica out of its slices and signalling it: the fs source notices a change within
-// its 25 ms debounce and the destination streams the removal at once, so proxies stop picking the replica first.
-export const DEFAULT_DRAIN_DELAY_MS = 500;
 // Restart backoff of a crashed replica: Kubernetes' CrashLoopBackOff runs 10 s → 5 min; local edits want a
 // quicker loop, so 500 ms → 30 s, doubling, with 10 % jitter.
 export const RESTART_BACKOFF_MIN_MS = 500;
@@ -49,7 +46,6 @@ export interface RunnerOptions {
   /** Folder for one log file per process; without it child output is dropped. */
   logDir?: string;
   terminationGraceMs?: number;
-  drainDelayMs?: number;
   report?: (message: string) => void;
   random?: () => number;
   now?: () => number;
@@ -168,10 +164,7 @@ export class LocalRunner {
       await this.running;
       const all = [...this.replicas.values()];
       for (const r of all) r.markStopping();
-      if (all.length > 0) {
-        await this.writeSlices();
-        await delay(this.opts.drainDelayMs ?? DEFAULT_DRAIN_DELAY_MS);
-      }
+      if (all.length > 0) await this.writeSlices();
       await Promise.all(all.map((r) => r.terminate()));
       this.replicas.clear();
       for (const file of this.written.keys()) await this.store.removeFile(file).catch(() => undefined);
@@ -282,8 +275,14 @@ export class LocalRunner {
     return true;
   }
 
+  /**
+   * A removal, in order: the replica is already out of rotation in its slices (written before this is called);
+   * its proxy gets SIGTERM at once and drains as Knative's queue-proxy does: probes fail, but it accepts and
+   * serves whatever still arrives until no request has come for its quiet period (LOCAL_DRAIN_QUIET_PERIOD_MS),
+   * so callers that learn of the removal late lose nothing; then the app stops. As in Kubernetes, where the
+   * endpoint removal and SIGTERM race, no wait between the two is needed.
+   */
   private async retire(replica: Replica): Promise<void> {
-    await delay(this.opts.drainDelayMs ?? DEFAULT_DRAIN_DELAY_MS);
     await replica.terminate();
     if (this.closing) return;
     this.replicas.delete(`${replica.workload.key}/${replica.podName}`);
@@ -317,8 +316,4 @@ export class LocalRunner {
       this.written.delete(file);
     }
   }
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }

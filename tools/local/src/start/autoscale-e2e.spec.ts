@@ -194,7 +194,7 @@ describe('autoscaling in local mode, end to end', () => {
     ]);
     await waitFor(() => httpOk(`http://${autoscalerAddr}/ready`), { what: 'autoscaler ready', timeoutMs: START_TIMEOUT_MS, intervalMs: 100 });
 
-    // As `npm start` runs it: the outbound role on a fixed port, the inbound listeners on free ones.
+    // As `npm start` runs it: the outbound role on a fixed port, the inbound listeners on free ones, no drain.
     start('outbound-proxy', ['node', BUILT_FILES.proxy], {
       ...routing,
       TRELLIS_OUTBOUND_ADDR: `${LOOPBACK}:${PORTS.outbound}`,
@@ -204,6 +204,7 @@ describe('autoscaling in local mode, end to end', () => {
       TRELLIS_ADMIN_PORT: '0',
       TRELLIS_STATS_PORT: '0',
       TRELLIS_METRICS_PORT: String(PORTS.metrics),
+      TRELLIS_DRAIN_QUIET_PERIOD_MS: '0',
     });
     await waitFor(() => tcpOpen(PORTS.outbound), { what: 'outbound proxy listening', timeoutMs: START_TIMEOUT_MS, intervalMs: 100 });
     await waitFor(() => runnerStatus('zero')?.ready === 1 && runnerStatus('floor')?.ready === 1, { what: 'one ready replica each', timeoutMs: START_TIMEOUT_MS, intervalMs: 100 });

@@ -130,7 +130,8 @@ export async function startLocalMesh(options: StartOptions, ctx: MeshContext): P
     }
 
     // The outbound proxy also runs the inbound role; its listeners take any free port on 127.0.0.1 so that
-    // they clash with nothing, except the metrics port the status lines read.
+    // they clash with nothing, except the metrics port the status lines read. Nothing routes to that inbound
+    // role, so on SIGTERM it has no quiet period to wait for.
     const outbound = start('outbound-proxy', ['node', ...PROXY_NODE_FLAGS, BUILT_FILES.proxy], {
       ...routing,
       TRELLIS_OUTBOUND_ADDR: `${LOOPBACK}:${options.outboundPort}`,
@@ -140,6 +141,7 @@ export async function startLocalMesh(options: StartOptions, ctx: MeshContext): P
       TRELLIS_ADMIN_PORT: '0',
       TRELLIS_STATS_PORT: '0',
       TRELLIS_METRICS_PORT: String(options.metricsPort),
+      TRELLIS_DRAIN_QUIET_PERIOD_MS: '0',
     });
     await waitForPort(outbound.child, LOOPBACK, options.outboundPort, outbound.logFile, ctx.signal);
     ctx.print(`outbound proxy ready on ${LOOPBACK}:${options.outboundPort} (metrics :${options.metricsPort})`);
