@@ -53,8 +53,13 @@ async function main(): Promise<void> {
   logger.info({ event: 'listening', host: config.host, ports: { ...inbound.ports, metrics: metrics.port } }, 'listening');
 
   let stopping = false;
+  // A second signal cuts the drain short (Ctrl-C twice); in-flight requests still finish.
   const stop = (signal: string) => {
-    if (stopping) return;
+    if (stopping) {
+      logger.info({ signal }, 'second signal: closing without waiting for the quiet period');
+      void inbound.close();
+      return;
+    }
     stopping = true;
     logger.info({ signal }, 'draining');
     // The outbound role stays up while the inbound drains: the requests still served may call out.

@@ -53,6 +53,23 @@ function refused(port: number): Promise<boolean> {
   });
 }
 
+/** Every listener on 127.0.0.1, port 0; no destination to reach. */
+function proxyEnv(appPort: number, quietPeriodMs: number): Record<string, string> {
+  return {
+    TRELLIS_INBOUND_HOST: '127.0.0.1',
+    QUEUE_SERVING_PORT: '0',
+    TRELLIS_INBOUND_H2C_PORT: '0',
+    TRELLIS_ADMIN_PORT: '0',
+    TRELLIS_STATS_PORT: '0',
+    TRELLIS_METRICS_PORT: '0',
+    USER_PORT: String(appPort),
+    REVISION_TIMEOUT_SECONDS: '30',
+    TRELLIS_DRAIN_QUIET_PERIOD_MS: String(quietPeriodMs),
+    TRELLIS_OUTBOUND_ADDR: '127.0.0.1:0',
+    TRELLIS_DESTINATION_ADDR: '127.0.0.1:1',
+  };
+}
+
 describe('the proxy process', () => {
   const started: Spawned[] = [];
   let app: TestApp | undefined;
@@ -63,19 +80,7 @@ describe('the proxy process', () => {
 
   it('on SIGTERM answers /ready 503 but accepts and serves new connections until the quiet period, then finishes in-flight requests, refuses connections and exits 0', async () => {
     app = await startTestApp();
-    const proxy = spawnProxy({
-      TRELLIS_INBOUND_HOST: '127.0.0.1',
-      QUEUE_SERVING_PORT: '0',
-      TRELLIS_INBOUND_H2C_PORT: '0',
-      TRELLIS_ADMIN_PORT: '0',
-      TRELLIS_STATS_PORT: '0',
-      TRELLIS_METRICS_PORT: '0',
-      USER_PORT: String(app.port),
-      REVISION_TIMEOUT_SECONDS: '30',
-      TRELLIS_DRAIN_QUIET_PERIOD_MS: String(QUIET_PERIOD_MS),
-      TRELLIS_OUTBOUND_ADDR: '127.0.0.1:0',
-      TRELLIS_DESTINATION_ADDR: '127.0.0.1:1',
-    });
+    const proxy = spawnProxy(proxyEnv(app.port, QUIET_PERIOD_MS));
     started.push(proxy);
     await until(() => listeningPorts(proxy) !== undefined, 20_000, 'the listening line');
     const port = listeningPorts(proxy)?.http ?? 0;
@@ -102,6 +107,28 @@ describe('the proxy process', () => {
     expect(await proxy.exit).toBe(0);
     expect(proxy.stdout()).toContain('no request for the quiet period; closing');
     expect(silent.destroyed || silent.readableEnded).toBe(true);
+  });
+
+  it('cuts the drain short on a second signal: the request in flight finishes and the process exits 0', async () => {
+    const slowApp = await startTestApp();
+    try {
+      // An hour's quiet period: without the second signal, this drain would last until its 45 s deadline.
+      const proxy = spawnProxy(proxyEnv(slowApp.port, 3_600_000));
+      started.push(proxy);
+      await until(() => listeningPorts(proxy) !== undefined, 20_000, 'the listening line');
+      const port = listeningPorts(proxy)?.http ?? 0;
+      const admin = listeningPorts(proxy)?.admin ?? 0;
+      const reply = send(port, '/slow?ms=1000');
+      await until(() => slowApp.inFlight() === 1, 10_000, 'the request in the app');
+      proxy.child.kill('SIGTERM');
+      await until(async () => (await send(admin, '/ready')).status === 503, 5_000, '/ready to answer 503');
+      proxy.child.kill('SIGINT');
+      expect(`${(await reply).status} ${(await reply).body}`).toBe('200 done');
+      expect(await proxy.exit).toBe(0);
+      expect(proxy.stdout()).toContain('second signal: closing without waiting for the quiet period');
+    } finally {
+      await slowApp.close();
+    }
   });
 
   it('exits 2 naming the variable when a setting is invalid; --help lists the variables with defaults', async () => {

@@ -43,7 +43,10 @@ export interface Inbound {
    * callers keep sending until the endpoint's removal reaches them. Then `close()`. Idempotent.
    */
   terminate(): Promise<void>;
-  /** Stops now: probes fail, listeners stop, in-flight requests finish (bounded by the revision timeout). Idempotent. */
+  /**
+   * Stops now, cutting a drain short: probes fail, listeners stop, in-flight requests finish (bounded by the
+   * revision timeout). Idempotent.
+   */
   close(): Promise<void>;
 }
 
@@ -155,13 +158,19 @@ export async function startInbound(options: InboundOptions): Promise<Inbound> {
     await Promise.all([pool.close(), admin.close(), statsServer.close(), tracing?.close()]);
   };
   let closing: Promise<void> | undefined;
-  const close = () => (closing ??= shutdown());
+  // close() during a drain cuts it short (a second signal): the drain's wait ends and the close goes on at once.
+  let cutDrain: () => void = () => undefined;
+  const drainCut = new Promise<'cut'>((resolve) => (cutDrain = () => resolve('cut')));
+  const close = () => {
+    cutDrain();
+    return (closing ??= shutdown());
+  };
   const drainThenClose = async (): Promise<void> => {
     const since = now();
-    const outcome = await drain.waitForDrainWithin(MAX_DRAIN_MS);
+    const outcome = await Promise.race([drain.waitForDrainWithin(MAX_DRAIN_MS), drainCut]);
     const drainMs = Math.round(now() - since);
     if (outcome === 'deadline') logger.warn({ drainMs }, 'requests still arriving at the drain deadline; closing anyway');
-    else logger.info({ drainMs }, 'no request for the quiet period; closing');
+    else if (outcome === 'quiet') logger.info({ drainMs }, 'no request for the quiet period; closing');
     await close();
   };
   let terminating: Promise<void> | undefined;
