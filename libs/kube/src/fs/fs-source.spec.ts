@@ -6,6 +6,7 @@ import { firstValueFrom, filter, toArray } from 'rxjs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { EndpointSlice, KubeObject, Service } from '../model';
 import type { Informer, SourceError, WatchEvent } from '../source';
+import { writeFileAtomic } from './atomic-write';
 import type { FsSource, FsSourceOptions } from './fs-source';
 import { createFsSource } from './fs-source';
 import { MAX_FILE_BYTES } from './parse-manifest';
@@ -23,6 +24,10 @@ endpoints:
   - addresses: ["${ip}"]
 ports: [{ port: 8080 }]
 `;
+
+// Watch-driven tests set the periodic rescan far beyond their waits, so only a watch event can pass them.
+const NO_RESCAN = { rescanIntervalMs: 600_000 };
+const WATCH_WAIT = { timeoutMs: 5_000 };
 
 const names = (s: FsSource) => s.services.list().map((x) => x.metadata.name).sort();
 
@@ -207,6 +212,53 @@ describe('fs source', () => {
     await rename(join(dir.path, '.web.yaml.tmp'), join(dir.path, 'web.yaml'));
     await waitFor(() => s.services.get('default', 'web'), { what: 'renamed file' });
     expect(errors).toEqual([]);
+  });
+
+  it('applies every version of a file replaced by rename, again and again, through watch events alone', async () => {
+    await dir.write('web.yaml', service('web', 1000));
+    await dir.write('nested/api.yaml', service('api', 2000));
+    const s = await start(NO_RESCAN);
+    for (let version = 1; version <= 5; version++) {
+      // Our own writer (the local runner's EndpointSlices) and an editor-style save: temp file, then rename.
+      await writeFileAtomic(join(dir.path, 'web.yaml'), service('web', 1000 + version));
+      await writeFile(join(dir.path, 'nested', '.api.yaml.swp'), service('api', 2000 + version));
+      await rename(join(dir.path, 'nested', '.api.yaml.swp'), join(dir.path, 'nested', 'api.yaml'));
+      const port = (name: string) => s.services.get('default', name)?.spec?.ports?.[0]?.port;
+      await waitFor(() => port('web') === 1000 + version && port('api') === 2000 + version, { ...WATCH_WAIT, what: `version ${version}` });
+    }
+    expect(errors).toEqual([]);
+    // After the renames, a plain in-place write of the same files is still seen.
+    await dir.write('web.yaml', service('web', 1100));
+    await dir.write('nested/api.yaml', service('api', 2100));
+    await waitFor(() => s.services.get('default', 'web')?.spec?.ports?.[0]?.port === 1100, { ...WATCH_WAIT, what: 'in-place write after renames' });
+    await waitFor(() => s.services.get('default', 'api')?.spec?.ports?.[0]?.port === 2100, { ...WATCH_WAIT, what: 'nested in-place write after renames' });
+    expect(events.map((e) => e.type)).toEqual(Array(12).fill('MODIFIED'));
+  });
+
+  it('follows new files, deletions and new subfolders through watch events alone', async () => {
+    await dir.write('web.yaml', service('web'));
+    const s = await start(NO_RESCAN);
+    await dir.write('api.yaml', service('api'));
+    await waitFor(() => names(s).join() === 'api,web', { ...WATCH_WAIT, what: 'new file' });
+    await rm(join(dir.path, 'api.yaml'));
+    await waitFor(() => names(s).join() === 'web', { ...WATCH_WAIT, what: 'deleted file' });
+    // A file written right after its folder is created, before any watcher can be on that folder.
+    await mkdir(join(dir.path, 'team'));
+    await writeFile(join(dir.path, 'team', 'a.yaml'), service('a'));
+    await waitFor(() => names(s).join() === 'a,web', { ...WATCH_WAIT, what: 'file in a new subfolder' });
+    await dir.write('team/deeper/b.yaml', service('b'));
+    await waitFor(() => names(s).join() === 'a,b,web', { ...WATCH_WAIT, what: 'file in a new nested subfolder' });
+    await writeFileAtomic(join(dir.path, 'team', 'deeper', 'b.yaml'), service('b', 81));
+    await waitFor(() => s.services.get('default', 'b')?.spec?.ports?.[0]?.port === 81, { ...WATCH_WAIT, what: 'rename in the new subfolder' });
+    await writeFileAtomic(join(dir.path, 'team', 'deeper', 'b.yaml'), service('b', 82));
+    await waitFor(() => s.services.get('default', 'b')?.spec?.ports?.[0]?.port === 82, { ...WATCH_WAIT, what: 'second rename in the new subfolder' });
+    await rm(join(dir.path, 'team'), { recursive: true });
+    await waitFor(() => names(s).join() === 'web', { ...WATCH_WAIT, what: 'removed subfolder' });
+    // A folder of the same name made again is a new directory: it is watched afresh.
+    await dir.write('team/c.yaml', service('c'));
+    await waitFor(() => names(s).join() === 'c,web', { ...WATCH_WAIT, what: 'recreated subfolder' });
+    await dir.write('team/c.yaml', service('c', 81));
+    await waitFor(() => s.services.get('default', 'c')?.spec?.ports?.[0]?.port === 81, { ...WATCH_WAIT, what: 'change in the recreated subfolder' });
   });
 
   it('applies changes while the folder keeps changing (events do not postpone the scan)', async () => {

@@ -1,5 +1,4 @@
-import type { FSWatcher, Stats } from 'node:fs';
-import { watch } from 'node:fs';
+import type { Stats } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { BehaviorSubject, Subject, distinctUntilChanged } from 'rxjs';
@@ -7,7 +6,8 @@ import type { Deployment, EndpointSlice, KubeObject, Pod, ResourceKind, Service,
 import { RESOURCE_KINDS, namespaceOf } from '../model';
 import { ObjectStore } from '../object-store';
 import type { InformerStats, Source, SourceError, SourceLogger } from '../source';
-import { MAX_MANIFEST_FILES, isHiddenPath, isManifestPath, listManifestFiles } from './list-manifest-files';
+import { createDirWatchers } from './dir-watchers';
+import { MAX_MANIFEST_FILES, isHiddenPath, isManifestPath, listManifestTree } from './list-manifest-files';
 import { MAX_FILE_BYTES, parseManifest } from './parse-manifest';
 
 // Delay from the first change event to the scan: coalesces the events of one save (an editor's
@@ -15,8 +15,8 @@ import { MAX_FILE_BYTES, parseManifest } from './parse-manifest';
 // propagation aim of the destination benchmark (issue 2) to the rest of the pipeline. Later events do
 // not push the scan back, so a folder that changes continuously is still applied every few ms.
 export const FS_DEBOUNCE_MS = 10;
-// fs.watch misses events (network filesystems, some editors, inotify limits), so the folder is also
-// rescanned on this period; unchanged files (same size, mtime, inode) are not re-read.
+// fs.watch misses events (network filesystems, inotify limits, folders beyond MAX_WATCHED_DIRS), so the
+// folder is also rescanned on this period; unchanged files (same size, mtime, inode) are not re-read.
 export const FS_RESCAN_INTERVAL_MS = 1000;
 
 export interface FsSourceOptions {
@@ -74,7 +74,6 @@ export function createFsSource(directory: string, options: FsSourceOptions = {})
   const synced = new BehaviorSubject(false);
   const dirty = new Set<string>();
   let dirProblem: string | undefined;
-  let watcher: FSWatcher | undefined;
   let debounceTimer: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;
   let again = false;
@@ -102,19 +101,8 @@ export function createFsSource(directory: string, options: FsSourceOptions = {})
     }, debounceMs);
   };
 
-  const startWatcher = () => {
-    if (watcher || closed || options.watch === false) return;
-    try {
-      watcher = watch(dir, { recursive: true, persistent: false }, (_event, file) => noteChange(file ?? undefined));
-      watcher.on('error', (err) => {
-        log?.debug({ err: err.message }, 'fs watch failed; rescans continue');
-        watcher?.close();
-        watcher = undefined;
-      });
-    } catch (err) {
-      log?.debug({ err: (err as Error).message }, 'fs watch unavailable; rescans continue');
-    }
-  };
+  const watchers = createDirWatchers(dir, noteChange, { ...(log ? { logger: log } : {}) });
+  const armWatcher = options.watch === false ? undefined : watchers.arm;
 
   /** A file unreadable for any reason but absence keeps its last good objects, like a broken one. */
   const unreadable = (path: string, err: unknown, signature: string, kept: KubeObject[]): FileState => {
@@ -179,16 +167,17 @@ export function createFsSource(directory: string, options: FsSourceOptions = {})
   const refreshAll = async (dirtyNow: Set<string>): Promise<boolean> => {
     let names: string[];
     try {
-      names = await listManifestFiles(dir);
+      const tree = await listManifestTree(dir, armWatcher);
+      watchers.keepOnly(new Set(tree.dirs));
+      names = tree.files;
       if (dirProblem) log?.info({ dir }, 'fs source directory readable again');
       dirProblem = undefined;
     } catch (err) {
       const reason = `cannot read directory: ${(err as Error).message}`;
       if (dirProblem !== reason) report({ file: dir, reason });
       dirProblem = reason;
-      // A watcher on a removed folder never fires again; a new one is made when the folder is back.
-      watcher?.close();
-      watcher = undefined;
+      // A watcher on a removed folder never fires again; new ones are armed when the folder is back.
+      watchers.keepOnly(new Set());
       return false;
     }
     if (names.length > MAX_MANIFEST_FILES) {
@@ -244,10 +233,10 @@ export function createFsSource(directory: string, options: FsSourceOptions = {})
   };
 
   const scanOnce = async () => {
-    startWatcher();
     const noticedAt = firstChangeAt ?? performance.now();
     firstChangeAt = undefined;
-    const full = needFull || watcher === undefined;
+    // Without a watch on the root, only listing the folder finds changes.
+    const full = needFull || !watchers.has('');
     needFull = false;
     // Changes noticed from here on are seen by the next scan (scheduleScan runs one more).
     const dirtyNow = new Set(dirty);
@@ -313,8 +302,7 @@ export function createFsSource(directory: string, options: FsSourceOptions = {})
       closed = true;
       clearInterval(timer);
       if (debounceTimer) clearTimeout(debounceTimer);
-      watcher?.close();
-      watcher = undefined;
+      watchers.close();
       if (running) await running;
       for (const kind of RESOURCE_KINDS) stores[kind].close();
       errors.complete();
