@@ -13,6 +13,7 @@ export type { FsStore } from './fs/fs-store';
 export { parseManifest, MAX_FILE_BYTES, MAX_DOCUMENTS_PER_FILE } from './fs/parse-manifest';
 export type { ManifestResult } from './fs/parse-manifest';
 export { MAX_MANIFEST_FILES } from './fs/list-manifest-files';
+export { MAX_WATCHED_DIRS } from './fs/dir-watchers';
 export { endpointsToSlices } from './fs/endpoints-to-slices';
 export { createKubernetesSource } from './kubernetes/kubernetes-source';
 export type { KubernetesSourceOptions } from './kubernetes/kubernetes-source';
