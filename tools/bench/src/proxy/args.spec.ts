@@ -1,9 +1,13 @@
-import { describe, expect, it } from 'vitest';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import { DEFAULT_DURATION_S, DEFAULT_OUT, DEFAULT_RUNS, parseArgs, QUICK_DURATION_S, QUICK_RUNS, shellQuote, svgPathFor } from './args';
 
 describe('parseArgs', () => {
   it('uses the defaults without flags, ignoring the -- nx passes through', () => {
     expect(parseArgs(['--'])).toMatchObject({ runs: DEFAULT_RUNS, durationSeconds: DEFAULT_DURATION_S, out: DEFAULT_OUT, only: [], build: true, notes: [], proxyNodeOptions: [] });
+    expect(parseArgs(['--']).baselineProxy).toBeUndefined();
   });
 
   it('makes --quick short unless --runs or --duration say otherwise', () => {
@@ -21,6 +25,29 @@ describe('parseArgs', () => {
       '--optimize-for-size',
       '--max-semi-space-size=1',
     ]);
+  });
+
+  describe('--baseline-proxy', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'proxy-bench-args-'));
+    const bundle = path.join(dir, 'main.js');
+    writeFileSync(bundle, '');
+    mkdirSync(path.join(dir, 'dir.js'));
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+    it('takes an existing bundle and keeps its absolute path', () => {
+      expect(parseArgs(['--baseline-proxy', bundle]).baselineProxy).toBe(bundle);
+      const relative = path.relative(process.cwd(), bundle);
+      expect(parseArgs(['--baseline-proxy', relative]).baselineProxy).toBe(bundle);
+    });
+
+    it.each([
+      ['no path', [], /needs the path of a proxy bundle ending in \.js, got ""/],
+      ['a path that is not a .js bundle', [path.join(dir, 'main.ts')], /ending in \.js, got ".*main\.ts"/],
+      ['a missing file', [path.join(dir, 'missing.js')], /cannot read .*missing\.js \(ENOENT\)/],
+      ['a directory', [path.join(dir, 'dir.js')], /dir\.js is not a file/],
+    ])('rejects %s with BENCH_ARGS and says why', (_, rest, message) => {
+      expect(() => parseArgs(['--baseline-proxy', ...rest])).toThrow(expect.objectContaining({ code: 'BENCH_ARGS', message: expect.stringMatching(message) }));
+    });
   });
 
   it.each([

@@ -1,3 +1,5 @@
+import { statSync } from 'node:fs';
+import path from 'node:path';
 import { BenchError } from './errors';
 
 export interface BenchArgs {
@@ -12,6 +14,8 @@ export interface BenchArgs {
   readonly notes: readonly string[];
   /** Options for node itself when it runs a Trellis proxy (e.g. --optimize-for-size), before the bundle path. */
   readonly proxyNodeOptions: readonly string[];
+  /** Absolute path of another proxy bundle to measure next to the current build (--baseline-proxy). */
+  readonly baselineProxy?: string;
 }
 
 export const DEFAULT_RUNS = 3;
@@ -24,7 +28,7 @@ export const MAX_RUNS = 20;
 export const MAX_DURATION_S = 120;
 export const DEFAULT_OUT = 'docs/benchmarks/proxy.md';
 
-export const USAGE = `usage: proxy-bench [--quick] [--runs N] [--duration SECONDS] [--out FILE.md] [--only id,id] [--no-build]
+export const USAGE = `usage: proxy-bench [--quick] [--runs N] [--duration SECONDS] [--out FILE.md] [--only id,id] [--no-build] [--baseline-proxy FILE.js]
   --quick       ${QUICK_RUNS} run of ${QUICK_DURATION_S} s per measurement (unless --runs/--duration say otherwise)
   --runs        interleaved rounds (default ${DEFAULT_RUNS}, at most ${MAX_RUNS})
   --duration    seconds per measurement (default ${DEFAULT_DURATION_S}, at most ${MAX_DURATION_S})
@@ -33,7 +37,25 @@ export const USAGE = `usage: proxy-bench [--quick] [--runs N] [--duration SECOND
   --no-build    use the existing dist/ bundles of the proxy and destination service instead of building them
   --note        a line of text for the report (repeatable)
   --proxy-node-option
-                an option for node when it runs a Trellis proxy, e.g. --optimize-for-size (repeatable)`;
+                an option for node when it runs a Trellis proxy, e.g. --optimize-for-size (repeatable)
+  --baseline-proxy
+                a proxy bundle (e.g. another checkout's dist/apps/proxy/main.js) to measure next to the current build:
+                each Trellis variant run gets a <id>-baseline twin running it, in the same rounds`;
+
+/** Checked now: a typo would otherwise surface minutes into the run as a skipped variant. */
+function existingBundle(flag: string, value: string | undefined): string {
+  if (!value?.endsWith('.js')) throw new BenchError('BENCH_ARGS', `${flag} needs the path of a proxy bundle ending in .js, got "${value ?? ''}"`);
+  const absolute = path.resolve(value);
+  let isFile = false;
+  try {
+    isFile = statSync(absolute).isFile();
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'error';
+    throw new BenchError('BENCH_ARGS', `${flag}: cannot read ${absolute} (${code})`, { cause: err });
+  }
+  if (!isFile) throw new BenchError('BENCH_ARGS', `${flag}: ${absolute} is not a file`);
+  return absolute;
+}
 
 function integer(flag: string, value: string | undefined, min: number, max: number): number {
   if (value === undefined || !/^\d+$/.test(value) || Number(value) < min || Number(value) > max) {
@@ -51,6 +73,7 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
   let build = true;
   const notes: string[] = [];
   const proxyNodeOptions: string[] = [];
+  let baselineProxy: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     switch (flag) {
@@ -92,6 +115,9 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
         proxyNodeOptions.push(value);
         break;
       }
+      case '--baseline-proxy':
+        baselineProxy = existingBundle(flag, argv[++i]);
+        break;
       default:
         throw new BenchError('BENCH_ARGS', `unknown argument "${flag}"\n${USAGE}`);
     }
@@ -105,6 +131,7 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
     build,
     notes,
     proxyNodeOptions,
+    baselineProxy,
   };
 }
 

@@ -15,8 +15,8 @@ import { GRPC_EMPTY_FRAME, smokeH1, smokeH2 } from './smoke';
 import { rotate, summarize } from './stats';
 import { renderChart } from './svg-chart';
 import { installHint, locateTools } from './tools-check';
-import { ALL_VARIANTS } from './variants/index';
-import { measuredProxyBuildTime } from './variants/trellis';
+import { ALL_VARIANTS, selectVariants } from './variants/index';
+import { baselineProxyBuildTime, measuredProxyBuildTime } from './variants/trellis';
 import type { StartContext, VariantAdapter } from './variants/variant';
 import { runNginx } from './variants/nginx';
 
@@ -198,10 +198,11 @@ async function main(): Promise<number> {
     console.error(`missing tools: ${missing.join(', ')}\ninstall them with:\n  ${installHint(missing)}`);
     return 2;
   }
-  const variants = ALL_VARIANTS.filter((v) => v.id === 'direct' || args.only.length === 0 || args.only.includes(v.id));
-  const unknown = args.only.filter((id) => !ALL_VARIANTS.some((v) => v.id === id));
-  if (unknown.length > 0) {
-    console.error(`unknown variant(s) ${unknown.join(', ')}; known: ${ALL_VARIANTS.map((v) => v.id).join(', ')}\n${USAGE}`);
+  let variants: VariantAdapter[];
+  try {
+    variants = selectVariants(ALL_VARIANTS, args.only, args.baselineProxy !== undefined);
+  } catch (err) {
+    console.error(`${reason(err)}\n${USAGE}`);
     return 2;
   }
   const machine = describeMachine(found);
@@ -225,6 +226,7 @@ async function main(): Promise<number> {
       tools: found,
       build: args.build,
       proxyNodeOptions: args.proxyNodeOptions,
+      baselineProxy: args.baselineProxy,
     };
     const load: LoadPaths = { wrk: found.wrk ?? 'wrk', h2load: found.h2load ?? 'h2load', grpcBodyFile };
     const states: VariantState[] = variants.map((adapter) => ({ adapter, samples: {}, scenarioSkips: {}, failures: [], fixedRateSamples: [] }));
@@ -241,6 +243,7 @@ async function main(): Promise<number> {
       label: s.adapter.label,
       description: s.adapter.description,
       kind: s.adapter.kind,
+      baselineOf: s.adapter.baselineOf,
       skipped: s.skipped,
       samples: s.samples,
       scenarioSkips: s.scenarioSkips,
@@ -251,13 +254,17 @@ async function main(): Promise<number> {
     }));
     const svgPath = svgPathFor(args.out);
     const bundleTime = measuredProxyBuildTime();
+    const baselineTime = baselineProxyBuildTime();
     const notes = [
       `Each proxy is pinned to CPU ${PROXY_CPU} with taskset; wrk/h2load, the backends and the destination service share CPU ${LOAD_CPU}. Proxies are started fresh for each round, checked with one request, warmed up for ${args.warmupSeconds} s (HTTP/1.1 at c=50, then HTTP/2) before the measured runs, and measured in a variant order rotated by one per round.`,
       `Backends: both are nginx with one worker on CPU ${LOAD_CPU}, so direct measures wrk against nginx and the peers are not capped by a slow backend. HTTP/1.1 answers every GET with 200 and a static 100-byte body over keep-alive connections; HTTP/2 is h2c answering a gRPC-style POST (5-byte frame) with 200, a 100-byte body and a grpc-status trailer. Load: wrk -t1 --latency (c=1, c=50); h2load -t1 -c10 -m10.`,
       `nginx as an HTTP/2 proxy fails a few streams per run (its error log: "upstream sent frame for unknown stream"): the nginx h2c backend answers before reading the 5-byte request body and then resets the stream with NO_ERROR, which nginx's grpc_pass does not expect on a reused connection. Those streams count as errors in its row.`,
       `Peak RSS is VmHWM of the proxy process (with its children for nginx), the largest over the rounds; for the Trellis variants with several processes, the largest process. It is read twice per round: first right after a fixed-rate HTTP/1.1 run on the fresh process (h2load --h1 -c${FIXED_RATE_CLIENTS} --rps ${FIXED_RATE_PER_CLIENT_RPS}, ${FIXED_RATE_TOTAL_RPS} req/s for ${args.durationSeconds} s, before warm-up: issue 8's "under 5,000 req/s"), then after all the full-speed runs.`,
       `1-minute load average of the machine: ${loadAtStart ?? 'unknown'} at the start, ${loadAverage() ?? 'unknown'} at the end (${machine.nproc} CPUs; anything above 2 means other processes competed for the CPUs).`,
-      ...(bundleTime ? [`Trellis variants ran a copy of dist/apps/proxy/main.js (and of the destination bundle) taken at the start, built ${bundleTime}.`] : []),
+      ...(bundleTime ? [`Trellis variants${args.baselineProxy ? ' other than the baselines' : ''} ran a copy of dist/apps/proxy/main.js (and of the destination bundle) taken at the start, built ${bundleTime}.`] : []),
+      ...(args.baselineProxy && baselineTime
+        ? [`The baseline variants (\`-baseline\`) ran a copy of ${args.baselineProxy} (built ${baselineTime}) taken at the start, with the same node options, environment and destination service as the current build, in the same rounds.`]
+        : []),
       ...(args.proxyNodeOptions.length > 0 ? [`Trellis proxies ran as \`node ${args.proxyNodeOptions.join(' ')} main.js\`.`] : []),
       ...args.notes,
     ];

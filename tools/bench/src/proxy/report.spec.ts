@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { aimChecks, ratio, ratioMatrix, rawSamples, renderReport, rssTable, type ReportMeta } from './report';
+import { aimChecks, baselineTable, ratio, ratioMatrix, rawSamples, renderReport, rssTable, type ReportMeta } from './report';
 import type { Sample, VariantResult } from './results';
 
 const h1 = (rps: number, p50: number, p99: number): Sample => ({ requestsPerSecond: rps, p50Ms: p50, p99Ms: p99, errors: 0 });
@@ -19,6 +19,16 @@ const variants: VariantResult[] = [
   variant('undici', 'peer', { 'h1-c50': [h1(12_000, 3, 8)] }, { scenarioSkips: { h2: 'HTTP/1.1 only' }, failures: ['round 2, h1-c1: wrk failed'] }),
   variant('http-proxy', 'peer', { 'h1-c50': [h1(6_000, 6, 12)] }),
 ];
+
+const meta: ReportMeta = {
+  command: 'npx nx run bench:proxy-bench -- --runs 3',
+  date: '2026-11-22T12:00:00.000Z',
+  machine: { nproc: 2, cpuModel: 'AMD EPYC', node: 'v20.20.2', tools: { nginx: '1.22.1', wrk: '4.1.0' } },
+  runs: 3,
+  durationSeconds: 10,
+  notes: ['other helpers shared the CPUs'],
+  svgFile: 'proxy.svg',
+};
 
 describe('ratio', () => {
   it('formats a quotient with two decimals and a dash when the base is missing', () => {
@@ -81,15 +91,6 @@ describe('rssTable', () => {
 });
 
 describe('renderReport', () => {
-  const meta: ReportMeta = {
-    command: 'npx nx run bench:proxy-bench -- --runs 3',
-    date: '2026-11-22T12:00:00.000Z',
-    machine: { nproc: 2, cpuModel: 'AMD EPYC', node: 'v20.20.2', tools: { nginx: '1.22.1', wrk: '4.1.0' } },
-    runs: 3,
-    durationSeconds: 10,
-    notes: ['other helpers shared the CPUs'],
-    svgFile: 'proxy.svg',
-  };
   const text = renderReport(meta, variants);
 
   it('states the command, the machine, the date and the notes', () => {
@@ -112,6 +113,38 @@ describe('renderReport', () => {
     expect(text).toContain('- trellis-inbound: did not start: bundle | missing');
     expect(text).toContain('- undici, h2: HTTP/1.1 only');
     expect(text).toContain('- undici, failed round 2, h1-c1: wrk failed');
+  });
+});
+
+describe('baselineTable', () => {
+  const twin = variant(
+    'trellis-outbound-baseline',
+    'trellis',
+    { 'h1-c1': [h1(10_000, 0.14, 0.5)], 'h1-c50': [h1(24_000, 1.2, 2.5)], h2: [h2(12_500, 4)] },
+    { baselineOf: 'trellis-outbound', peakRssBytes: 48 * MB, fixedRatePeakRssBytes: 40 * MB, fixedRateSamples: [h2(5_000, 0.1)] },
+  );
+  const withTwin = [...variants, twin];
+
+  it('puts each measure of the current build next to the baseline with current ÷ baseline', () => {
+    const table = baselineTable(withTwin);
+    expect(table.split('\n')[0]).toBe('| Variant | measure | current build | baseline | current ÷ baseline |');
+    expect(table).toContain('| trellis-outbound | HTTP/1.1 c=50 req/s | 30,000 | 24,000 | 1.25× |');
+    expect(table).toContain('| trellis-outbound | HTTP/1.1 c=1 req/s | 8,000 | 10,000 | 0.80× |');
+    expect(table).toContain('| trellis-outbound | added p50 at c=1, ms | +0.060 | +0.040 | 1.50× |');
+    expect(table).toContain('| trellis-outbound | added p99 at c=1, ms | +0.400 | +0.300 | 1.33× |');
+    expect(table).toContain('| trellis-outbound | HTTP/2 req/s | 10,000 | 12,500 | 0.80× |');
+    expect(table).toContain('| trellis-outbound | peak RSS MB at 5,000 req/s | 50.0 | 40.0 | 1.25× |');
+    expect(table).toContain('| trellis-outbound | peak RSS MB after full-speed runs | 60.0 | 48.0 | 1.25× |');
+  });
+
+  it('is left out of the report when no baseline ran, and shown under its heading when one did', () => {
+    expect(baselineTable(variants)).toBe('');
+    expect(renderReport(meta, variants)).not.toContain('## Current build against the baseline bundle');
+    expect(renderReport(meta, withTwin)).toContain('## Current build against the baseline bundle');
+  });
+
+  it('skips a pair whose baseline did not start', () => {
+    expect(baselineTable([...variants, { ...twin, skipped: 'did not start' }])).toBe('');
   });
 });
 

@@ -125,6 +125,51 @@ export function rssTable(variants: readonly VariantResult[]): string {
   return `| Variant | peak RSS MB at ${formatRate(FIXED_RATE_TOTAL_RPS)} req/s | achieved req/s (min–max) | errors | peak RSS MB after full-speed runs |\n|---|---:|---:|---:|---:|\n${rows.join('\n')}\n`;
 }
 
+interface BaselineMeasure {
+  readonly title: string;
+  readonly format: (n: number) => string;
+  readonly value: (v: VariantResult, direct: VariantResult | undefined) => number | undefined;
+}
+
+function addedMs(field: 'p50Ms' | 'p99Ms'): BaselineMeasure['value'] {
+  return (v, direct) => {
+    const own = aggregateOf(v, 'h1-c1')?.[field]?.median;
+    const base = direct && aggregateOf(direct, 'h1-c1')?.[field]?.median;
+    return own !== undefined && base !== undefined ? own - base : undefined;
+  };
+}
+
+const rateOf = (scenario: ScenarioId) => (v: VariantResult) => aggregateOf(v, scenario)?.requestsPerSecond.median;
+const toMb = (bytes: number | undefined) => (bytes === undefined ? undefined : bytes / BYTES_PER_MB);
+
+const BASELINE_MEASURES: readonly BaselineMeasure[] = [
+  { title: 'HTTP/1.1 c=50 req/s', format: formatRate, value: rateOf('h1-c50') },
+  { title: 'HTTP/1.1 c=1 req/s', format: formatRate, value: rateOf('h1-c1') },
+  { title: 'added p50 at c=1, ms', format: signedMs, value: addedMs('p50Ms') },
+  { title: 'added p99 at c=1, ms', format: signedMs, value: addedMs('p99Ms') },
+  { title: 'HTTP/2 req/s', format: formatRate, value: rateOf('h2') },
+  { title: `peak RSS MB at ${formatRate(FIXED_RATE_TOTAL_RPS)} req/s`, format: (n) => formatNumber(n, 1), value: (v) => toMb(v.fixedRatePeakRssBytes) },
+  { title: 'peak RSS MB after full-speed runs', format: (n) => formatNumber(n, 1), value: (v) => toMb(v.peakRssBytes) },
+];
+
+/** Each variant next to its --baseline-proxy twin: medians of the same rounds and current ÷ baseline; empty without twins. */
+export function baselineTable(variants: readonly VariantResult[]): string {
+  const direct = variants.find((v) => v.id === DIRECT_ID);
+  const pairs = variants.flatMap((twin) => {
+    const current = variants.find((v) => v.id === twin.baselineOf);
+    return current && !current.skipped && !twin.skipped ? [[current, twin] as const] : [];
+  });
+  if (pairs.length === 0) return '';
+  const cell = (measure: BaselineMeasure, v: VariantResult) => {
+    const value = measure.value(v, direct);
+    return value === undefined ? '–' : measure.format(value);
+  };
+  const rows = pairs.flatMap(([current, twin]) =>
+    BASELINE_MEASURES.map((m) => `| ${current.label} | ${m.title} | ${cell(m, current)} | ${cell(m, twin)} | ${ratio(m.value(current, direct) ?? Number.NaN, m.value(twin, direct) ?? Number.NaN)} |`),
+  );
+  return `| Variant | measure | current build | baseline | current ÷ baseline |\n|---|---|---:|---:|---:|\n${rows.join('\n')}\n`;
+}
+
 interface AimCheck {
   readonly aim: string;
   readonly measured: string;
@@ -225,6 +270,11 @@ export function rawSamples(variants: readonly VariantResult[]): string {
   return `| Variant | scenario | req/s (latency ms) per round |\n|---|---|---|\n${rows.join('\n')}\n`;
 }
 
+function baselineSection(variants: readonly VariantResult[]): string {
+  const table = baselineTable(variants);
+  return table ? `\n## Current build against the baseline bundle\n\nMedians of the same interleaved rounds; the baseline bundle is named in the notes above.\n\n${table}` : '';
+}
+
 export function renderReport(meta: ReportMeta, variants: readonly VariantResult[]): string {
   const notes = meta.notes.map((n) => `- ${n}`).join('\n');
   return `# Proxy benchmark: Trellis against direct, nginx, haproxy and Node proxies
@@ -244,7 +294,7 @@ ${notes}
 
 ${SCENARIOS.map((s) => scenarioTable(s, variants)).join('\n')}
 "added" is the difference of medians against direct in the same run.
-
+${baselineSection(variants)}
 ## Ratios (requests/s, row ÷ column)
 
 ### HTTP/1.1, 50 connections

@@ -35,6 +35,8 @@ export interface VariantResult {
   readonly label: string;
   readonly description?: string;
   readonly kind: VariantKind;
+  /** For a baseline variant: the id of the variant it repeats with the --baseline-proxy bundle. */
+  readonly baselineOf?: string;
   /** Why the whole variant did not run, when it did not. */
   readonly skipped?: string;
   readonly samples: Readonly<Partial<Record<ScenarioId, readonly Sample[]>>>;

@@ -22,10 +22,16 @@ const SNAPSHOT_PARENT = 'dist/tools/bench/proxy';
 interface Snapshot {
   readonly proxy: string;
   readonly destination: string;
+  /** The copy of the --baseline-proxy bundle, when one was given. */
+  readonly baselineProxy?: string;
 }
+
+/** Which proxy bundle a Trellis variant runs: this tree's build, or the one given with --baseline-proxy. */
+type Build = 'current' | 'baseline';
 
 let bundles: Promise<Snapshot> | undefined;
 let snapshotBuiltAt: string | undefined;
+let baselineBuiltAt: string | undefined;
 
 function build(ctx: StartContext, project: string): void {
   const run = spawnSync('npx', ['nx', 'run', `${project}:build`, '--outputStyle=static'], {
@@ -53,18 +59,39 @@ function ensureBundles(ctx: StartContext): Promise<Snapshot> {
     await mkdir(dir, { recursive: true });
     removeOnExit(dir);
     const builtAt = statSync(path.join(ctx.repoRoot, PROXY_BUNDLE)).mtime.toISOString();
-    const snapshot = { proxy: path.join(dir, 'proxy.js'), destination: path.join(dir, 'destination.js') };
+    const snapshot = {
+      proxy: path.join(dir, 'proxy.js'),
+      destination: path.join(dir, 'destination.js'),
+      baselineProxy: ctx.baselineProxy ? path.join(dir, 'proxy-baseline.js') : undefined,
+    };
     await copyFile(path.join(ctx.repoRoot, PROXY_BUNDLE), snapshot.proxy);
     await copyFile(path.join(ctx.repoRoot, DESTINATION_BUNDLE), snapshot.destination);
+    if (ctx.baselineProxy && snapshot.baselineProxy) {
+      baselineBuiltAt = statSync(ctx.baselineProxy).mtime.toISOString();
+      await copyFile(ctx.baselineProxy, snapshot.baselineProxy);
+    }
     snapshotBuiltAt = builtAt;
     return snapshot;
   })();
   return bundles;
 }
 
+/** The snapshot with `proxy` pointing at the bundle the variant measures; the destination service is always the current one. */
+async function bundlesFor(ctx: StartContext, build: Build): Promise<Snapshot> {
+  const snapshot = await ensureBundles(ctx);
+  if (build === 'current') return snapshot;
+  if (!snapshot.baselineProxy) throw new BenchError('BENCH_START', 'baseline variants need --baseline-proxy');
+  return { ...snapshot, proxy: snapshot.baselineProxy };
+}
+
 /** When the measured proxy bundle was built, for the report; undefined when no Trellis variant started. */
 export function measuredProxyBuildTime(): string | undefined {
   return snapshotBuiltAt;
+}
+
+/** When the --baseline-proxy bundle was built, for the report; undefined when none was copied. */
+export function baselineProxyBuildTime(): string | undefined {
+  return baselineBuiltAt;
 }
 
 async function allocatePorts(outbound: boolean): Promise<TrellisPorts> {
@@ -151,54 +178,74 @@ async function startOutbound(ctx: StartContext, snapshot: Snapshot, stack: Stack
   return outbound;
 }
 
-export const trellisOutbound: VariantAdapter = {
+/** What a Trellis variant runs, independent of which proxy bundle it runs. */
+interface TrellisShape {
+  readonly id: string;
+  readonly label: string;
+  readonly description: string;
+  start(ctx: StartContext, snapshot: Snapshot): Promise<StartedVariant>;
+}
+
+const BASELINE_ID_SUFFIX = '-baseline';
+
+function trellisVariant(shape: TrellisShape, build: Build): VariantAdapter {
+  const baseline = build === 'baseline';
+  return {
+    id: baseline ? `${shape.id}${BASELINE_ID_SUFFIX}` : shape.id,
+    label: baseline ? `${shape.label} (baseline)` : shape.label,
+    description: baseline ? `the same as \`${shape.id}\`, running the --baseline-proxy bundle instead of the current build.` : shape.description,
+    kind: 'trellis',
+    baselineOf: baseline ? shape.id : undefined,
+    start: async (ctx) => shape.start(ctx, await bundlesFor(ctx, build)),
+  };
+}
+
+const OUTBOUND: TrellisShape = {
   id: 'trellis-outbound',
   label: 'Trellis outbound',
   description: 'apps/proxy outbound role: routes on Host / :authority resolved by apps/destination (fs source), one endpoint, default settings.',
-  kind: 'trellis',
-  async start(ctx) {
-    const snapshot = await ensureBundles(ctx);
-    return withStack(async (stack) => {
+  start: (ctx, snapshot) =>
+    withStack(async (stack) => {
       const destinationPort = await startDestination(ctx, snapshot, stack, [
         { name: H1_SERVICE, port: ctx.backendH1Port },
         { name: H2_SERVICE, port: ctx.backendH2Port, appProtocol: 'kubernetes.io/h2c' },
       ]);
       return outboundTargets(await startOutbound(ctx, snapshot, stack, destinationPort));
-    });
-  },
+    }),
 };
 
-export const trellisInbound: VariantAdapter = {
+const INBOUND: TrellisShape = {
   id: 'trellis-inbound',
   label: 'Trellis inbound',
   description: 'apps/proxy inbound role (queue-proxy) forwarding to USER_PORT, outbound role off; one process per backend protocol.',
-  kind: 'trellis',
-  async start(ctx) {
-    const snapshot = await ensureBundles(ctx);
-    return withStack(async (stack) => {
+  start: (ctx, snapshot) =>
+    withStack(async (stack) => {
       const inbound = await startInbounds(ctx, snapshot, stack);
       return {
         h1: { url: `http://127.0.0.1:${inbound.h1.inboundHttp}/`, headers: [] },
         h2: { url: `http://127.0.0.1:${inbound.h2.inboundH2c}/`, headers: [] },
       };
-    });
-  },
+    }),
 };
 
-export const trellisTwoHop: VariantAdapter = {
+const TWO_HOP: TrellisShape = {
   id: 'trellis-two-hop',
   label: 'Trellis outbound → inbound',
   description: 'the mesh path: an outbound proxy whose endpoint is an inbound proxy in front of the backend; both pinned to the proxy CPU.',
-  kind: 'trellis',
-  async start(ctx) {
-    const snapshot = await ensureBundles(ctx);
-    return withStack(async (stack) => {
+  start: (ctx, snapshot) =>
+    withStack(async (stack) => {
       const inbound = await startInbounds(ctx, snapshot, stack);
       const destinationPort = await startDestination(ctx, snapshot, stack, [
         { name: H1_SERVICE, port: inbound.h1.inboundHttp },
         { name: H2_SERVICE, port: inbound.h2.inboundH2c, appProtocol: 'kubernetes.io/h2c' },
       ]);
       return outboundTargets(await startOutbound(ctx, snapshot, stack, destinationPort));
-    });
-  },
+    }),
 };
+
+export const trellisOutbound = trellisVariant(OUTBOUND, 'current');
+export const trellisOutboundBaseline = trellisVariant(OUTBOUND, 'baseline');
+export const trellisInbound = trellisVariant(INBOUND, 'current');
+export const trellisInboundBaseline = trellisVariant(INBOUND, 'baseline');
+export const trellisTwoHop = trellisVariant(TWO_HOP, 'current');
+export const trellisTwoHopBaseline = trellisVariant(TWO_HOP, 'baseline');

@@ -16,6 +16,8 @@ export interface StartContext {
   readonly build: boolean;
   /** Options for node before the proxy bundle (--proxy-node-option). */
   readonly proxyNodeOptions: readonly string[];
+  /** The --baseline-proxy bundle, absolute; the baseline variants run a copy of it. */
+  readonly baselineProxy?: string;
 }
 
 export interface StartedVariant {
@@ -35,5 +37,7 @@ export interface VariantAdapter {
   /** One sentence on what runs, for the report. */
   readonly description: string;
   readonly kind: VariantKind;
+  /** For a baseline variant: the id of the variant it repeats with the --baseline-proxy bundle. */
+  readonly baselineOf?: string;
   start(ctx: StartContext): Promise<StartedVariant>;
 }
