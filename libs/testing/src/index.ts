@@ -7,6 +7,8 @@ export type { FakeKubeApiServer, FakeKubeApiOptions, FakeObjectInput, RecordedRe
 export type { FakeObject, FakeObjectMeta } from './fake-kube-api/object-store';
 export { FAKE_HISTORY_LIMIT } from './fake-kube-api/object-store';
 export { DEFAULT_RESOURCES } from './fake-kube-api/resources';
+export { TOKEN_REVIEW_PATH, DEFAULT_API_AUDIENCE } from './fake-kube-api/token-review';
+export type { FakeServiceAccountToken } from './fake-kube-api/token-review';
 export type { ResourceType } from './fake-kube-api/resources';
 export { fakeKubeconfigYaml, writeFakeKubeconfig } from './fake-kube-api/kubeconfig';
 export { bundleEntry } from './bundle-entry';

@@ -1,5 +1,5 @@
 import { request } from 'node:http';
-import { AppsV1Api, CoordinationV1Api, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { AppsV1Api, AuthenticationV1Api, CoordinationV1Api, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { TempDir } from '../temp-dir';
 import { createTempDir } from '../temp-dir';
@@ -269,5 +269,28 @@ describe('fake Kubernetes API server', () => {
     expect(recorded[0]).toMatchObject({ method: 'GET', path: '/api/v1/services', headers: { authorization: `Bearer ${TOKEN}` } });
     server.clearRequests();
     expect(server.requests()).toEqual([]);
+  });
+
+  it('answers TokenReviews through the real client: authenticated, unknown, revoked, wrong audience', async () => {
+    const auth = kc.makeApiClient(AuthenticationV1Api);
+    server.addServiceAccountToken('sa-token', { namespace: 'shop', serviceAccount: 'web', audiences: ['identity.l5d.io'] });
+    const review = (token: string, audiences?: string[]) =>
+      auth.createTokenReview({
+        body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token, ...(audiences ? { audiences } : {}) } },
+      });
+    const ok = await review('sa-token', ['identity.l5d.io']);
+    expect(ok.status).toMatchObject({
+      authenticated: true,
+      user: { username: 'system:serviceaccount:shop:web' },
+      audiences: ['identity.l5d.io'],
+    });
+    expect((await review('sa-token')).status?.authenticated).toBe(true);
+    const wrongAudience = await review('sa-token', ['vault']);
+    expect(wrongAudience.status?.authenticated).toBe(false);
+    expect(wrongAudience.status?.error).toContain('is invalid for the target audiences');
+    expect((await review('unknown', ['identity.l5d.io'])).status?.authenticated).toBe(false);
+    server.revokeServiceAccountToken('sa-token');
+    expect((await review('sa-token', ['identity.l5d.io'])).status?.authenticated).toBe(false);
+    expect(server.requests({ method: 'POST', path: /tokenreviews$/ })).toHaveLength(5);
   });
 });

@@ -6,6 +6,8 @@ import { FakeObjectStore } from './object-store';
 import { PatchError, jsonPatch, mergePatch } from './patch';
 import type { ResourcePath, ResourceType } from './resources';
 import { DEFAULT_RESOURCES, apiVersionOf, parseResourcePath } from './resources';
+import type { FakeServiceAccountToken, TokenReviewBody } from './token-review';
+import { TOKEN_REVIEW_PATH, reviewToken } from './token-review';
 
 // Bound on a request body the fake reads (objects, patches); real objects are far smaller.
 export const FAKE_MAX_BODY_BYTES = 1024 * 1024;
@@ -94,6 +96,10 @@ export interface FakeKubeApiServer {
   /** Requests received so far (oldest first, bounded). */
   requests(filter?: { method?: string; path?: RegExp }): RecordedRequest[];
   clearRequests(): void;
+  /** Makes `token` a valid ServiceAccount token for TokenReview (POST authentication.k8s.io/v1 tokenreviews). */
+  addServiceAccountToken(token: string, account: FakeServiceAccountToken): void;
+  /** Forgets a token: later reviews answer `authenticated: false` (as for an expired or deleted token). */
+  revokeServiceAccountToken(token: string): void;
   /** Idempotent. */
   close(): Promise<void>;
 }
@@ -162,6 +168,7 @@ function matchesLabels(obj: FakeObject, selector: string | null): boolean {
 export async function startFakeKubeApi(options: FakeKubeApiOptions = {}): Promise<FakeKubeApiServer> {
   const resources = [...DEFAULT_RESOURCES, ...(options.resources ?? [])];
   const watches = new Set<WatchConnection>();
+  const serviceAccountTokens = new Map<string, FakeServiceAccountToken>();
   const recorded: RecordedRequest[] = [];
   const failures: InjectedFailure[] = [];
   let expireWatches = 0;
@@ -399,6 +406,10 @@ export async function startFakeKubeApi(options: FakeKubeApiOptions = {}): Promis
     }
     const failure = injected(entry.method, url.pathname);
     if (failure) return sendStatus(res, failure.status, `injected failure ${failure.status}`);
+    if (url.pathname === TOKEN_REVIEW_PATH) {
+      if (req.method !== 'POST') throw new HttpError(405, `${req.method} is not supported on tokenreviews`);
+      return sendJson(res, 201, reviewToken(serviceAccountTokens, parseJsonBody(await readBody(req)) as TokenReviewBody));
+    }
     const path = parseResourcePath(url.pathname, resources);
     if (!path) return sendStatus(res, 404, `the server could not find the requested resource (${url.pathname})`);
     if (path.subresource === 'scale' && path.resource.kind === 'Deployment') return handleScale(req, res, path);
@@ -534,6 +545,12 @@ export async function startFakeKubeApi(options: FakeKubeApiOptions = {}): Promis
       if (online || closed) return;
       online = true;
       await listen(port);
+    },
+    addServiceAccountToken: (token, account) => {
+      serviceAccountTokens.set(token, structuredClone(account));
+    },
+    revokeServiceAccountToken: (token) => {
+      serviceAccountTokens.delete(token);
     },
     close: async () => {
       if (closed) return;
