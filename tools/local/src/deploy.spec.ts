@@ -53,6 +53,8 @@ describe('deploy/ (kubectl apply -k deploy)', () => {
     named('CustomResourceDefinition', 'serviceprofiles.linkerd.io');
     named('Deployment', 'trellis-destination');
     named('Deployment', 'trellis-autoscaler');
+    named('Deployment', 'trellis-identity');
+    named('Service', 'trellis-identity');
     named('Deployment', 'hello');
     named('ServiceProfile', 'hello.trellis-demo.svc.cluster.local');
   });
@@ -115,5 +117,41 @@ describe('deploy/ (kubectl apply -k deploy)', () => {
     };
     expect(proxy.lifecycle.preStop.httpGet.path).toBe('/wait-for-drain');
     expect(proxy.readinessProbe.httpGet.httpHeaders).toContainEqual({ name: 'K-Network-Probe', value: 'queue' });
+  });
+
+  it('lets the identity service review tokens through system:auth-delegator, and serves Certify on 8080, admin on 9990', () => {
+    const binding = named('ClusterRoleBinding', 'trellis-identity-auth-delegator') as Manifest & {
+      roleRef: { name: string };
+      subjects: { name: string; namespace: string }[];
+    };
+    expect(binding.roleRef.name).toBe('system:auth-delegator');
+    expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: 'trellis-identity', namespace: 'trellis-system' }]);
+    const service = named('Service', 'trellis-identity') as Manifest & { spec: { ports: { name: string; port: number }[] } };
+    expect(service.spec.ports.map((p) => [p.name, p.port])).toEqual([['grpc', 8080], ['admin', 9990]]);
+    const volumes = (named('Deployment', 'trellis-identity').spec as {
+      template: { spec: { volumes: { secret?: { secretName: string }; configMap?: { name: string } }[] } };
+    }).template.spec.volumes;
+    expect(volumes.map((v) => v.secret?.secretName ?? v.configMap?.name)).toEqual(['trellis-identity-issuer', 'trellis-identity-trust-roots']);
+  });
+
+  it("gives the example proxy a projected token for identity.l5d.io and never the app's API token", () => {
+    const hello = named('Deployment', 'hello').spec as {
+      template: {
+        spec: {
+          automountServiceAccountToken: boolean;
+          volumes: { name: string; projected?: { sources: { serviceAccountToken?: { audience: string; path: string } }[] } }[];
+        };
+      };
+    };
+    expect(hello.template.spec.automountServiceAccountToken).toBe(false);
+    const token = hello.template.spec.volumes.find((v) => v.name === 'trellis-identity-token');
+    expect(token?.projected?.sources[0]?.serviceAccountToken).toMatchObject({ audience: 'identity.l5d.io', path: 'trellis-identity-token' });
+    const proxy = containersOf(named('Deployment', 'hello')).find((c) => c.name === 'trellis-proxy') as {
+      env: { name: string; value?: string }[];
+      volumeMounts: { name: string; mountPath: string }[];
+    };
+    const env = Object.fromEntries(proxy.env.map((e) => [e.name, e.value]));
+    expect(env.TRELLIS_IDENTITY_TOKEN_FILE).toBe('/var/run/secrets/tokens/trellis-identity-token');
+    expect(proxy.volumeMounts).toContainEqual(expect.objectContaining({ name: 'trellis-identity-token', mountPath: '/var/run/secrets/tokens' }));
   });
 });
