@@ -7,7 +7,7 @@ import {
 import { IdentityError } from './errors';
 import { generateKeyPair, importSigningKey, privateKeyToPem } from './keys';
 import type { Clock, RandomBytes } from './types';
-import { x509 } from './x509';
+import { loadX509, type X509 } from './x509';
 
 // Creates the two CA levels Linkerd uses: a self-signed trust anchor (root) that only signs issuers, and an
 // issuer (intermediate) that signs the workloads' leaves. Tools and tests use this; the identity service only
@@ -38,7 +38,7 @@ export function serialNumber(random: RandomBytes): string {
   return Buffer.from(bytes).toString('hex');
 }
 
-function caExtensions(pathLength: number, publicKeyId: Promise<x509.SubjectKeyIdentifierExtension>) {
+function caExtensions(x509: typeof X509, pathLength: number, publicKeyId: Promise<X509.SubjectKeyIdentifierExtension>) {
   return publicKeyId.then((ski) => [
     new x509.BasicConstraintsExtension(true, pathLength, true),
     new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
@@ -54,6 +54,7 @@ function requireLifetime(lifetimeMs: number): number {
 }
 
 export async function createTrustAnchor(options: CreateCaOptions): Promise<CaMaterial> {
+  const x509 = await loadX509();
   const now = options.clock.now();
   const lifetimeMs = requireLifetime(options.lifetimeMs ?? DEFAULT_ANCHOR_LIFETIME_MS);
   const keys = await generateKeyPair();
@@ -64,13 +65,14 @@ export async function createTrustAnchor(options: CreateCaOptions): Promise<CaMat
     notAfter: new Date(now + lifetimeMs),
     keys,
     signingAlgorithm: EC_SIGNING_ALGORITHM,
-    extensions: await caExtensions(ANCHOR_PATH_LENGTH, x509.SubjectKeyIdentifierExtension.create(keys.publicKey)),
+    extensions: await caExtensions(x509, ANCHOR_PATH_LENGTH, x509.SubjectKeyIdentifierExtension.create(keys.publicKey)),
   });
   return { certificatePem: certificate.toString('pem'), keyPem: await privateKeyToPem(keys.privateKey) };
 }
 
 /** An issuer signed by `anchor`, valid no longer than the anchor. */
 export async function createIssuer(anchor: CaMaterial, options: CreateCaOptions): Promise<CaMaterial> {
+  const x509 = await loadX509();
   const now = options.clock.now();
   const lifetimeMs = requireLifetime(options.lifetimeMs ?? DEFAULT_ISSUER_LIFETIME_MS);
   const anchorCert = new x509.X509Certificate(anchor.certificatePem);
@@ -87,7 +89,7 @@ export async function createIssuer(anchor: CaMaterial, options: CreateCaOptions)
     signingKey: anchorKey,
     signingAlgorithm: EC_SIGNING_ALGORITHM,
     extensions: [
-      ...(await caExtensions(ISSUER_PATH_LENGTH, x509.SubjectKeyIdentifierExtension.create(keys.publicKey))),
+      ...(await caExtensions(x509, ISSUER_PATH_LENGTH, x509.SubjectKeyIdentifierExtension.create(keys.publicKey))),
       await x509.AuthorityKeyIdentifierExtension.create(anchorCert),
     ],
   });

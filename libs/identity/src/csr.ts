@@ -2,7 +2,7 @@ import { createPublicKey, KeyObject } from 'node:crypto';
 import { EC_SIGNING_ALGORITHM } from './defaults';
 import { IdentityError } from './errors';
 import type { CryptoKeyPair } from './types';
-import { x509 } from './x509';
+import { loadX509, type X509 } from './x509';
 
 /** Largest CSR accepted, bytes. Source: ours (a P-256 CSR with one SAN is about 300 bytes). */
 export const MAX_CSR_BYTES = 16 * 1024;
@@ -11,6 +11,7 @@ const SAN_OID = '2.5.29.17';
 
 /** A DER PKCS#10 request for `identity` (subject CN and SAN DNS both the identity), signed with `keys`. */
 export async function createCsr(identity: string, keys: CryptoKeyPair): Promise<Uint8Array> {
+  const x509 = await loadX509();
   const csr = await x509.Pkcs10CertificateRequestGenerator.create({
     name: [{ CN: [identity] }],
     keys,
@@ -24,7 +25,7 @@ function badCsr(message: string, cause?: unknown): IdentityError {
   return new IdentityError('IDENTITY_BAD_CSR', message, cause === undefined ? undefined : { cause });
 }
 
-function parse(der: Uint8Array): x509.Pkcs10CertificateRequest {
+function parse(x509: typeof X509, der: Uint8Array): X509.Pkcs10CertificateRequest {
   if (der.byteLength === 0) throw badCsr('the certificate signing request is empty');
   if (der.byteLength > MAX_CSR_BYTES) {
     throw badCsr(`the certificate signing request is ${der.byteLength} bytes, more than ${MAX_CSR_BYTES}`);
@@ -36,7 +37,7 @@ function parse(der: Uint8Array): x509.Pkcs10CertificateRequest {
   }
 }
 
-function requireP256(csr: x509.Pkcs10CertificateRequest): void {
+function requireP256(csr: X509.Pkcs10CertificateRequest): void {
   let key: KeyObject;
   try {
     key = createPublicKey({ key: Buffer.from(csr.publicKey.rawData), format: 'der', type: 'spki' });
@@ -50,7 +51,10 @@ function requireP256(csr: x509.Pkcs10CertificateRequest): void {
 }
 
 /** The names a CSR asks for: its subject CNs and its SAN entries by type. */
-function requestedNames(csr: x509.Pkcs10CertificateRequest): { cns: string[]; dns: string[]; others: string[] } {
+function requestedNames(
+  x509: typeof X509,
+  csr: X509.Pkcs10CertificateRequest,
+): { cns: string[]; dns: string[]; others: string[] } {
   const cns = csr.subjectName.getField('CN');
   const dns: string[] = [];
   const others: string[] = [];
@@ -71,8 +75,9 @@ function requestedNames(csr: x509.Pkcs10CertificateRequest): { cns: string[]; dn
  * least one of them present, no other SAN types). Returns the public key to certify.
  * Throws IDENTITY_BAD_CSR for a malformed or badly signed request, IDENTITY_NAME_MISMATCH for other names.
  */
-export async function verifyCsr(der: Uint8Array, identity: string): Promise<x509.PublicKey> {
-  const csr = parse(der);
+export async function verifyCsr(der: Uint8Array, identity: string): Promise<X509.PublicKey> {
+  const x509 = await loadX509();
+  const csr = parse(x509, der);
   requireP256(csr);
   let signatureValid: boolean;
   try {
@@ -81,7 +86,7 @@ export async function verifyCsr(der: Uint8Array, identity: string): Promise<x509
     throw badCsr('the certificate signing request signature cannot be checked', error);
   }
   if (!signatureValid) throw badCsr('the certificate signing request signature is invalid');
-  const { cns, dns, others } = requestedNames(csr);
+  const { cns, dns, others } = requestedNames(x509, csr);
   if (others.length > 0) {
     throw new IdentityError('IDENTITY_NAME_MISMATCH', `the CSR asks for names other than DNS: ${others.join(', ')}`);
   }

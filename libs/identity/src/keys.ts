@@ -2,7 +2,7 @@ import { createPrivateKey, KeyObject } from 'node:crypto';
 import { EC_KEY_ALGORITHM } from './defaults';
 import { IdentityError } from './errors';
 import type { CryptoKey, CryptoKeyPair } from './types';
-import { subtle, x509 } from './x509';
+import { subtle } from './x509';
 
 /**
  * A fresh ECDSA P-256 key pair. The private key is extractable only so that it can be handed to Node's TLS stack
@@ -14,8 +14,7 @@ export async function generateKeyPair(): Promise<CryptoKeyPair> {
 
 /** PKCS#8 PEM (`-----BEGIN PRIVATE KEY-----`) of a private key, for `tls.createSecureContext({ key })`. */
 export async function privateKeyToPem(key: CryptoKey): Promise<string> {
-  const pkcs8 = await subtle.exportKey('pkcs8', key);
-  return x509.PemConverter.encode(pkcs8, 'PRIVATE KEY');
+  return KeyObject.from(key).export({ type: 'pkcs8', format: 'pem' }).toString();
 }
 
 /**

@@ -3,7 +3,7 @@ import { serialNumber } from './ca';
 import { IdentityError } from './errors';
 import type { Issuer } from './issuer';
 import type { Clock, RandomBytes } from './types';
-import { x509 } from './x509';
+import { loadX509, type X509 } from './x509';
 
 export interface LeafOptions {
   clock: Clock;
@@ -50,10 +50,11 @@ export function validateLeafOptions(options: Partial<ValidatedLeafOptions>): Val
 export async function issueLeaf(
   issuer: Issuer,
   identity: string,
-  publicKey: x509.PublicKey,
+  publicKey: X509.PublicKey,
   options: LeafOptions,
 ): Promise<IssuedLeaf> {
   const { lifetimeMs, clockSkewAllowanceMs } = validateLeafOptions(options);
+  const x509 = await loadX509();
   const now = options.clock.now();
   const issuerNotAfter = Date.parse(issuer.certificate.validTo);
   const notBefore = new Date(now - clockSkewAllowanceMs);

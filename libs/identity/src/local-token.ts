@@ -1,4 +1,3 @@
-import { errors, jwtVerify, SignJWT } from 'jose';
 import { DEFAULT_LOCAL_TOKEN_LIFETIME_MS, TOKEN_AUDIENCE } from './defaults';
 import { IdentityError } from './errors';
 import { serviceAccountFromUsername, serviceAccountUsername } from './names';
@@ -6,7 +5,8 @@ import type { Clock } from './types';
 
 // Local mode has no API server to review tokens, so the local runner plays it: it signs a compact JWT
 // (HS256, like a projected ServiceAccount token in shape: `sub` system:serviceaccount:<ns>:<sa>, `aud`, `iat`,
-// `exp`) with a key that it shares with the identity service through a file.
+// `exp`) with a key that it shares with the identity service through a file. `jose` is loaded on first use: the
+// proxy imports this lib but never signs or checks a token.
 
 const ALGORITHM = 'HS256';
 /** Shortest HMAC key accepted, bytes. Source: RFC 7518 3.2 (a key as long as the SHA-256 output). */
@@ -37,6 +37,7 @@ export async function signLocalToken(
 ): Promise<string> {
   const nowS = Math.floor(options.clock.now() / 1000);
   const lifetimeS = Math.ceil((options.lifetimeMs ?? DEFAULT_LOCAL_TOKEN_LIFETIME_MS) / 1000);
+  const { SignJWT } = await import('jose');
   return new SignJWT({})
     .setProtectedHeader({ alg: ALGORITHM, typ: 'JWT' })
     .setIssuer(LOCAL_TOKEN_ISSUER)
@@ -59,9 +60,10 @@ export async function verifyLocalToken(
   if (token.length === 0 || token.length > MAX_TOKEN_BYTES) {
     throw new IdentityError('IDENTITY_TOKEN_INVALID', `the token is ${token.length} bytes (1 to ${MAX_TOKEN_BYTES} expected)`);
   }
+  const jose = await import('jose');
   let subject: string | undefined;
   try {
-    const { payload } = await jwtVerify(token, requireKey(options.key), {
+    const { payload } = await jose.jwtVerify(token, requireKey(options.key), {
       algorithms: [ALGORITHM],
       issuer: LOCAL_TOKEN_ISSUER,
       audience: options.audience ?? TOKEN_AUDIENCE,
@@ -70,12 +72,12 @@ export async function verifyLocalToken(
     });
     subject = payload.sub;
   } catch (error) {
-    throw tokenError(error);
+    throw tokenError(jose.errors, error);
   }
   return serviceAccountFromUsername(subject ?? '');
 }
 
-function tokenError(error: unknown): IdentityError {
+function tokenError(errors: typeof import('jose').errors, error: unknown): IdentityError {
   if (error instanceof errors.JWTExpired) {
     return new IdentityError('IDENTITY_TOKEN_EXPIRED', 'the token has expired', { cause: error });
   }

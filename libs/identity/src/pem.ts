@@ -1,20 +1,26 @@
 import { X509Certificate } from 'node:crypto';
 import { IdentityError } from './errors';
-import { x509 } from './x509';
 
+// PEM is base64 of DER between BEGIN/END lines (RFC 7468); no ASN.1 is parsed here.
+
+/** Base64 line width of PEM output. Source: RFC 7468 (64 characters). */
+const PEM_LINE_CHARS = 64;
+const CERTIFICATE_BLOCK = /-----BEGIN CERTIFICATE-----([A-Za-z0-9+/=\s]+?)-----END CERTIFICATE-----/g;
+
+export function toPem(der: Uint8Array, label: string): string {
+  const base64 = Buffer.from(der).toString('base64');
+  const lines = base64.match(new RegExp(`.{1,${PEM_LINE_CHARS}}`, 'g')) ?? [];
+  return `-----BEGIN ${label}-----\n${lines.join('\n')}\n-----END ${label}-----\n`;
+}
+
+/** One PEM `CERTIFICATE` block, newline-terminated. */
 export function certificateToPem(der: Uint8Array): string {
-  return x509.PemConverter.encode(toArrayBuffer(der), 'CERTIFICATE');
+  return toPem(der, 'CERTIFICATE');
 }
 
 /** The DER of each `CERTIFICATE` block of a PEM bundle, in order; other blocks are ignored. */
 export function pemBundleToDer(pem: string): Uint8Array[] {
-  let blocks: ReturnType<typeof x509.PemConverter.decodeWithHeaders>;
-  try {
-    blocks = x509.PemConverter.decodeWithHeaders(pem);
-  } catch {
-    return [];
-  }
-  return blocks.filter((block) => block.type === 'CERTIFICATE').map((block) => new Uint8Array(block.rawData));
+  return [...pem.matchAll(CERTIFICATE_BLOCK)].map((m) => new Uint8Array(Buffer.from((m[1] ?? '').replace(/\s+/g, ''), 'base64')));
 }
 
 /** Every certificate of a PEM bundle; throws IDENTITY_BAD_CA (naming `what`) when there is none or one is bad. */
@@ -33,8 +39,4 @@ export function certificatesFromPem(pem: string, what: string): X509Certificate[
 /** The trust anchors of a PEM bundle (IDENTITY_BAD_CA when unusable). */
 export function parseTrustAnchors(pem: string): X509Certificate[] {
   return certificatesFromPem(pem, 'the trust anchors');
-}
-
-export function toArrayBuffer(bytes: Uint8Array): ArrayBuffer {
-  return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
 }

@@ -206,7 +206,7 @@ export class IdentityClient {
       identity: config.name,
       keyPem: this.keyPem,
       certificateChainPem: [response.leafCertificate, ...response.intermediateCertificates]
-        .map((der) => `${certificateToPem(der)}\n`)
+        .map(certificateToPem)
         .join(''),
       trustAnchorsPem: config.trustAnchorsPem,
       notBefore: checked.notBefore,
