@@ -190,3 +190,47 @@ describe('identity service with Kubernetes TokenReview, through the real client 
     expect(up.ok).toBe(true);
   });
 });
+
+describe('identity service under more calls than it serves at once', () => {
+  it('refuses the call beyond the limit with RESOURCE_EXHAUSTED, counts it, and serves the held call', async () => {
+    const pki = await createTestPki();
+    let release: () => void = () => undefined;
+    let entered: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const validating = new Promise<void>((resolve) => (entered = resolve));
+    const service = await startIdentityService({
+      issuer: pki.loaded,
+      validator: {
+        kind: 'local',
+        validate: async () => {
+          entered();
+          await held;
+          return { namespace: 'shop', serviceAccount: 'web' };
+        },
+      },
+      trustDomain: 'cluster.local',
+      leaf: { lifetimeMs: LIFETIME_MS, clockSkewAllowanceMs: 0 },
+      clock: systemClock,
+      random,
+      logger,
+      host: '127.0.0.1',
+      grpcPort: 0,
+      adminPort: 0,
+      maxConcurrent: 1,
+    });
+    const client = identityClient(service.grpcPort);
+    try {
+      const first = callCertify(client, { identity: WEB, token: 't', csr: await csrFor(WEB) });
+      await validating;
+      const second = await callCertify(client, { identity: WEB, token: 't', csr: await csrFor(WEB) });
+      expect(second.ok || second.error.code).toBe(status.RESOURCE_EXHAUSTED);
+      expect(refusals(await metricsText(service.adminPort), 'overloaded')).toBe(1);
+      release();
+      expect((await first).ok).toBe(true);
+    } finally {
+      release();
+      client.close();
+      await service.close();
+    }
+  });
+});
