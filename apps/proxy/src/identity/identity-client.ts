@@ -1,3 +1,4 @@
+import { webcrypto } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { Metadata, status, type CallOptions, type ServiceError } from '@grpc/grpc-js';
 import { ExponentialBackoff, type Random } from '@trellis/balance';
@@ -14,7 +15,6 @@ import {
 import type { CertifyRequest, CertifyResponse } from '@trellis/proto';
 import type { Logger } from 'pino';
 import { BehaviorSubject, filter, type Observable } from 'rxjs';
-import { webcrypto } from 'node:crypto';
 import type { IdentityConfig } from './identity-config';
 import type { CertifyFailureReason, IdentityMetrics } from './identity-metrics';
 
