@@ -37,8 +37,8 @@ export interface RunnerOptions {
   /** The manifest folder (the fs source). */
   dir: string;
   proxyCommand?: string[];
-  /** Added to every replica proxy's env, e.g. TRELLIS_DESTINATION_ADDR, TRELLIS_AUTOSCALER_ADDR. */
-  proxyEnv?: Record<string, string>;
+  /** Added to every replica proxy's env, e.g. TRELLIS_DESTINATION_ADDR; a function gives each workload its own. */
+  proxyEnv?: Record<string, string> | ((workload: LocalWorkload) => Record<string, string>);
   /** Loopback addresses for replicas, "first-last". */
   addressRange?: string;
   /** Working directory of apps and proxies (commands are relative to it). Default: process.cwd(). */
@@ -254,7 +254,7 @@ export class LocalRunner {
       workload,
       address,
       proxyCommand: this.opts.proxyCommand ?? DEFAULT_PROXY_COMMAND,
-      proxyEnv: this.opts.proxyEnv ?? {},
+      proxyEnv: typeof this.opts.proxyEnv === 'function' ? this.opts.proxyEnv(workload) : (this.opts.proxyEnv ?? {}),
       cwd: this.opts.cwd ?? process.cwd(),
       logDir: this.opts.logDir,
       terminationGraceMs: this.opts.terminationGraceMs ?? DEFAULT_TERMINATION_GRACE_MS,

@@ -7,6 +7,7 @@ import type { Child } from '../process/child';
 import { describeExit, spawnChild } from '../process/child';
 import { LocalRunner, PROXY_NODE_FLAGS, SLICE_FOLDER } from '../runner/runner';
 import { throwIfAborted, waitForHttp, waitForPort } from './control-plane';
+import { prepareLocalIdentity, waitForIdentityPorts } from './local-identity';
 import type { StartOptions } from './start-options';
 
 // Children get this long to exit after SIGTERM before SIGKILL (the runner's replicas use their own grace).
@@ -17,6 +18,7 @@ export const BUILT_FILES = {
   destination: 'dist/apps/destination/main.js',
   proxy: 'dist/apps/proxy/main.js',
   autoscaler: 'dist/apps/autoscaler/main.js',
+  identity: 'dist/apps/identity/main.js',
   demo: 'dist/tools/local/demo-app.js',
 } as const;
 
@@ -46,7 +48,7 @@ function requireBuilt(root: string, autoscaler: boolean): void {
   if (missing.length > 0) {
     throw new LocalError(
       'LOCAL_NOT_BUILT',
-      `missing ${missing.join(', ')}: build first with \`npx nx run-many -t build -p destination proxy autoscaler local\` (npm start does this for you)`,
+      `missing ${missing.join(', ')}: build first with \`npx nx run-many -t build -p destination proxy autoscaler identity-service local\` (npm start does this for you)`,
     );
   }
 }
@@ -83,10 +85,13 @@ export async function startLocalMesh(options: StartOptions, ctx: MeshContext): P
   const destinationAddr = `${LOOPBACK}:${options.destinationPort}`;
   const autoscalerAddr = `${LOOPBACK}:${options.autoscalerPort}`;
   const routing = { TRELLIS_DESTINATION_ADDR: destinationAddr, ...(options.autoscaler ? { TRELLIS_AUTOSCALER_ADDR: autoscalerAddr } : {}) };
+  const identity = await prepareLocalIdentity(workDir, (m) => ctx.print(m));
+  // Set once the identity service listens, before the runner starts any replica.
+  let identityAddr = '';
   const runner = new LocalRunner({
     dir: manifestDir,
     proxyCommand: ['node', ...PROXY_NODE_FLAGS, BUILT_FILES.proxy],
-    proxyEnv: routing,
+    proxyEnv: (workload) => ({ ...routing, ...identity.proxyEnv(workload.namespace, identityAddr) }),
     addressRange: options.addresses,
     cwd: ctx.root,
     logDir,
@@ -98,6 +103,7 @@ export async function startLocalMesh(options: StartOptions, ctx: MeshContext): P
     const [destination, ...rest] = children;
     await Promise.all(rest.map((c) => c.stop(CONTROL_PLANE_GRACE_MS)));
     await runner.close();
+    identity.close();
     await destination?.stop(CONTROL_PLANE_GRACE_MS);
     if (!keepFiles) await rm(workDir, { recursive: true, force: true });
   };
@@ -112,6 +118,13 @@ export async function startLocalMesh(options: StartOptions, ctx: MeshContext): P
     ]);
     await waitForHttp(destination.child, `http://${LOOPBACK}:${options.destinationAdminPort}/ready`, destination.logFile, ctx.signal);
     ctx.print(`destination ready on ${destinationAddr} (admin :${options.destinationAdminPort})`);
+
+    const identityService = start('identity', [
+      'node', BUILT_FILES.identity, ...identity.args, '--listen-host', LOOPBACK, '--grpc-port', '0', '--admin-port', '0',
+    ]);
+    const identityPorts = await waitForIdentityPorts(identityService.child, identityService.logFile, ctx.signal);
+    identityAddr = `${LOOPBACK}:${identityPorts.grpcPort}`;
+    ctx.print(`identity ready on ${identityAddr} (admin :${identityPorts.adminPort})`);
 
     await runner.start();
     throwIfAborted(ctx.signal);
@@ -134,6 +147,7 @@ export async function startLocalMesh(options: StartOptions, ctx: MeshContext): P
     // role, so on SIGTERM it has no quiet period to wait for.
     const outbound = start('outbound-proxy', ['node', ...PROXY_NODE_FLAGS, BUILT_FILES.proxy], {
       ...routing,
+      ...identity.proxyEnv('default', identityAddr),
       TRELLIS_OUTBOUND_ADDR: `${LOOPBACK}:${options.outboundPort}`,
       TRELLIS_INBOUND_HOST: LOOPBACK,
       QUEUE_SERVING_PORT: '0',
