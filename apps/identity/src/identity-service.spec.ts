@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { status } from '@grpc/grpc-js';
 import { KubeConfig } from '@kubernetes/client-node';
@@ -112,6 +113,15 @@ describe('identity service with local tokens, through a real gRPC client', () =>
     const outcome = await callCertify(client, { identity: WEB, token: 'x'.repeat(100_000), csr: await csrFor(WEB) });
     expect(outcome.ok).toBe(false);
     if (!outcome.ok) expect(outcome.error.code).toBe(status.RESOURCE_EXHAUSTED);
+  });
+
+  it('serves metrics that promtool accepts', () => {
+    return metricsText(service.adminPort).then((text) => {
+      const check = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
+      expect(check.error, 'promtool is needed (Debian: apt-get install prometheus)').toBeUndefined();
+      expect(`${check.stdout}${check.stderr}`).toBe('');
+      expect(check.status).toBe(0);
+    });
   });
 
   it('serves /ready and /live on the admin port', async () => {

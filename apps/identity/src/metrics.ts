@@ -1,5 +1,8 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
+/** prom-client gauges whose `_total` suffix `promtool check metrics` rejects (a suffix reserved for counters). */
+const MISNAMED_DEFAULT_GAUGES = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
+
 /** Every metric the identity service exports; names and labels are an API (docs/identity.md). */
 export class IdentityMetrics {
   readonly registry = new Registry();
@@ -26,6 +29,7 @@ export class IdentityMetrics {
 
   constructor(issuerNotAfterMs: number) {
     collectDefaultMetrics({ register: this.registry });
+    for (const name of MISNAMED_DEFAULT_GAUGES) this.registry.removeSingleMetric(name);
     // Linkerd's identity controller exports the issuer certificate's expiry under this name.
     new Gauge({
       name: 'identity_cert_expiration_timestamp_seconds',

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { randomBytes, X509Certificate } from 'node:crypto';
 import { once } from 'node:events';
 import { rm, writeFile } from 'node:fs/promises';
@@ -137,6 +138,9 @@ describe('proxy identity client against the real identity service', () => {
       expect(metric(text, 'identity_cert_refresh_total')).toBeGreaterThanOrEqual(3);
       expect(metric(text, 'identity_cert_expiration_timestamp_seconds')).toBe(identity.current()!.notAfter.getTime() / 1000);
       expect(metric(text, 'identity_cert_refresh_seconds')).toBeGreaterThan(0);
+      const promtool = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
+      expect(promtool.error, 'promtool is needed (Debian: apt-get install prometheus)').toBeUndefined();
+      expect(`${promtool.stdout}${promtool.stderr}`).toBe('');
     },
     RENEWAL_TEST_TIMEOUT_MS,
   );
