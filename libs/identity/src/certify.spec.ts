@@ -114,10 +114,22 @@ describe('certify', () => {
     );
   });
 
-  it('refuses a CSR with an extra SAN or a SAN of another type', async () => {
+  it('accepts a CSR without a subject CN, as Linkerd does', async () => {
+    const x509 = await loadX509();
+    const csr = await x509.Pkcs10CertificateRequestGenerator.create({
+      keys: await generateKeyPair(),
+      signingAlgorithm: { name: 'ECDSA', hash: 'SHA-256' },
+      extensions: [new x509.SubjectAlternativeNameExtension([{ type: 'dns', value: WEB }])],
+    });
+    const issued = await certify(issuer, { requestedIdentity: WEB, provenIdentity: WEB, csrDer: new Uint8Array(csr.rawData) }, { clock, random });
+    expect(new X509Certificate(issued.leafDer).subjectAltName).toBe(`DNS:${WEB}`);
+  });
+
+  it('refuses a CSR without a SAN, with an extra SAN or with a SAN of another type', async () => {
     const x509 = await loadX509();
     const keys = await generateKeyPair();
     for (const names of [
+      [],
       [{ type: 'dns' as const, value: WEB }, { type: 'dns' as const, value: 'evil.example' }],
       [{ type: 'dns' as const, value: WEB }, { type: 'ip' as const, value: '127.0.0.1' }],
     ]) {
@@ -125,7 +137,7 @@ describe('certify', () => {
         name: [{ CN: [WEB] }],
         keys,
         signingAlgorithm: { name: 'ECDSA', hash: 'SHA-256' },
-        extensions: [new x509.SubjectAlternativeNameExtension(names)],
+        extensions: names.length === 0 ? [] : [new x509.SubjectAlternativeNameExtension(names)],
       });
       await expectCode(
         certify(issuer, { requestedIdentity: WEB, provenIdentity: WEB, csrDer: new Uint8Array(csr.rawData) }, { clock, random }),

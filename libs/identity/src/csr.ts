@@ -71,8 +71,8 @@ function requestedNames(
 
 /**
  * Parses and checks a CSR from a workload that proved `identity`: the signature must be valid, the key ECDSA P-256,
- * and the request must name `identity` and nothing else (every SAN DNS name and every subject CN equal to it, at
- * least one of them present, no other SAN types). Returns the public key to certify.
+ * and the request must name `identity` and nothing else: exactly one SAN DNS name, equal to it; a subject CN, if
+ * any, equal to it; no other SAN types (Linkerd's identity controller's rules). Returns the public key to certify.
  * Throws IDENTITY_BAD_CSR for a malformed or badly signed request, IDENTITY_NAME_MISMATCH for other names.
  */
 export async function verifyCsr(der: Uint8Array, identity: string): Promise<X509.PublicKey> {
@@ -90,9 +90,10 @@ export async function verifyCsr(der: Uint8Array, identity: string): Promise<X509
   if (others.length > 0) {
     throw new IdentityError('IDENTITY_NAME_MISMATCH', `the CSR asks for names other than DNS: ${others.join(', ')}`);
   }
-  const named = [...cns, ...dns];
-  if (named.length === 0) throw new IdentityError('IDENTITY_NAME_MISMATCH', 'the CSR names no identity (no CN, no SAN)');
-  const wrong = named.find((name) => name !== identity);
+  if (dns.length !== 1) {
+    throw new IdentityError('IDENTITY_NAME_MISMATCH', `the CSR must name exactly one SAN DNS name, it names ${dns.length}`);
+  }
+  const wrong = [...dns, ...cns].find((name) => name !== identity);
   if (wrong !== undefined) {
     throw new IdentityError(
       'IDENTITY_NAME_MISMATCH',
