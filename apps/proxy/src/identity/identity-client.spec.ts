@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import { rm, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { connect, createServer, createSecureContext, type ConnectionOptions, type TLSSocket } from 'node:tls';
+import { connect, createServer, type ConnectionOptions, type TLSSocket } from 'node:tls';
 import {
   certificateToPem,
   certify,
@@ -21,7 +21,7 @@ import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IdentityCertificate, ProxyIdentity } from './index';
-import { peerIdentity, secureContextOptions, startIdentity } from './index';
+import { MeshTlsContexts, peerIdentity, secureContextOptions, startIdentity } from './index';
 import {
   buildIdentityService,
   localToken,
@@ -178,7 +178,7 @@ describe('proxy identity client against the real identity service', () => {
   it('gives the data path what mTLS needs: TLS 1.3 both ways, peer identities, foreign anchors unverified', async () => {
     const web = await start(WEB, await tokenFile('web-token-2', 'shop', 'web'));
     const db = await start(DB, await tokenFile('db-token', 'shop', 'db'));
-    const [webCert, dbCert] = await Promise.all([web.ready(), db.ready()]);
+    const [, dbCert] = await Promise.all([web.ready(), db.ready()]);
     const foreign = await foreignLeaf(WEB);
     const seen: { identity: string | undefined; protocol: string | null }[] = [];
     const server = createServer({ ...secureContextOptions(dbCert), requestCert: true, rejectUnauthorized: false }, (socket) => {
@@ -196,7 +196,9 @@ describe('proxy identity client against the real identity service', () => {
       return socket;
     };
     try {
-      const mutual = await dial({ secureContext: createSecureContext(secureContextOptions(webCert)) });
+      const contexts = new MeshTlsContexts(web, systemClock);
+      const mutual = await dial({ secureContext: contexts.current()! });
+      contexts.close();
       expect(mutual.getProtocol()).toBe('TLSv1.3');
       expect(mutual.authorized).toBe(true);
       expect(peerIdentity(mutual)).toBe(DB);

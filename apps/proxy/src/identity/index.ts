@@ -12,6 +12,7 @@ import { IdentityMetrics } from './identity-metrics';
 export { IDENTITY_ENV, loadIdentityConfig, type IdentityConfig } from './identity-config';
 export type { IdentityCertificate } from './identity-client';
 export { secureContextOptions, peerIdentity, identityOfCertificate, MESH_TLS_VERSION } from './tls-options';
+export { MeshTlsContexts } from './tls-contexts';
 
 /** This proxy's workload identity, kept current by the identity service. */
 export interface ProxyIdentity {
