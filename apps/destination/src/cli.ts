@@ -24,6 +24,8 @@ export interface CliOptions {
   clusterDomain: string;
   logLevel: LogLevel;
   streamQueueLimit: number;
+  /** Set: meshed pods' endpoints carry their identity in this trust domain. */
+  identityTrustDomain: string | undefined;
 }
 
 export type CliResult = { kind: 'run'; options: CliOptions } | { kind: 'help'; text: string };
@@ -38,6 +40,8 @@ Flags:
   --admin-port <port>            admin HTTP port for /metrics, /ready, /live; 0 for ephemeral (default ${DEFAULT_ADMIN_PORT})
   --listen-host <address>        address both servers bind (default ${DEFAULT_LISTEN_HOST})
   --cluster-domain <domain>      cluster DNS domain of authorities (default ${DEFAULT_CLUSTER_DOMAIN})
+  --identity-trust-domain <d>    send meshed pods' workload identities (<sa>.<ns>.serviceaccount.identity.<d>) so
+                                 proxies use mutual TLS to them (default: off, plaintext)
   --log-level <level>            ${LOG_LEVELS.join('|')} (default ${DEFAULT_LOG_LEVEL})
   --stream-queue-limit <n>       messages a stream may fall behind before RESOURCE_EXHAUSTED (default ${DEFAULT_STREAM_QUEUE_LIMIT_MESSAGES})
   --help                         print this help
@@ -68,6 +72,7 @@ export function parseCli(argv: readonly string[]): CliResult {
         'admin-port': { type: 'string' },
         'listen-host': { type: 'string' },
         'cluster-domain': { type: 'string' },
+        'identity-trust-domain': { type: 'string' },
         'log-level': { type: 'string' },
         'stream-queue-limit': { type: 'string' },
         help: { type: 'boolean' },
@@ -88,6 +93,10 @@ export function parseCli(argv: readonly string[]): CliResult {
   if (!DOMAIN.test(clusterDomain) || clusterDomain.length > 253) {
     throw flagError(`--cluster-domain must be a DNS name such as ${DEFAULT_CLUSTER_DOMAIN}, got ${JSON.stringify(clusterDomain)}`);
   }
+  const identityTrustDomain = str('identity-trust-domain')?.toLowerCase();
+  if (identityTrustDomain !== undefined && (!DOMAIN.test(identityTrustDomain) || identityTrustDomain.length > 253)) {
+    throw flagError(`--identity-trust-domain must be a DNS name such as ${DEFAULT_CLUSTER_DOMAIN}, got ${JSON.stringify(identityTrustDomain)}`);
+  }
   const logLevel = str('log-level') ?? DEFAULT_LOG_LEVEL;
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
     throw flagError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(logLevel)}`);
@@ -100,6 +109,7 @@ export function parseCli(argv: readonly string[]): CliResult {
       adminPort: integer('admin-port', str('admin-port'), DEFAULT_ADMIN_PORT, 0, 65535),
       listenHost: str('listen-host') ?? DEFAULT_LISTEN_HOST,
       clusterDomain,
+      identityTrustDomain,
       logLevel: logLevel as LogLevel,
       streamQueueLimit: integer('stream-queue-limit', str('stream-queue-limit'), DEFAULT_STREAM_QUEUE_LIMIT_MESSAGES, 1, 1_000_000),
     },

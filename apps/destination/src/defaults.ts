@@ -27,6 +27,11 @@ export const MAX_AUTHORITY_CHARS = 512;
 export const MAX_CONTEXT_TOKEN_CHARS = 4096;
 // Annotation and container name that mark a pod as running the Trellis proxy (docs/destination.md).
 export const PROXY_ANNOTATION = 'trellis.io/proxy';
+/** A meshed pod whose proxy runs without identity says so with this annotation set to IDENTITY_DISABLED (Linkerd: linkerd.io/identity-mode). */
+export const IDENTITY_ANNOTATION = 'trellis.io/identity';
+export const IDENTITY_DISABLED = 'disabled';
+/** Kubernetes: a pod without spec.serviceAccountName runs as this ServiceAccount. */
+export const DEFAULT_SERVICE_ACCOUNT = 'default';
 export const PROXY_ANNOTATION_ENABLED = 'enabled';
 export const PROXY_CONTAINER_NAME = 'trellis-proxy';
 // Grace given to open streams on shutdown before the gRPC server is forced down.

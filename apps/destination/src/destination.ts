@@ -20,6 +20,8 @@ export interface DestinationOptions {
   adminPort: number;
   clusterDomain: string;
   streamQueueLimit: number;
+  /** Set: endpoints of meshed pods carry their workload identity in this trust domain (mTLS between proxies). */
+  identityTrustDomain?: string;
 }
 
 export interface RunningDestination {
@@ -58,9 +60,12 @@ export async function startDestination(options: DestinationOptions): Promise<Run
   const subscriptions = new Subscription();
   // The pod index first: watchers recompute later (batched), so they read an index that is current.
   subscriptions.add(source.pods.events$.subscribe((event) => pods.apply(event)));
-  const endpoints = new EndpointWatcher(source, pods, {
-    subscribersChanged: (namespace, service, count) => metrics.setSubscribers(namespace, service, count),
-  });
+  const endpoints = new EndpointWatcher(
+    source,
+    pods,
+    { subscribersChanged: (namespace, service, count) => metrics.setSubscribers(namespace, service, count) },
+    options.identityTrustDomain,
+  );
   const profiles = new ProfileWatcher(source, pods, options.clusterDomain, {
     invalid: (namespace, name, reason) => {
       metrics.invalidProfile(namespace);

@@ -2,7 +2,7 @@ import type { EndpointSlice, Pod, Service } from '@trellis/kube';
 import { describe, expect, it } from 'vitest';
 import { diffUpdates, initialUpdate } from './endpoint-diff';
 import type { PodLookup } from './endpoint-translation';
-import { ownerLabel, resolveServicePort, runsProxy, translateEndpoints } from './endpoint-translation';
+import { ownerLabel, podIdentity, resolveServicePort, runsProxy, toWeightedAddr, translateEndpoints } from './endpoint-translation';
 
 function service(ports: NonNullable<Service['spec']>['ports']): Service {
   return { apiVersion: 'v1', kind: 'Service', metadata: { name: 'web', namespace: 'ns' }, spec: { ports } };
@@ -235,5 +235,30 @@ describe('initialUpdate and diffUpdates', () => {
     const updates = diffUpdates(before, after);
     expect(updates).toHaveLength(1);
     expect(updates[0]?.update).toMatchObject({ $case: 'add', value: { addrs: [{ protocolHint: { protocol: { $case: 'h2' } } }] } });
+  });
+});
+
+describe('podIdentity and tls_identity', () => {
+  const meshed = (annotations: Record<string, string> = {}, serviceAccountName?: string): Pod => ({
+    ...pod('web-1', { annotations: { 'trellis.io/proxy': 'enabled', ...annotations } }),
+    spec: { containers: [], ...(serviceAccountName === undefined ? {} : { serviceAccountName }) },
+  });
+
+  it.each<[string, Pod | undefined, string | undefined, string | undefined]>([
+    ['a meshed pod, its ServiceAccount', meshed({}, 'web'), 'cluster.local', 'web.ns.serviceaccount.identity.cluster.local'],
+    ['a meshed pod without one runs as default', meshed(), 'example.org', 'default.ns.serviceaccount.identity.example.org'],
+    ['identity off at the destination', meshed({}, 'web'), undefined, undefined],
+    ['a pod without the proxy', pod('plain'), 'cluster.local', undefined],
+    ['a proxy running without identity', meshed({ 'trellis.io/identity': 'disabled' }, 'web'), 'cluster.local', undefined],
+    ['no pod known', undefined, 'cluster.local', undefined],
+  ])('%s', (_name, p, trustDomain, identity) => {
+    expect(podIdentity(p, trustDomain)).toBe(identity);
+  });
+
+  it('puts the identity in the endpoint as Linkerd does (dns_like_identity and server_name)', () => {
+    const entry = toWeightedAddr('10.0.0.1', 8080, meshed({}, 'web'), undefined, 'cluster.local');
+    const name = 'web.ns.serviceaccount.identity.cluster.local';
+    expect(entry?.addr.tlsIdentity).toEqual({ strategy: { $case: 'dnsLikeIdentity', value: { name } }, serverName: { name } });
+    expect(toWeightedAddr('10.0.0.1', 8080, meshed({}, 'web'))?.addr.tlsIdentity).toBeUndefined();
   });
 });

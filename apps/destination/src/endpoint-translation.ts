@@ -1,6 +1,14 @@
 import type { EndpointSlice, Pod, Service } from '@trellis/kube';
 import type { WeightedAddr } from '@trellis/proto';
-import { ENDPOINT_WEIGHT, PROXY_ANNOTATION, PROXY_ANNOTATION_ENABLED, PROXY_CONTAINER_NAME } from './defaults';
+import {
+  DEFAULT_SERVICE_ACCOUNT,
+  ENDPOINT_WEIGHT,
+  IDENTITY_ANNOTATION,
+  IDENTITY_DISABLED,
+  PROXY_ANNOTATION,
+  PROXY_ANNOTATION_ENABLED,
+  PROXY_CONTAINER_NAME,
+} from './defaults';
 import { toTcpAddress } from './ip-address';
 
 export interface AddrEntry {
@@ -76,8 +84,20 @@ export function addrKey(ip: string, port: number): string {
   return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
 }
 
+/**
+ * The workload identity of a meshed pod, as Linkerd's destination derives it: its ServiceAccount and
+ * namespace under the trust domain. None when identity is off (no trust domain), the pod runs no proxy,
+ * or its proxy runs without identity.
+ */
+export function podIdentity(pod: Pod | undefined, trustDomain: string | undefined): string | undefined {
+  if (trustDomain === undefined || pod === undefined || !runsProxy(pod)) return undefined;
+  if (pod.metadata.annotations?.[IDENTITY_ANNOTATION] === IDENTITY_DISABLED) return undefined;
+  const serviceAccount = pod.spec?.serviceAccountName || DEFAULT_SERVICE_ACCOUNT;
+  return `${serviceAccount}.${pod.metadata.namespace ?? 'default'}.serviceaccount.identity.${trustDomain}`;
+}
+
 /** One endpoint's WeightedAddr, labelled from its pod when known (else `pod` from the slice's targetRef). */
-export function toWeightedAddr(ip: string, port: number, pod: Pod | undefined, podName?: string): AddrEntry | undefined {
+export function toWeightedAddr(ip: string, port: number, pod: Pod | undefined, podName?: string, trustDomain?: string): AddrEntry | undefined {
   const tcp = toTcpAddress(ip, port);
   if (!tcp) return undefined;
   const labels: Record<string, string> = {};
@@ -90,7 +110,11 @@ export function toWeightedAddr(ip: string, port: number, pod: Pod | undefined, p
   const h2 = pod !== undefined && runsProxy(pod);
   const addr: WeightedAddr = { addr: tcp, weight: ENDPOINT_WEIGHT, metricLabels: labels };
   if (h2) addr.protocolHint = { protocol: { $case: 'h2', value: {} } };
-  return { addr, fingerprint: JSON.stringify([labels, h2]) };
+  const identity = podIdentity(pod, trustDomain);
+  if (identity !== undefined) {
+    addr.tlsIdentity = { strategy: { $case: 'dnsLikeIdentity', value: { name: identity } }, serverName: { name: identity } };
+  }
+  return { addr, fingerprint: JSON.stringify([labels, h2, identity]) };
 }
 
 function isReady(conditions: { ready?: boolean } | undefined): boolean {
@@ -108,6 +132,7 @@ export function translateEndpoints(
   service: Service | undefined,
   slices: readonly EndpointSlice[],
   pods: PodLookup,
+  trustDomain?: string,
 ): EndpointSnapshot {
   const labels = { namespace, service: name };
   const addrs = new Map<string, AddrEntry>();
@@ -128,7 +153,7 @@ export function translateEndpoints(
         if (p === undefined || p < 1 || p > 65535) continue;
         const key = addrKey(ip, p);
         if (addrs.has(key)) continue;
-        const entry = toWeightedAddr(ip, p, pod, ref?.kind === 'Pod' ? ref.name : undefined);
+        const entry = toWeightedAddr(ip, p, pod, ref?.kind === 'Pod' ? ref.name : undefined, trustDomain);
         if (entry) addrs.set(key, entry);
       }
     }

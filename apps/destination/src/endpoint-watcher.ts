@@ -52,6 +52,8 @@ export class EndpointWatcher {
     private readonly source: Source,
     private readonly pods: PodIndex,
     private readonly hooks: EndpointWatcherHooks = {},
+    /** The identity trust domain: endpoints of meshed pods carry their identity; undefined: identity is off. */
+    private readonly trustDomain?: string,
   ) {
     this.subscription.add(source.services.events$.subscribe((e) => this.markService(namespaceOf(e.object), e.object.metadata.name)));
     this.subscription.add(source.endpointSlices.events$.subscribe((e) => this.markSlice(e.object)));
@@ -111,7 +113,7 @@ export class EndpointWatcher {
 
   private translate(namespace: string, service: string, port: number): EndpointSnapshot {
     const slices = this.source.endpointSlices.list(namespace).filter((s) => s.metadata.labels?.[SERVICE_NAME_LABEL] === service);
-    return translateEndpoints(namespace, service, port, this.source.services.get(namespace, service), slices, this.pods);
+    return translateEndpoints(namespace, service, port, this.source.services.get(namespace, service), slices, this.pods, this.trustDomain);
   }
 
   private markService(namespace: string, service: string): void {

@@ -29,6 +29,7 @@ async function main(): Promise<void> {
     grpcPort: options.grpcPort,
     adminPort: options.adminPort,
     clusterDomain: options.clusterDomain,
+    ...(options.identityTrustDomain === undefined ? {} : { identityTrustDomain: options.identityTrustDomain }),
     streamQueueLimit: options.streamQueueLimit,
   }).catch(async (err: unknown) => {
     logger.fatal({ err }, 'cannot start');

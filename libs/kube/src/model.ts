@@ -90,6 +90,7 @@ export interface Pod extends KubeObject {
   spec?: {
     containers: { name: string; ports?: { name?: string; containerPort: number }[] }[];
     nodeName?: string;
+    serviceAccountName?: string;
   };
   status?: {
     podIP?: string;
