@@ -1,8 +1,11 @@
 import { hostname } from 'node:os';
 import { ConfigError } from './config/errors';
 import { envHelp, inboundHelp, loadInboundConfig } from './config/inbound-config';
+import { systemClock } from '@trellis/identity';
+import { IDENTITY_ENV, loadIdentityConfig, startIdentity, type ProxyIdentity } from './identity/index';
+import { meshTls as meshTlsOf, type MeshTls } from './identity/mesh-tls';
 import { startInbound } from './inbound/index';
-import { createLogger } from './logger';
+import { createLogger, type Logger } from './logger';
 import { createMetricsRegistry, startMetricsServer } from './metrics-server';
 import { loadOutboundConfig, OUTBOUND_ENV, startOutbound } from './outbound/index';
 
@@ -19,6 +22,8 @@ function help(): string {
     '',
     envHelp('Outbound (Linkerd-style balancing proxy), configured by environment:', OUTBOUND_ENV),
     '',
+    envHelp('Identity (a certificate from the identity service; mutual TLS between proxies):', IDENTITY_ENV),
+    '',
     'Both: TRELLIS_LOG_LEVEL  log level (default: info)',
     '',
   ].join('\n');
@@ -28,7 +33,16 @@ function help(): string {
 function loadConfig() {
   const inbound = loadInboundConfig(process.env, hostname());
   loadOutboundConfig(process.env);
+  loadIdentityConfig(process.env);
   return inbound;
+}
+
+/** Waits for the first certificate: as linkerd2-proxy, the proxy serves nothing until it has its identity. */
+async function certified(identity: ProxyIdentity, logger: Logger): Promise<MeshTls> {
+  logger.info({ identity: identity.name }, 'waiting for a certificate from the identity service');
+  const cert = await identity.ready();
+  logger.info({ identity: cert.identity, notAfter: cert.notAfter.toISOString() }, 'certified');
+  return meshTlsOf(identity, systemClock);
 }
 
 async function main(): Promise<void> {
@@ -47,8 +61,10 @@ async function main(): Promise<void> {
   }
   const logger = createLogger({ level: process.env.TRELLIS_LOG_LEVEL || undefined });
   const registry = createMetricsRegistry();
-  const inbound = await startInbound({ config, registry, logger });
-  const outbound = await startOutbound({ env: process.env, registry, logger });
+  const identity = await startIdentity({ env: process.env, registry, logger });
+  const meshTls = identity === undefined ? undefined : await certified(identity, logger);
+  const inbound = await startInbound({ config, registry, logger, meshTls });
+  const outbound = await startOutbound({ env: process.env, registry, logger, meshTls });
   const metrics = await startMetricsServer({ registry, host: config.host, port: config.metricsPort, logger });
   logger.info({ event: 'listening', host: config.host, ports: { ...inbound.ports, metrics: metrics.port } }, 'listening');
 
@@ -66,7 +82,7 @@ async function main(): Promise<void> {
     inbound
       .terminate()
       .then(() => outbound.close())
-      .then(() => metrics.close())
+      .then(() => Promise.all([metrics.close(), identity?.close(), meshTls?.close()]))
       .then(
         () => {
           logger.info('drained; exiting');

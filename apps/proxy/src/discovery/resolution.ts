@@ -11,6 +11,8 @@ export interface ResolvedEndpoint extends SocketAddress {
   labels: Readonly<Record<string, string>>;
   /** The destination says the endpoint speaks HTTP/2 (protocol hint). */
   h2: boolean;
+  /** The endpoint's workload identity (`tls_identity`): connections to it use mutual TLS and must prove it. */
+  identity: string | undefined;
 }
 
 export type Resolution =
@@ -21,6 +23,12 @@ export type Resolution =
 
 export const NOT_FOUND: Resolution = Object.freeze({ kind: 'not-found' });
 
+/** The DNS-like identity of an endpoint, as Linkerd's destination sends it; URI-like identities are not used. */
+function identityOf(addr: WeightedAddr): string | undefined {
+  const strategy = addr.tlsIdentity?.strategy;
+  return strategy?.$case === 'dnsLikeIdentity' && strategy.value.name !== '' ? strategy.value.name : undefined;
+}
+
 function toEndpoint(addr: WeightedAddr, setLabels: Record<string, string>): ResolvedEndpoint | null {
   const socket = toSocketAddress(addr.addr);
   if (socket === null) return null;
@@ -30,6 +38,7 @@ function toEndpoint(addr: WeightedAddr, setLabels: Record<string, string>): Reso
     weight: addr.weight > 0 ? addr.weight : DEFAULT_ENDPOINT_WEIGHT,
     labels: { ...setLabels, ...addr.metricLabels },
     h2: addr.protocolHint?.protocol?.$case === 'h2',
+    identity: identityOf(addr),
   };
 }
 

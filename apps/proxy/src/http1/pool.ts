@@ -17,10 +17,18 @@ export interface SharedLimits {
   release(resource: 'connections' | 'pending'): void;
 }
 
+/** Opens a connection; `readyEvent` is the socket's event once requests may flow (`secureConnect` for TLS). */
+export type Connector = (host: string, port: number) => { socket: net.Socket; readyEvent: 'connect' | 'secureConnect' };
+
+const plainConnect: Connector = (host, port) => ({ socket: net.connect({ host, port, noDelay: true }), readyEvent: 'connect' });
+
 export interface PoolOptions {
   maxConnections: number;
   keepAliveMs: number;
+  /** Covers the TCP connect and, for TLS, the handshake. */
   connectTimeoutMs: number;
+  /** How connections are opened: plain TCP unless given (mutual TLS between proxies). */
+  connect?: Connector;
   /** Limits shared with other pools; a refusal fails the request with BREAKER_OVERFLOW_CODE. */
   shared?: SharedLimits;
 }
@@ -131,6 +139,7 @@ class Connection {
   private connected = false;
   private lastError: Error | undefined;
   private readonly keepAliveMs: number;
+  private readonly readyEvent: 'connect' | 'secureConnect';
 
   constructor(
     private readonly pool: Http1Pool,
@@ -150,13 +159,15 @@ class Connection {
       },
       onEnd: (trailers) => this.responseEnded(trailers),
     });
-    this.socket = net.connect({ host, port, noDelay: true });
+    const { socket, readyEvent } = (options.connect ?? plainConnect)(host, port);
+    this.socket = socket;
+    this.readyEvent = readyEvent;
     // Before 'connect' this is the connect timeout; afterwards only a parked connection has one (keep-alive).
     this.socket.setTimeout(options.connectTimeoutMs, () => {
       if (this.connected) this.socket.destroy();
       else this.socket.destroy(codedError(`connect timeout after ${options.connectTimeoutMs} ms`, CONNECT_TIMEOUT_CODE));
     });
-    this.socket.once('connect', () => {
+    this.socket.once(readyEvent, () => {
       this.connected = true;
       this.socket.setTimeout(0);
     });
@@ -193,7 +204,7 @@ class Connection {
     this.socket.write(head);
     // A streamed body is read only once connected, so a refused connection leaves it unread (and sendable elsewhere).
     if (this.connected) this.streamBody(ex, body, chunked);
-    else this.socket.once('connect', () => this.streamBody(ex, body, chunked));
+    else this.socket.once(this.readyEvent, () => this.streamBody(ex, body, chunked));
   }
 
   private streamBody(ex: Exchange, body: Readable, chunked: boolean): void {

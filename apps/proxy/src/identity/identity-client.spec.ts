@@ -1,21 +1,11 @@
 import { spawnSync } from 'node:child_process';
-import { randomBytes, X509Certificate } from 'node:crypto';
+import { X509Certificate } from 'node:crypto';
 import { once } from 'node:events';
 import { rm, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { connect, createServer, type ConnectionOptions, type TLSSocket } from 'node:tls';
-import {
-  certificateToPem,
-  certify,
-  createCsr,
-  createIssuer,
-  createTrustAnchor,
-  generateKeyPair,
-  loadIssuer,
-  privateKeyToPem,
-  systemClock,
-} from '@trellis/identity';
+import { systemClock } from '@trellis/identity';
 import { createTempDir, waitFor, type TempDir } from '@trellis/testing';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
@@ -24,6 +14,7 @@ import type { IdentityCertificate, ProxyIdentity } from './index';
 import { MeshTlsContexts, peerIdentity, secureContextOptions, startIdentity } from './index';
 import {
   buildIdentityService,
+  foreignLeaf,
   localToken,
   spawnIdentityService,
   writeTestPki,
@@ -77,24 +68,6 @@ async function tokenFile(name: string, namespace: string, serviceAccount: string
   const path = join(dir.path, name);
   await writeFile(path, await localToken(namespace, serviceAccount));
   return path;
-}
-
-/** A leaf for `name` under a fresh trust anchor that no proxy here trusts. */
-async function foreignLeaf(name: string): Promise<{ keyPem: string; chainPem: string; anchorPem: string }> {
-  const random = (n: number) => randomBytes(n);
-  const anchor = await createTrustAnchor({ clock: systemClock, random, commonName: 'foreign-root.test' });
-  const issuer = await createIssuer(anchor, { clock: systemClock, random, commonName: 'foreign-issuer.test' });
-  const loaded = await loadIssuer(
-    { certificatePem: issuer.certificatePem, keyPem: issuer.keyPem, trustAnchorsPem: anchor.certificatePem },
-    systemClock.now(),
-  );
-  const keys = await generateKeyPair();
-  const leaf = await certify(loaded, { requestedIdentity: name, provenIdentity: name, csrDer: await createCsr(name, keys) }, { clock: systemClock, random });
-  return {
-    keyPem: await privateKeyToPem(keys.privateKey),
-    chainPem: [leaf.leafDer, ...leaf.intermediatesDer].map(certificateToPem).join(''),
-    anchorPem: anchor.certificatePem,
-  };
 }
 
 function leafOf(cert: IdentityCertificate): X509Certificate {

@@ -6,6 +6,7 @@ import type { RequestStats } from '../stats/request-stats';
 import { appMetrics } from './app-metrics';
 import type { Breaker } from './breaker';
 import { breakerHandler } from './breaker-handler';
+import { clientIdentity } from './client-identity';
 import type { Drain } from './drain';
 import { compose, type Exchange, type Handler } from './exchange';
 import { forward, type AppHttp2Client } from './forward';
@@ -61,6 +62,7 @@ export function inboundChain(deps: ChainDeps): Handler {
         idleMs: config.idleTimeoutMs,
       }),
       forwarded(),
+      clientIdentity(),
       // Stats before the breaker, as in Knative: queued requests are demand the autoscaler must see.
       stats(deps.requestStats, now),
       ...(deps.breaker ? [breakerHandler(deps.breaker)] : []),

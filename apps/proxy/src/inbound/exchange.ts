@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
 import { errorHeaders, errorResponse, isGrpcContentType } from '../proxy-error';
 import { CLIENT_CLOSED_REQUEST_STATUS, ClientGoneError } from './errors';
+import type { ConnectionTls } from './mesh-tls';
 
 /** One request passing through the inbound chain. */
 export type Handler = (exchange: Exchange) => void;
@@ -51,6 +52,8 @@ export abstract class Exchange {
   abstract readonly hasBody: boolean;
   abstract readonly remoteAddress: string | undefined;
   abstract readonly remotePort: number | undefined;
+  /** Whether the client came over mesh TLS, and the identity its certificate proved. */
+  abstract readonly connectionTls: ConnectionTls;
   /** Whether the whole response went out (headers, body and trailers). */
   protected abstract readonly responseFinished: boolean;
   /** Whether the status line has gone to the client. */

@@ -1,5 +1,6 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { Exchange } from './exchange';
+import { connectionTlsOf, type ConnectionTls } from './mesh-tls';
 
 function onResponseClose(this: ServerResponse & { exchange: Http1Exchange }): void {
   this.exchange.closed();
@@ -42,6 +43,10 @@ export class Http1Exchange extends Exchange {
   get hasBody(): boolean {
     const headers = this.headers;
     return headers['content-length'] !== undefined ? headers['content-length'] !== '0' : headers['transfer-encoding'] !== undefined;
+  }
+
+  get connectionTls(): ConnectionTls {
+    return connectionTlsOf(this.req.socket);
   }
 
   get remoteAddress(): string | undefined {

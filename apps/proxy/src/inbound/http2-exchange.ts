@@ -1,5 +1,6 @@
 import { constants, type IncomingHttpHeaders, type OutgoingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
 import { Exchange } from './exchange';
+import { connectionTlsOf, type ConnectionTls } from './mesh-tls';
 
 type Stream = ServerHttp2Stream & { exchange: Http2Exchange };
 
@@ -50,6 +51,10 @@ export class Http2Exchange extends Exchange {
 
   get hasBody(): boolean {
     return !this.stream.endAfterHeaders;
+  }
+
+  get connectionTls(): ConnectionTls {
+    return connectionTlsOf(this.stream.session?.socket);
   }
 
   get remoteAddress(): string | undefined {

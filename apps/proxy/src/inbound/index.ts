@@ -1,4 +1,5 @@
 import type { Registry } from 'prom-client';
+import type { MeshTls } from '../identity/mesh-tls';
 import { startAdminServer } from '../admin/admin-server';
 import { Http1Pool } from '../http1/pool';
 import { QUEUE_DEPTH_PER_CONCURRENCY, type InboundConfig } from '../config/inbound-config';
@@ -16,6 +17,7 @@ import { Http1Exchange } from './http1-exchange';
 import { Http2Exchange } from './http2-exchange';
 import { InboundMetrics } from './inbound-metrics';
 import { InboundServers, type Http1Listener, type StreamListener } from './listeners';
+import { inboundMeshTls } from './mesh-tls-metrics';
 import { KNATIVE_PROBER_TIMING, ReadinessProber, type ProberTiming } from './readiness-prober';
 import { createTracing } from './tracing';
 
@@ -56,6 +58,8 @@ export interface InboundOptions {
   readonly logger: Logger;
   readonly probeTiming?: ProberTiming;
   readonly writeLine?: (line: string) => void;
+  /** This proxy's identity for mutual TLS from other proxies; undefined when identity is off. */
+  readonly meshTls?: MeshTls;
 }
 
 /** Counts requests in flight so shutdown can wait for the last one. */
@@ -128,7 +132,7 @@ export async function startInbound(options: InboundOptions): Promise<Inbound> {
     run(new Http1Exchange(req, res, now()));
   };
   const onStream: StreamListener = (stream, headers) => run(new Http2Exchange(stream, headers, now()));
-  const servers = new InboundServers(onRequest, onStream);
+  const servers = new InboundServers(onRequest, onStream, options.meshTls && inboundMeshTls(options.meshTls, registry));
   const httpListener = servers.createDetectingListener();
   const h2cListener = servers.createHttp2Listener();
   const http = await listen(httpListener, config.httpPort, config.host);

@@ -10,6 +10,7 @@ import {
 } from 'node:http2';
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import { clientErrorCode, rawErrorResponse } from '../proxy-error';
+import { MeshTlsAcceptor, PLAINTEXT, TLS_HANDSHAKE_RECORD, type InboundTls } from './mesh-tls';
 
 /** The HTTP/2 connection preface (RFC 9113 section 3.4): what tells h2c from HTTP/1.1 on one port. */
 const HTTP2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
@@ -48,10 +49,16 @@ export class InboundServers {
   private readonly sessions = new Set<ServerHttp2Session>();
   /** Connections whose protocol is not known yet (no bytes received). */
   private readonly undecided = new Set<Socket>();
+  private readonly tlsAcceptor: MeshTlsAcceptor | undefined;
 
   constructor(listener: RequestListener);
-  constructor(listener: Http1Listener, onStream: StreamListener);
-  constructor(listener: RequestListener | Http1Listener, onStream?: StreamListener) {
+  constructor(listener: Http1Listener, onStream: StreamListener, inboundTls?: InboundTls);
+  constructor(
+    listener: RequestListener | Http1Listener,
+    onStream?: StreamListener,
+    /** Mutual TLS from other proxies, detected on the same port; undefined when this proxy has no identity. */
+    private readonly inboundTls?: InboundTls,
+  ) {
     this.http1 = createHttp1Server({ maxHeaderSize: MAX_HEADER_BYTES, requestTimeout: 0 }, listener);
     this.http1.on('clientError', refuseBadRequest);
     const http2Options = { maxSendHeaderBlockLength: MAX_HEADER_BYTES };
@@ -66,6 +73,7 @@ export class InboundServers {
       session.once('close', () => this.sessions.delete(session));
     });
     this.http2.on('sessionError', () => undefined);
+    this.tlsAcceptor = inboundTls === undefined ? undefined : new MeshTlsAcceptor(inboundTls, (secure) => this.detect(secure, true));
   }
 
   /** A listener that detects HTTP/1.1 or h2c by the connection preface. */
@@ -91,14 +99,22 @@ export class InboundServers {
     for (const session of this.sessions) session.destroy();
   }
 
-  private detect(socket: Socket): void {
+  /**
+   * Reads a connection's first bytes: a TLS handshake (mesh mTLS, when this proxy has an identity) is
+   * terminated and the decrypted stream detected again; otherwise the HTTP/2 preface or HTTP/1.1.
+   */
+  private detect(socket: Socket, decrypted = false): void {
     let buffered: Buffer = Buffer.alloc(0);
-    const handTo = (server: Http1Server | Http2Server) => {
+    const stopReading = () => {
       this.undecided.delete(socket);
       socket.off('data', onData);
       socket.off('error', onError);
       socket.setTimeout(0);
       socket.pause();
+    };
+    const handTo = (server: Http1Server | Http2Server) => {
+      stopReading();
+      if (!decrypted) this.inboundTls?.onAccepted(PLAINTEXT);
       socket.unshift(buffered);
       server.emit('connection', socket);
       // The HTTP/2 session reads the unshifted bytes itself and then owns the socket's handle; the
@@ -107,6 +123,11 @@ export class InboundServers {
     };
     const onData = (chunk: Buffer) => {
       buffered = buffered.length === 0 ? chunk : Buffer.concat([buffered, chunk]);
+      if (!decrypted && this.tlsAcceptor !== undefined && buffered[0] === TLS_HANDSHAKE_RECORD) {
+        stopReading();
+        this.tlsAcceptor.accept(socket, buffered);
+        return;
+      }
       const length = Math.min(buffered.length, HTTP2_PREFACE.length);
       if (buffered.compare(HTTP2_PREFACE, 0, length, 0, length) !== 0) handTo(this.http1);
       else if (buffered.length >= HTTP2_PREFACE.length) handTo(this.http2);

@@ -1,7 +1,8 @@
 import http2, { type ClientHttp2Session } from 'node:http2';
 import type { Logger } from 'pino';
-import { Http1Pool, type SharedLimits } from '../http1/pool';
+import { Http1Pool, type Connector, type SharedLimits } from '../http1/pool';
 import { splitAuthority } from './authority';
+import { meshTlsConnect, type EndpointTls } from './mesh-connect';
 
 /** linkerd2-proxy: outbound connect timeout. */
 export const CONNECT_TIMEOUT_MS = 1_000;
@@ -25,6 +26,8 @@ export class EndpointConnections {
     private readonly logger: Logger,
     /** The backend's circuit-breaker counters for connections and waiting requests; none for direct pools. */
     private readonly shared?: SharedLimits,
+    /** Set for an endpoint with an identity: every connection to it is mutual TLS. */
+    private readonly tls?: EndpointTls,
   ) {}
 
   /** Host and port of `id` (`host:port` or `[v6]:port`), for the HTTP/1.1 pool. */
@@ -43,6 +46,7 @@ export class EndpointConnections {
         keepAliveMs: KEEP_ALIVE_TIMEOUT_MS,
         connectTimeoutMs: CONNECT_TIMEOUT_MS,
         ...(this.shared === undefined ? {} : { shared: this.shared }),
+        ...(this.tls === undefined ? {} : { connect: this.tlsConnector(this.tls) }),
       });
     }
     return this.pool;
@@ -51,7 +55,16 @@ export class EndpointConnections {
   h2(): ClientHttp2Session {
     const current = this.session;
     if (current !== undefined && !current.closed && !current.destroyed) return current;
-    const session = http2.connect(`http://${this.id}`);
+    const endpointTls = this.tls;
+    const session =
+      endpointTls === undefined
+        ? http2.connect(`http://${this.id}`)
+        : http2.connect(`https://${this.id}`, {
+            createConnection: () => {
+              const { host, port } = this.address();
+              return meshTlsConnect(host, port, endpointTls, 'h2');
+            },
+          });
     const forget = () => {
       if (this.session === session) this.session = undefined;
     };
@@ -67,6 +80,10 @@ export class EndpointConnections {
     session.once('connect', () => session.setTimeout(0));
     this.session = session;
     return session;
+  }
+
+  private tlsConnector(endpointTls: EndpointTls): Connector {
+    return (host, port) => ({ socket: meshTlsConnect(host, port, endpointTls, 'http/1.1'), readyEvent: 'secureConnect' });
   }
 
   /** Idempotent. Resolves once requests in flight have finished and the sockets are closed. */

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Env } from '../config/env';
 import { Discovery, FIRST_MESSAGE_TIMEOUT_MS } from '../discovery/discovery-client';
+import type { MeshTls } from '../identity/mesh-tls';
 import { createPoke } from './autoscaler-poke';
 import { loadOutboundConfig } from './config';
 import { startListener } from './listener';
@@ -23,7 +24,7 @@ export interface Outbound {
  * -> service cache (profiles, backends, balancers, pools) -> request path -> listener.
  * Throws ConfigError on a bad setting.
  */
-export async function startOutbound(opts: { env: Env; registry: Registry; logger: Logger }): Promise<Outbound> {
+export async function startOutbound(opts: { env: Env; registry: Registry; logger: Logger; meshTls?: MeshTls }): Promise<Outbound> {
   const config = loadOutboundConfig(opts.env);
   const logger = opts.logger.child({ role: 'outbound' });
   if (config.listen === undefined) {
@@ -58,6 +59,7 @@ export async function startOutbound(opts: { env: Env; registry: Registry; logger
     poke: config.autoscalerAddr === undefined ? undefined : createPoke(config.autoscalerAddr, config.podName),
     failFastMs: config.failFastMs,
     profileWaitMs: FIRST_MESSAGE_TIMEOUT_MS,
+    meshTls: opts.meshTls,
   });
   const listener = await startListener({
     host: config.listen.host,

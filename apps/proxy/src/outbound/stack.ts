@@ -1,4 +1,5 @@
 import { CircuitBreakers, type BalancerKind, type Clock, type Random } from '@trellis/balance';
+import type { SecureContext } from 'node:tls';
 import type { Logger } from 'pino';
 import type { Discovery } from '../discovery/discovery-client';
 import type { AuthorityOptions } from './authority';
@@ -12,6 +13,7 @@ import { endpointPool } from './endpoint-pool';
 import type { Exchange } from './exchange';
 import { FailFastLayer } from './fail-fast';
 import { forwardLayer } from './forward';
+import type { EndpointTls } from './mesh-connect';
 import { compose, ReadySignal } from './layer';
 import type { OutboundMetrics } from './metrics';
 import { requestTimeoutLayer } from './request-timeout';
@@ -36,6 +38,8 @@ export interface StackDeps {
   poke: Poke | undefined;
   failFastMs: number;
   profileWaitMs: number;
+  /** This proxy's certificate for mutual TLS to endpoints with an identity; undefined: identity is off (plaintext). */
+  meshTls: { secureContext(): SecureContext | undefined } | undefined;
 }
 
 export interface OutboundStack {
@@ -83,6 +87,12 @@ export function createOutboundStack(deps: StackDeps): OutboundStack {
   return { serve: rescue(stack, deps.logger), services };
 }
 
+/** Mutual TLS to an endpoint that has an identity, when this proxy has one too (else plaintext, as Linkerd's `no_identity`). */
+function endpointTls(identity: string | undefined, meshTls: StackDeps['meshTls']): EndpointTls | undefined {
+  if (identity === undefined || meshTls === undefined) return undefined;
+  return { serverName: identity, secureContext: () => meshTls.secureContext() };
+}
+
 /** One backend's layers, top to bottom, and the state they share (readiness, breaker counters). */
 function backendStack(authority: string, deps: StackDeps, services: ServiceCache): Backend {
   const { clock, logger, metrics } = deps;
@@ -98,7 +108,7 @@ function backendStack(authority: string, deps: StackDeps, services: ServiceCache
     policy,
     newEntry: (endpoint) => ({
       endpoint,
-      connections: new EndpointConnections(endpoint.id, logger, breakers),
+      connections: new EndpointConnections(endpoint.id, logger, breakers, endpointTls(endpoint.identity, deps.meshTls)),
       series: metrics.endpoint(authority, endpoint.labels),
     }),
     direct: () => services.direct(authority),

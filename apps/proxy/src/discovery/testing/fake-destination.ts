@@ -12,6 +12,8 @@ export interface FakeEndpoint {
   host: string;
   port: number;
   labels?: Record<string, string>;
+  /** The endpoint's workload identity, sent as `tls_identity`. */
+  identity?: string;
 }
 
 export interface FakeDestination {
@@ -46,7 +48,14 @@ function addUpdate(endpoints: FakeEndpoint[]): Update {
     update: {
       $case: 'add',
       value: {
-        addrs: endpoints.map((e) => ({ addr: tcp(e), weight: 10_000, metricLabels: e.labels ?? {} })),
+        addrs: endpoints.map((e) => ({
+          addr: tcp(e),
+          weight: 10_000,
+          metricLabels: e.labels ?? {},
+          ...(e.identity === undefined
+            ? {}
+            : { tlsIdentity: { strategy: { $case: 'dnsLikeIdentity' as const, value: { name: e.identity } }, serverName: { name: e.identity } } }),
+        })),
         metricLabels: { namespace: 'demo', service: 'fake' },
       },
     },

@@ -2,7 +2,18 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createIssuer, createTrustAnchor, signLocalToken, systemClock } from '@trellis/identity';
+import {
+  certificateToPem,
+  certify,
+  createCsr,
+  createIssuer,
+  createTrustAnchor,
+  generateKeyPair,
+  loadIssuer,
+  privateKeyToPem,
+  signLocalToken,
+  systemClock,
+} from '@trellis/identity';
 import { bundleEntry } from '@trellis/testing';
 import { randomBytes } from 'node:crypto';
 
@@ -90,3 +101,22 @@ export async function spawnIdentityService(files: TestPkiFiles, extraArgs: strin
   await kill();
   throw new Error(`identity service did not start (exit ${child.exitCode}): ${stderr} ${stdout}`);
 }
+
+/** A leaf for `name` under a fresh trust anchor that no proxy here trusts. */
+export async function foreignLeaf(name: string): Promise<{ keyPem: string; chainPem: string; anchorPem: string }> {
+  const random = (n: number) => randomBytes(n);
+  const anchor = await createTrustAnchor({ clock: systemClock, random, commonName: 'foreign-root.test' });
+  const issuer = await createIssuer(anchor, { clock: systemClock, random, commonName: 'foreign-issuer.test' });
+  const loaded = await loadIssuer(
+    { certificatePem: issuer.certificatePem, keyPem: issuer.keyPem, trustAnchorsPem: anchor.certificatePem },
+    systemClock.now(),
+  );
+  const keys = await generateKeyPair();
+  const leaf = await certify(loaded, { requestedIdentity: name, provenIdentity: name, csrDer: await createCsr(name, keys) }, { clock: systemClock, random });
+  return {
+    keyPem: await privateKeyToPem(keys.privateKey),
+    chainPem: [leaf.leafDer, ...leaf.intermediatesDer].map(certificateToPem).join(''),
+    anchorPem: anchor.certificatePem,
+  };
+}
+

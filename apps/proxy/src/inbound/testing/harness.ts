@@ -1,6 +1,7 @@
 import { request, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http';
 import { connect as connectHttp2, constants } from 'node:http2';
 import type { Registry } from 'prom-client';
+import type { MeshTls } from '../../identity/mesh-tls';
 import { loadInboundConfig } from '../../config/inbound-config';
 import { createLogger } from '../../logger';
 import { createMetricsRegistry, startMetricsServer, type MetricsServer } from '../../metrics-server';
@@ -19,7 +20,7 @@ export interface Harness {
 /** Starts the inbound role in this process against a fresh test app, every listener on 127.0.0.1:0. */
 export async function startHarness(
   env: Record<string, string> = {},
-  options: { probeTiming?: ProberTiming; writeLine?: (line: string) => void } = {},
+  options: { probeTiming?: ProberTiming; writeLine?: (line: string) => void; meshTls?: MeshTls } = {},
 ): Promise<Harness> {
   const app = await startTestApp();
   const config = loadInboundConfig(
