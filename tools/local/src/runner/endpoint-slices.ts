@@ -1,4 +1,4 @@
-import type { Endpoint, EndpointPort, EndpointSlice, Service } from '@trellis/kube';
+import type { Endpoint, EndpointPort, EndpointSlice, Pod, Service } from '@trellis/kube';
 import { SERVICE_NAME_LABEL } from '@trellis/kube';
 import type { ReplicaPhase } from './reconcile';
 
@@ -37,7 +37,33 @@ export interface SliceReplica {
 export interface SlicePlan {
   /** One slice per (Service, Deployment) pair the Service selects, keyed by namespace/slice name. */
   slices: Map<string, EndpointSlice>;
+  /** One Pod per replica, keyed by namespace/pod name: the destination reads a meshed pod's identity from it. */
+  pods: Map<string, Pod>;
   problems: string[];
+}
+
+// The pod-template-hash of every local ReplicaSet, so that the destination labels endpoints with their Deployment.
+const LOCAL_TEMPLATE_HASH = 'local';
+// Every local replica runs the proxy, as the destination reads it from a pod (the deploy/ sidecar's annotation).
+const PROXY_ANNOTATIONS = Object.freeze({ 'trellis.io/proxy': 'enabled' });
+/** Local workloads run as their namespace's `default` ServiceAccount (the identity their proxies are certified for). */
+export const LOCAL_SERVICE_ACCOUNT = 'default';
+
+/** The Pod a replica would be in a cluster: its labels, owner, ServiceAccount and IP. */
+function podOf(r: SliceReplica, workload: SliceWorkload): Pod {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      name: r.podName,
+      namespace: workload.namespace,
+      labels: { ...workload.labels, 'pod-template-hash': LOCAL_TEMPLATE_HASH },
+      annotations: { ...PROXY_ANNOTATIONS },
+      ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: `${workload.name}-${LOCAL_TEMPLATE_HASH}`, uid: `local-${workload.key}`, controller: true }],
+    },
+    spec: { serviceAccountName: LOCAL_SERVICE_ACCOUNT, containers: [], nodeName: LOCAL_NODE_NAME },
+    status: { podIP: r.address, podIPs: [{ ip: r.address }], phase: 'Running' },
+  };
 }
 
 /** True when the Service's (non-empty) selector matches the workload's pod labels, in its namespace. */
@@ -80,7 +106,13 @@ function compareAddresses(a: Endpoint, b: Endpoint): number {
 /** The EndpointSlices that describe `replicas` for every Service that selects one of `workloads`. */
 export function planSlices(services: readonly Service[], workloads: readonly SliceWorkload[], replicas: readonly SliceReplica[]): SlicePlan {
   const slices = new Map<string, EndpointSlice>();
+  const pods = new Map<string, Pod>();
   const problems: string[] = [];
+  const byKey = new Map(workloads.map((w) => [w.key, w]));
+  for (const r of replicas) {
+    const workload = byKey.get(r.workload);
+    if (workload !== undefined) pods.set(`${workload.namespace}/${r.podName}`, podOf(r, workload));
+  }
   for (const service of services) {
     for (const workload of workloads) {
       if (!selects(service, workload)) continue;
@@ -103,5 +135,5 @@ export function planSlices(services: readonly Service[], workloads: readonly Sli
       });
     }
   }
-  return { slices, problems };
+  return { slices, pods, problems };
 }

@@ -298,13 +298,14 @@ export class LocalRunner {
     );
     for (const problem of plan.problems) this.reportOnce(problem);
     const planned = new Set<string>();
-    for (const [key, slice] of plan.slices) {
+    const objects = [...[...plan.pods].map(([key, pod]) => [`pod.${key}`, pod] as const), ...plan.slices];
+    for (const [key, object] of objects) {
       const file = `${SLICE_FOLDER}/${key.replace('/', '.')}.yaml`;
       planned.add(file);
-      const text = JSON.stringify(slice);
+      const text = JSON.stringify(object);
       if (this.written.get(file) === text) continue;
       try {
-        await this.store.writeObject(file, slice);
+        await this.store.writeObject(file, object);
         this.written.set(file, text);
       } catch (err) {
         this.report(`cannot write ${file}: ${(err as Error).message}`);

@@ -6,6 +6,7 @@ import { LocalError } from '../errors';
 import type { Child } from '../process/child';
 import { writeIdentityPki } from '../identity/pki';
 import { COMPONENT_START_TIMEOUT_MS, throwIfAborted } from './control-plane';
+import { LOCAL_SERVICE_ACCOUNT } from '../runner/endpoint-slices';
 
 // Local mode's identity: `npm start` makes a trust anchor and an issuer in its temporary folder, runs the
 // identity service with the `local` token validator on free ports, and plays the kubelet for the replicas'
@@ -16,8 +17,6 @@ import { COMPONENT_START_TIMEOUT_MS, throwIfAborted } from './control-plane';
 export const LOCAL_TOKEN_LIFETIME_MS = 60 * 60 * 1000;
 /** Tokens are re-signed this often, ms: half their life, so a proxy never reads an expired one. Source: ours. */
 export const LOCAL_TOKEN_REFRESH_MS = LOCAL_TOKEN_LIFETIME_MS / 2;
-/** The ServiceAccount of every local workload (Kubernetes' default when a pod names none). */
-export const LOCAL_SERVICE_ACCOUNT = 'default';
 /** Bytes of the random HMAC key shared with the identity service. Source: RFC 7518 3.2 (>= 32). */
 const TOKEN_KEY_BYTES = 32;
 const POLL_INTERVAL_MS = 100;

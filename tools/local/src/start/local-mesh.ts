@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { DEFAULT_TRUST_DOMAIN } from '@trellis/identity';
 import { LocalError } from '../errors';
 import type { Child } from '../process/child';
 import { describeExit, spawnChild } from '../process/child';
@@ -115,6 +116,8 @@ export async function startLocalMesh(options: StartOptions, ctx: MeshContext): P
       '--grpc-port', String(options.destinationPort),
       '--admin-port', String(options.destinationAdminPort),
       '--listen-host', LOOPBACK,
+      // Every replica's proxy is certified (below), so endpoints carry identities and each hop between proxies is mTLS.
+      '--identity-trust-domain', DEFAULT_TRUST_DOMAIN,
     ]);
     await waitForHttp(destination.child, `http://${LOOPBACK}:${options.destinationAdminPort}/ready`, destination.logFile, ctx.signal);
     ctx.print(`destination ready on ${destinationAddr} (admin :${options.destinationAdminPort})`);
