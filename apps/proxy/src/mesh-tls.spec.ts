@@ -148,6 +148,13 @@ describe('mutual TLS between proxies', () => {
     expect((JSON.parse(r.body) as Echo).headers['l5d-client-id']).toBe(CLIENT_ID);
   });
 
+  it('takes mTLS on the h2c port too (HTTP/2 inside)', async () => {
+    destination.setEndpoints('web-h2c.shop.svc.cluster.local:8080', [{ host: '127.0.0.1', port: server.inbound.ports.h2c, identity: SERVER_ID }]);
+    const r = await sendHttp2(outbound.address?.port ?? 0, '/echo', { ':authority': 'web-h2c.shop:8080' });
+    expect(r.status).toBe(200);
+    expect((JSON.parse(r.body) as Echo).headers['l5d-client-id']).toBe(CLIENT_ID);
+  });
+
   it('serves the certificate of its identity, TLS 1.3 only, as an independent client (openssl) sees it', async () => {
     const target = `127.0.0.1:${server.inbound.ports.http}`;
     const verified = await openssl(['s_client', '-connect', target, '-servername', SERVER_ID, '-CAfile', pki.trustAnchors, '-verify_return_error', '-brief']);

@@ -81,9 +81,23 @@ export class InboundServers {
     return createNetServer({ noDelay: true }, (socket) => this.detect(socket));
   }
 
-  /** A listener for h2c with prior knowledge only. */
+  /** A listener for h2c with prior knowledge only; with an identity, also mesh mTLS (then HTTP/2 inside). */
   createHttp2Listener(): NetServer {
-    return createNetServer({ noDelay: true }, (socket) => this.http2.emit('connection', socket));
+    const acceptor = this.tlsAcceptor;
+    if (acceptor === undefined) return createNetServer({ noDelay: true }, (socket) => this.http2.emit('connection', socket));
+    return createNetServer({ noDelay: true }, (socket) => {
+      socket.once('data', (first: Buffer) => {
+        socket.pause();
+        if (first[0] === TLS_HANDSHAKE_RECORD) {
+          acceptor.accept(socket, first);
+          return;
+        }
+        this.inboundTls?.onAccepted(PLAINTEXT);
+        socket.unshift(first);
+        this.http2.emit('connection', socket);
+      });
+      socket.on('error', () => socket.destroy());
+    });
   }
 
   /** Draining: close idle HTTP/1.1 connections and ask HTTP/2 clients to go away after their streams. */

@@ -27,6 +27,8 @@ describe('demo HTTP app', () => {
     const get = await start(() => 0.5);
     const res = await get('/hello');
     expect(res).toEqual({ status: 200, replica: 'web-3', body: '{"message":"hello","replica":"web-3","version":"v2"}\n' });
+    const viaMesh = await get('/hello', { headers: { 'l5d-client-id': 'web.demo.serviceaccount.identity.cluster.local' } });
+    expect(JSON.parse(viaMesh.body)).toMatchObject({ caller: 'web.demo.serviceaccount.identity.cluster.local' });
   });
 
   it('fails /fail with the given probability and validates its parameter', async () => {

@@ -21,6 +21,11 @@ export interface DemoHttpOptions extends DemoIdentity {
 
 type Handler = (req: IncomingMessage, res: ServerResponse, query: URLSearchParams) => void;
 
+function callerOf(req: IncomingMessage): { caller?: string } {
+  const caller = req.headers['l5d-client-id'];
+  return typeof caller === 'string' ? { caller } : {};
+}
+
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = `${JSON.stringify(body)}\n`;
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
@@ -41,7 +46,8 @@ function routes(opts: DemoHttpOptions): Record<string, Handler> {
   const who = { replica: opts.replica, version: opts.version };
   return {
     '/': (_req, res) => sendJson(res, 200, { status: 'ok', ...who }),
-    '/hello': (_req, res) => sendJson(res, 200, { message: 'hello', ...who }),
+    // `caller`: the identity the proxy proved by mTLS (Linkerd's l5d-client-id), when the caller came over the mesh.
+    '/hello': (req, res) => sendJson(res, 200, { message: 'hello', ...who, ...callerOf(req) }),
     '/slow': (_req, res, query) => {
       const ms = numberParam(query, 'ms', 0, MAX_SLOW_MS);
       if (typeof ms === 'string') return sendJson(res, 400, { error: ms });

@@ -120,7 +120,8 @@ describe('local runner', () => {
   it('scales 1 → 3 → 0 → 2 as spec.replicas is edited, and the EndpointSlices follow', async () => {
     const r = await startRunner(1, demoCommand);
     const file = join(dir.path, 'web.yaml');
-    expect(await readdir(join(dir.path, SLICE_FOLDER))).toEqual(['demo.web-web-local.yaml']);
+    // The slice, and the replica's Pod (the destination reads a meshed pod's identity and owner from it).
+    expect((await readdir(join(dir.path, SLICE_FOLDER))).sort()).toEqual(['demo.web-web-local.yaml', 'pod.demo.web-0.yaml']);
     await waitFor(async () => (await readyCount()) === 1, { what: '1 ready endpoint' });
 
     const seen = new Set<string>();

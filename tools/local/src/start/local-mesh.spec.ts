@@ -110,7 +110,7 @@ describe('npm start (the local mesh, end to end)', () => {
   });
 
   it('serves HTTP through 127.0.0.1:<outbound> across replicas and honours the 90/10 split', async () => {
-    const replies: { replica: string; version: string }[] = [];
+    const replies: { replica: string; version: string; caller?: string }[] = [];
     const statuses: number[] = [];
     let next = 0;
     const worker = async () => {
@@ -118,12 +118,14 @@ describe('npm start (the local mesh, end to end)', () => {
         next += 1;
         const res = await request('http://hello.demo.svc.cluster.local/hello', { dispatcher: agent });
         statuses.push(res.statusCode);
-        if (res.statusCode === 200) replies.push((await res.body.json()) as { replica: string; version: string });
+        if (res.statusCode === 200) replies.push((await res.body.json()) as { replica: string; version: string; caller?: string });
         else await res.body.dump();
       }
     };
     await Promise.all(Array.from({ length: HTTP_CONCURRENCY }, worker));
     expect(statuses.filter((s) => s !== 200)).toEqual([]);
+    // Every hop between proxies is mTLS: the replicas' proxies proved the outbound proxy's identity to the app.
+    expect(new Set(replies.map((r) => r.caller))).toEqual(new Set(['default.default.serviceaccount.identity.cluster.local']));
     const v1 = new Set(replies.filter((r) => r.version === 'v1').map((r) => r.replica));
     expect(v1).toEqual(new Set(['hello-v1-0', 'hello-v1-1']));
     const v2Share = replies.filter((r) => r.version === 'v2').length / replies.length;
