@@ -20,6 +20,24 @@ describe('LoadHandle', () => {
     expect(load.at(clock.now())).toBe(1_000);
   });
 
+  it('measures the RTT from connected() when the connection had to be set up first', () => {
+    const clock = new ManualClock(0);
+    const load = new EndpointLoad(30, 0, 10_000);
+    const h = new LoadHandle(load, clock);
+    clock.advance(200);
+    h.connected();
+    clock.advance(4);
+    h.firstByte();
+    // 4 ms decays the 30 ms default a little; the 204 ms from start would have been taken as a new peak.
+    expect(load.at(clock.now())).toBeLessThan(30);
+    expect(load.pending).toBe(0);
+    const late = new LoadHandle(load, clock);
+    clock.advance(50);
+    late.firstByte();
+    late.connected();
+    expect(load.at(clock.now())).toBe(50);
+  });
+
   it('keeps pending (until first byte) and active (until end) exact under any call order (property)', () => {
     const call = fc.record({ handle: fc.nat({ max: 9 }), op: fc.constantFrom('firstByte', 'end') as fc.Arbitrary<'firstByte' | 'end'>, gapMs: fc.nat({ max: 100 }) });
     fc.assert(

@@ -25,7 +25,7 @@ const ENDED = 2;
 /** State machine: SENT -> FIRST_BYTE -> ENDED, or SENT -> ENDED; repeated calls do nothing. */
 export class LoadHandle implements RequestHandle {
   private state = SENT;
-  private readonly startedAt: number;
+  private startedAt: number;
 
   constructor(
     private readonly load: EndpointLoad,
@@ -34,6 +34,10 @@ export class LoadHandle implements RequestHandle {
     this.startedAt = clock.now();
     load.pending += 1;
     load.active += 1;
+  }
+
+  connected(): void {
+    if (this.state === SENT) this.startedAt = this.clock.now();
   }
 
   firstByte(): void {

@@ -33,6 +33,12 @@ export interface Picker<T> {
  * or to end() if no byte ever came (a timeout or reset counts as a slow response).
  */
 export interface RequestHandle {
+  /**
+   * The request's connection is up (connect and TLS handshake done): RTT is measured from here, since
+   * setting a connection up is not the endpoint's latency (linkerd2-proxy balances only over connected
+   * endpoints). Optional; without it RTT counts from start.
+   */
+  connected(): void;
   firstByte(): void;
   end(): void;
 }

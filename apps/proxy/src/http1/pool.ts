@@ -55,6 +55,8 @@ export interface Control {
 /** Receives one response. After onResponseEnd or onResponseError nothing more is called. */
 export interface ResponseHandler {
   onRequestStart(control: Control): void;
+  /** The request's connection is up (at once for a reused one; after connect and any TLS handshake for a new one). */
+  onConnected?(): void;
   onResponseStart(control: Control, status: number, headers: Fields): void;
   onResponseData(control: Control, chunk: Buffer): void;
   onResponseEnd(control: Control, trailers: Fields): void;
@@ -187,6 +189,8 @@ class Connection {
     this.parser.expect(ex.request.method);
     ex.handler.onRequestStart(ex);
     if (ex.finished) return;
+    if (this.connected) ex.handler.onConnected?.();
+    else if (ex.handler.onConnected !== undefined) this.socket.once(this.readyEvent, () => ex.finished || ex.handler.onConnected?.());
     this.send(ex);
   }
 

@@ -7,9 +7,16 @@ import type { RequestAbort } from './request-abort';
 import type { RequestBody } from './request-body';
 import { sendH1, sendH2, type UpstreamResponse } from './upstream';
 
-function send(ex: Exchange, connections: EndpointConnections, authority: string, body: RequestBody, abort: RequestAbort): Promise<UpstreamResponse> {
-  if (ex.protocol === 'h2') return sendH2(connections.h2(), ex.h2Headers(), body, abort);
-  return sendH1(connections.h1(), ex.method, ex.path, ex.h1Headers(authority), body, abort);
+function send(
+  ex: Exchange,
+  connections: EndpointConnections,
+  authority: string,
+  body: RequestBody,
+  abort: RequestAbort,
+  onConnected: (() => void) | undefined,
+): Promise<UpstreamResponse> {
+  if (ex.protocol === 'h2') return sendH2(connections.h2(), ex.h2Headers(), body, abort, onConnected);
+  return sendH1(connections.h1(), ex.method, ex.path, ex.h1Headers(authority), body, abort, onConnected);
 }
 
 /**
@@ -25,7 +32,8 @@ export function endpointPool(): Service {
     endpoint.series.request();
     let r: UpstreamResponse;
     try {
-      r = await send(ex, endpoint.connections, ex.authority ?? endpoint.id, call.body, call.abort);
+      // The balancer's RTT starts once the connection is up: connect and TLS handshake are not the endpoint's latency.
+      r = await send(ex, endpoint.connections, ex.authority ?? endpoint.id, call.body, call.abort, endpoint.handle && (() => endpoint.handle?.connected()));
     } catch (err) {
       throw call.abort.aborted ? call.abort.reason : upstreamError(err, endpoint.id);
     }

@@ -119,6 +119,7 @@ class H1Upstream implements ResponseHandler, UpstreamResponse {
     private readonly abort: RequestAbort,
     private readonly resolve: (r: UpstreamResponse) => void,
     private readonly reject: (err: unknown) => void,
+    readonly onConnected: (() => void) | undefined,
   ) {}
 
   onRequestStart(controller: Control): void {
@@ -201,12 +202,23 @@ class H1Upstream implements ResponseHandler, UpstreamResponse {
   }
 }
 
-/** Sends one HTTP/1.1 request through an endpoint's pool; resolves at the response headers. */
-export function sendH1(pool: Http1Pool, method: string, path: string, headers: string[], body: RequestBody, abort: RequestAbort): Promise<UpstreamResponse> {
+/**
+ * Sends one HTTP/1.1 request through an endpoint's pool; resolves at the response headers. `onConnected` is
+ * called once the request's connection is up.
+ */
+export function sendH1(
+  pool: Http1Pool,
+  method: string,
+  path: string,
+  headers: string[],
+  body: RequestBody,
+  abort: RequestAbort,
+  onConnected?: () => void,
+): Promise<UpstreamResponse> {
   return new Promise((resolve, reject) => {
     pool.dispatch(
       { method, path, headers, body: body.kind === 'empty' ? null : body.kind === 'buffered' ? body.data : body.stream },
-      new H1Upstream(abort, resolve, reject),
+      new H1Upstream(abort, resolve, reject, onConnected),
     );
   });
 }
@@ -229,14 +241,24 @@ function pumpStream(src: Readable, dst: Writable): Promise<void> {
   return done;
 }
 
-/** Sends one HTTP/2 request on a session; resolves at the response headers. */
-export function sendH2(session: ClientHttp2Session, headers: OutgoingHttpHeaders, body: RequestBody, abort: RequestAbort): Promise<UpstreamResponse> {
+/** Sends one HTTP/2 request on a session; resolves at the response headers. `onConnected`: once the session is up. */
+export function sendH2(
+  session: ClientHttp2Session,
+  headers: OutgoingHttpHeaders,
+  body: RequestBody,
+  abort: RequestAbort,
+  onConnected?: () => void,
+): Promise<UpstreamResponse> {
   return new Promise((resolve, reject) => {
     if (abort.aborted) {
       reject(abort.reason);
       return;
     }
     const stream = session.request(headers, { endStream: body.kind === 'empty' });
+    if (onConnected !== undefined) {
+      if (stream.pending) stream.once('ready', onConnected);
+      else onConnected();
+    }
     const unsubscribe = abort.subscribe(() => stream.destroy(asError(abort.reason)));
     stream.once('close', unsubscribe);
     let trailers: Fields | undefined;
