@@ -3,6 +3,11 @@ export * from './generated/net';
 export * from './generated/http_types';
 export * from './generated/meta';
 export * from './generated/stat';
+export * from './generated/outbound';
+// http_route.proto and destination.proto both define `PathMatch`, so the route match and filter types are
+// reached through these namespaces: httpRoute.HttpRouteMatch, grpcRoute.GrpcRouteMatch, ...
+export * as httpRoute from './generated/http_route';
+export * as grpcRoute from './generated/grpc_route';
 export { Duration } from './generated/google/protobuf/duration';
 export * from './generated/identity';
 export { Timestamp } from './generated/google/protobuf/timestamp';
