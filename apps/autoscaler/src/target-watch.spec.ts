@@ -1,4 +1,4 @@
-import type { Deployment, EndpointSlice, Informer, KubeObject, Pod, Service, ServiceProfile, Source, WatchEvent } from '@trellis/kube';
+import type { Deployment, EndpointSlice, GRPCRoute, HTTPRoute, Informer, KubeObject, Pod, Service, ServiceProfile, Source, WatchEvent } from '@trellis/kube';
 import { NEVER, map, type Observable } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { describe, expect, it } from 'vitest';
@@ -32,6 +32,8 @@ describe('watchTargets', () => {
         endpointSlices: informer<EndpointSlice>(() => []),
         pods: informer<Pod>(() => []),
         serviceProfiles: informer<ServiceProfile>(() => []),
+        httpRoutes: informer<HTTPRoute>(() => []),
+        grpcRoutes: informer<GRPCRoute>(() => []),
         synced$,
         errors$: NEVER,
         stats: () => ({}) as ReturnType<Source['stats']>,

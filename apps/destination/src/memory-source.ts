@@ -1,4 +1,4 @@
-import type { Deployment, EndpointSlice, Informer, KubeObject, Pod, ResourceKind, Service, ServiceProfile, Source, WatchEvent } from '@trellis/kube';
+import type { Deployment, EndpointSlice, GRPCRoute, HTTPRoute, Informer, KubeObject, Pod, ResourceKind, Service, ServiceProfile, Source, WatchEvent } from '@trellis/kube';
 import { namespaceOf } from '@trellis/kube';
 import { BehaviorSubject, NEVER, Subject } from 'rxjs';
 
@@ -47,6 +47,8 @@ export function createMemorySource(options: { synced?: boolean } = {}) {
     Pod: new MemoryInformer<Pod>(),
     ServiceProfile: new MemoryInformer<ServiceProfile>(),
     Deployment: new MemoryInformer<Deployment>(),
+    HTTPRoute: new MemoryInformer<HTTPRoute>(),
+    GRPCRoute: new MemoryInformer<GRPCRoute>(),
   };
   const informerOf = (obj: KubeObject) => informers[obj.kind as ResourceKind] as unknown as MemoryInformer<KubeObject> | undefined;
   const stats = { lists: 1, restarts: 0, events: 0, lastLagMs: 0 };
@@ -56,9 +58,11 @@ export function createMemorySource(options: { synced?: boolean } = {}) {
     pods: informers.Pod,
     serviceProfiles: informers.ServiceProfile,
     deployments: informers.Deployment,
+    httpRoutes: informers.HTTPRoute,
+    grpcRoutes: informers.GRPCRoute,
     synced$: synced.asObservable(),
     errors$: NEVER,
-    stats: () => ({ Service: stats, EndpointSlice: stats, Pod: stats, ServiceProfile: stats, Deployment: stats }),
+    stats: () => ({ Service: stats, EndpointSlice: stats, Pod: stats, ServiceProfile: stats, Deployment: stats, HTTPRoute: stats, GRPCRoute: stats }),
     close: async () => {
       for (const informer of Object.values(informers)) informer.close();
     },

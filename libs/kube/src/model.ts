@@ -124,6 +124,37 @@ export interface ServiceProfile extends KubeObject {
   spec: ServiceProfileSpec;
 }
 
+/** Gateway API ParentReference; for GAMMA the parent is a Service (group "", kind Service). */
+export interface ParentReference {
+  group?: string;
+  kind?: string;
+  namespace?: string;
+  name: string;
+  sectionName?: string;
+  port?: number;
+}
+
+// The HTTPRoute / GRPCRoute spec as Gateway API documents it. As with ServiceProfiles, sources do not
+// validate it: the destination service does, before use (a malformed route is rejected on its own).
+export interface GatewayRouteSpec {
+  parentRefs?: ParentReference[];
+  hostnames?: string[];
+  rules?: unknown[];
+  [field: string]: unknown;
+}
+
+/** gateway.networking.k8s.io/v1 */
+export interface HTTPRoute extends KubeObject {
+  spec: GatewayRouteSpec;
+  status?: unknown;
+}
+
+/** gateway.networking.k8s.io/v1 */
+export interface GRPCRoute extends KubeObject {
+  spec: GatewayRouteSpec;
+  status?: unknown;
+}
+
 export interface Deployment extends KubeObject {
   spec?: {
     replicas?: number;
@@ -136,7 +167,7 @@ export interface Deployment extends KubeObject {
   status?: { replicas?: number; readyReplicas?: number };
 }
 
-export type ResourceKind = 'Service' | 'EndpointSlice' | 'Pod' | 'ServiceProfile' | 'Deployment';
+export type ResourceKind = 'Service' | 'EndpointSlice' | 'Pod' | 'ServiceProfile' | 'Deployment' | 'HTTPRoute' | 'GRPCRoute';
 
 export const RESOURCE_KINDS: readonly ResourceKind[] = [
   'Service',
@@ -144,7 +175,15 @@ export const RESOURCE_KINDS: readonly ResourceKind[] = [
   'Pod',
   'ServiceProfile',
   'Deployment',
+  'HTTPRoute',
+  'GRPCRoute',
 ];
+
+/**
+ * Kinds served by CRDs a cluster may not have installed (Gateway API is not part of Kubernetes itself).
+ * The kubernetes source treats "not found" on their list as an empty, synced kind and keeps retrying.
+ */
+export const OPTIONAL_KINDS: ReadonlySet<ResourceKind> = new Set(['HTTPRoute', 'GRPCRoute']);
 
 /** The apiVersion each kind is served under (and defaulted to in manifests that omit it). */
 export const API_VERSIONS: Readonly<Record<ResourceKind | 'Endpoints', string>> = {
@@ -154,6 +193,8 @@ export const API_VERSIONS: Readonly<Record<ResourceKind | 'Endpoints', string>> 
   EndpointSlice: 'discovery.k8s.io/v1',
   Deployment: 'apps/v1',
   ServiceProfile: 'linkerd.io/v1alpha2',
+  HTTPRoute: 'gateway.networking.k8s.io/v1',
+  GRPCRoute: 'gateway.networking.k8s.io/v1',
 };
 
 // Namespace used when an object omits one, as kubectl does.
@@ -168,6 +209,8 @@ export interface KindMap {
   Pod: Pod;
   ServiceProfile: ServiceProfile;
   Deployment: Deployment;
+  HTTPRoute: HTTPRoute;
+  GRPCRoute: GRPCRoute;
 }
 
 export function namespaceOf(obj: KubeObject): string {

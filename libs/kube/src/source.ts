@@ -1,5 +1,5 @@
 import type { Observable } from 'rxjs';
-import type { Deployment, EndpointSlice, KubeObject, Pod, ResourceKind, Service, ServiceProfile } from './model';
+import type { Deployment, EndpointSlice, GRPCRoute, HTTPRoute, KubeObject, Pod, ResourceKind, Service, ServiceProfile } from './model';
 
 export interface WatchEvent<T> {
   type: 'ADDED' | 'MODIFIED' | 'DELETED';
@@ -40,6 +40,8 @@ export interface Source {
   readonly pods: Informer<Pod>;
   readonly serviceProfiles: Informer<ServiceProfile>;
   readonly deployments: Informer<Deployment>;
+  readonly httpRoutes: Informer<HTTPRoute>;
+  readonly grpcRoutes: Informer<GRPCRoute>;
   /** Emits false until every informer has done its initial list, then true (and again on relist state changes). */
   readonly synced$: Observable<boolean>;
   /** Problems that do not stop the source: a broken file (with file name and reason), an unknown kind, a watch failure. */

@@ -43,7 +43,7 @@ describe('fs source', () => {
     errors = [];
     events = [];
     s.errors$.subscribe((e) => errors.push(e));
-    const informers: Informer<KubeObject>[] = [s.services, s.endpointSlices, s.pods, s.serviceProfiles, s.deployments];
+    const informers: Informer<KubeObject>[] = [s.services, s.endpointSlices, s.pods, s.serviceProfiles, s.deployments, s.httpRoutes, s.grpcRoutes];
     for (const informer of informers) informer.events$.subscribe((e) => events.push(e));
     await firstValueFrom(s.synced$.pipe(filter(Boolean)));
     return s;
@@ -57,6 +57,27 @@ describe('fs source', () => {
     await source?.close();
     source = undefined;
     await dir.remove();
+  });
+
+  it('loads Gateway API HTTPRoutes and GRPCRoutes and applies their changes live', async () => {
+    const route = (backend: string) => `apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: web-split, namespace: shop}
+spec:
+  parentRefs: [{group: "", kind: Service, name: web, port: 80}]
+  rules: [{backendRefs: [{name: ${backend}, port: 80}]}]
+`;
+    await dir.write('routes.yaml', [route('web-v1'), 'apiVersion: gateway.networking.k8s.io/v1\nkind: GRPCRoute\nmetadata: {name: rpc}\nspec: {}\n'].join('---\n'));
+    const s = await start();
+    expect(s.httpRoutes.get('shop', 'web-split')?.spec.parentRefs?.[0]).toEqual({ group: '', kind: 'Service', name: 'web', port: 80 });
+    expect(s.grpcRoutes.get('default', 'rpc')?.apiVersion).toBe('gateway.networking.k8s.io/v1');
+
+    await dir.write('routes.yaml', route('web-v2'));
+    await s.rescan();
+    expect(JSON.stringify(s.httpRoutes.get('shop', 'web-split')?.spec.rules)).toContain('web-v2');
+    expect(s.grpcRoutes.list()).toEqual([]);
+    expect(events.map((e) => (e as WatchEvent<KubeObject>).type).sort()).toEqual(['DELETED', 'MODIFIED']);
+    expect(errors).toEqual([]);
   });
 
   it('loads every kind from multi-document files, in subfolders too', async () => {

@@ -2,7 +2,7 @@ import type { Stats } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { BehaviorSubject, Subject, distinctUntilChanged } from 'rxjs';
-import type { Deployment, EndpointSlice, KubeObject, Pod, ResourceKind, Service, ServiceProfile } from '../model';
+import type { Deployment, EndpointSlice, GRPCRoute, HTTPRoute, KubeObject, Pod, ResourceKind, Service, ServiceProfile } from '../model';
 import { RESOURCE_KINDS, namespaceOf } from '../model';
 import { ObjectStore } from '../object-store';
 import type { InformerStats, Source, SourceError, SourceLogger } from '../source';
@@ -289,6 +289,8 @@ export function createFsSource(directory: string, options: FsSourceOptions = {})
     pods: stores.Pod as unknown as ObjectStore<Pod>,
     serviceProfiles: stores.ServiceProfile as unknown as ObjectStore<ServiceProfile>,
     deployments: stores.Deployment as unknown as ObjectStore<Deployment>,
+    httpRoutes: stores.HTTPRoute as unknown as ObjectStore<HTTPRoute>,
+    grpcRoutes: stores.GRPCRoute as unknown as ObjectStore<GRPCRoute>,
     synced$: synced.pipe(distinctUntilChanged()),
     errors$: errors.asObservable(),
     stats: allStats,

@@ -10,6 +10,8 @@ import { createKubernetesSource } from './kubernetes-source';
 
 const TOKEN = 'kube-source-token';
 const FAST_BACKOFF = { initialMs: 20, maxMs: 200 };
+// One watch per kind: Service, EndpointSlice, Pod, ServiceProfile, Deployment, HTTPRoute, GRPCRoute.
+const ALL_WATCHES = 7;
 
 const service = (name: string, port = 80, namespace = 'default') => ({
   apiVersion: 'v1',
@@ -37,6 +39,12 @@ const profile = (name: string) => ({
   metadata: { name, namespace: 'default' },
   spec: { routes: [{ name: 'GET /', condition: { method: 'GET', pathRegex: '/' }, isRetryable: true }] },
 });
+const gatewayRoute = (kind: 'HTTPRoute' | 'GRPCRoute', name: string, backend: string) => ({
+  apiVersion: 'gateway.networking.k8s.io/v1',
+  kind,
+  metadata: { name, namespace: 'default' },
+  spec: { parentRefs: [{ group: '', kind: 'Service', name: 'web', port: 80 }], rules: [{ backendRefs: [{ name: backend, port: 80 }] }] },
+});
 
 describe('kubernetes source against the fake API server', () => {
   let server: FakeKubeApiServer;
@@ -53,10 +61,10 @@ describe('kubernetes source against the fake API server', () => {
     events = [];
     errors = [];
     s.errors$.subscribe((e) => errors.push(e));
-    const informers: Informer<KubeObject>[] = [s.services, s.endpointSlices, s.pods, s.serviceProfiles, s.deployments];
+    const informers: Informer<KubeObject>[] = [s.services, s.endpointSlices, s.pods, s.serviceProfiles, s.deployments, s.httpRoutes, s.grpcRoutes];
     for (const informer of informers) informer.events$.subscribe((e) => events.push(e));
     await firstValueFrom(s.synced$.pipe(filter(Boolean)));
-    await waitFor(() => server.openWatches() === 5, { what: 'five watches open' });
+    await waitFor(() => server.openWatches() === ALL_WATCHES, { what: 'a watch per kind open' });
     return s;
   };
 
@@ -103,7 +111,7 @@ describe('kubernetes source against the fake API server', () => {
     expect(errors).toEqual([]);
     expect(s.stats().Service).toMatchObject({ lists: 1, restarts: 0 });
     const watchRequests = server.requests({ method: 'GET' }).filter((r) => r.query.watch === 'true');
-    expect(watchRequests).toHaveLength(5);
+    expect(watchRequests).toHaveLength(ALL_WATCHES);
     for (const r of watchRequests) expect(r.query.allowWatchBookmarks).toBe('true');
   });
 
@@ -127,16 +135,50 @@ describe('kubernetes source against the fake API server', () => {
     expect(s.stats().Service.events).toBe(3);
   });
 
+  it('lists and watches HTTPRoutes and GRPCRoutes (Gateway API v1) as it does the other kinds', async () => {
+    server.create(gatewayRoute('HTTPRoute', 'web-split', 'web-v1'));
+    const s = await start();
+    expect(s.httpRoutes.get('default', 'web-split')?.spec.parentRefs?.[0]?.name).toBe('web');
+    expect(s.httpRoutes.get('default', 'web-split')?.apiVersion).toBe('gateway.networking.k8s.io/v1');
+
+    server.apply(gatewayRoute('HTTPRoute', 'web-split', 'web-v2'));
+    server.create(gatewayRoute('GRPCRoute', 'web-rpc', 'web-v1'));
+    await waitFor(() => s.grpcRoutes.get('default', 'web-rpc') !== undefined, { what: 'GRPCRoute watched' });
+    await waitFor(() => JSON.stringify(s.httpRoutes.get('default', 'web-split')?.spec.rules).includes('web-v2'), { what: 'HTTPRoute change watched' });
+    expect(events.map((e) => `${e.type} ${e.object.kind}`)).toEqual(['MODIFIED HTTPRoute', 'ADDED GRPCRoute']);
+    expect(errors).toEqual([]);
+  });
+
+  it('syncs without the Gateway API CRDs: routes are empty, the absence is reported once, other kinds work', async () => {
+    await server.close();
+    server = await startFakeKubeApi({ token: TOKEN, withoutKinds: ['HTTPRoute', 'GRPCRoute'] });
+    kubeconfigPath = await writeFakeKubeconfig(dir.path, server.url, TOKEN);
+    kc = new KubeConfig();
+    kc.loadFromFile(kubeconfigPath);
+    server.create(service('web'));
+    const s = createKubernetesSource({ kubeConfig: kc, backoff: FAST_BACKOFF });
+    source = s;
+    const seen: SourceError[] = [];
+    s.errors$.subscribe((e) => seen.push(e));
+    await firstValueFrom(s.synced$.pipe(filter(Boolean)));
+    expect(s.services.get('default', 'web')).toBeDefined();
+    expect(s.httpRoutes.list()).toEqual([]);
+    // The list/watch keeps being retried with backoff (so a CRD installed later is picked up) without new reports.
+    await waitFor(() => server.requests({ method: 'GET', path: /httproutes$/ }).length >= 3, { what: 'HTTPRoute list retried' });
+    expect(seen.map((e) => e.kind).sort()).toEqual(['GRPCRoute', 'HTTPRoute']);
+    expect(seen[0]?.reason).toMatch(/not served \(is its CRD installed\?\)/);
+  });
+
   it('resumes from the BOOKMARK resourceVersion when a watch ends', async () => {
     const s = await start();
     server.create(deployment('other'));
     await waitFor(() => s.deployments.list().length === 1, { what: 'deployment' });
     const bookmarkVersion = String(server.resourceVersion);
-    expect(server.bookmark()).toBe(5);
+    expect(server.bookmark()).toBe(ALL_WATCHES);
     server.clearRequests();
     // The bookmark line precedes the end of the stream, so the client has read it when it re-watches.
     server.endWatches();
-    await waitFor(() => server.openWatches() === 5, { what: 'watches back' });
+    await waitFor(() => server.openWatches() === ALL_WATCHES, { what: 'watches back' });
     const serviceWatch = server.requests().find((r) => r.path === '/api/v1/services' && r.query.watch === 'true');
     expect(serviceWatch?.query.resourceVersion).toBe(bookmarkVersion);
     expect(s.stats().Service).toMatchObject({ lists: 1, restarts: 0 });
@@ -146,14 +188,14 @@ describe('kubernetes source against the fake API server', () => {
   it('survives watches dropped mid-stream: reports, restarts with backoff, replays what it missed', async () => {
     server.create(service('a'));
     const s = await start();
-    expect(server.dropWatches()).toBe(5);
+    expect(server.dropWatches()).toBe(ALL_WATCHES);
     server.create(service('b'));
     server.remove({ apiVersion: 'v1', kind: 'Service', name: 'a' });
     await waitFor(() => names(s.services).join() === 'b', { what: 'caught up after drop' });
-    await waitFor(() => server.openWatches() === 5, { what: 'watches restarted' });
-    expect(errors.length).toBeGreaterThanOrEqual(5);
+    await waitFor(() => server.openWatches() === ALL_WATCHES, { what: 'watches restarted' });
+    expect(errors.length).toBeGreaterThanOrEqual(ALL_WATCHES);
     expect(errors[0]).toMatchObject({ source: 'kubernetes', reason: expect.stringMatching(/list\/watch failed.*restarting in \d+ ms/) });
-    expect(new Set(errors.map((e) => e.kind))).toEqual(new Set(['Service', 'EndpointSlice', 'Pod', 'ServiceProfile', 'Deployment']));
+    expect(new Set(errors.map((e) => e.kind))).toEqual(new Set(['Service', 'EndpointSlice', 'Pod', 'ServiceProfile', 'Deployment', 'HTTPRoute', 'GRPCRoute']));
     expect(s.stats().Service).toMatchObject({ lists: 1, restarts: 1 });
     expect(events.map((e) => [e.type, e.object.metadata.name])).toEqual([
       ['ADDED', 'b'],
@@ -189,11 +231,11 @@ describe('kubernetes source against the fake API server', () => {
     expect(lists).toHaveLength(2);
 
     // The ERROR event form: the next watches are answered with a 410 Status, which also forces a relist.
-    server.expireNextWatches(5);
+    server.expireNextWatches(ALL_WATCHES);
     server.endWatches();
     await waitFor(() => s.stats().Service.lists === 3 && s.stats().ServiceProfile.lists === 3, { what: 'relist after ERROR 410' });
     expect(names(s.services)).toEqual(['changed', 'keep', 'new']);
-    await waitFor(() => server.openWatches() === 5, { what: 'watching again' });
+    await waitFor(() => server.openWatches() === ALL_WATCHES, { what: 'watching again' });
   });
 
   it('keeps retrying a failing list and syncs once the server answers', async () => {
@@ -215,7 +257,7 @@ describe('kubernetes source against the fake API server', () => {
     expect(names(s.services)).toEqual(['a']);
     await server.goOnline();
     await waitFor(() => names(s.services).join() === 'a,b', { what: 'converged after outage' });
-    await waitFor(() => server.openWatches() === 5, { what: 'watching again' });
+    await waitFor(() => server.openWatches() === ALL_WATCHES, { what: 'watching again' });
   });
 
   it('is created by createSource("kubernetes") from KUBECONFIG, and close is idempotent and final', async () => {
@@ -230,7 +272,7 @@ describe('kubernetes source against the fake API server', () => {
     }
     source = s;
     await firstValueFrom(s.synced$.pipe(filter(Boolean)));
-    await waitFor(() => server.openWatches() === 5, { what: 'watches' });
+    await waitFor(() => server.openWatches() === ALL_WATCHES, { what: 'watches' });
     const completed = firstValueFrom(s.services.events$.pipe(toArray()));
     await s.close();
     await s.close();

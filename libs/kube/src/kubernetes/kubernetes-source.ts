@@ -9,8 +9,8 @@ import {
   Watch,
 } from '@kubernetes/client-node';
 import { BehaviorSubject, Subject, distinctUntilChanged } from 'rxjs';
-import type { Deployment, EndpointSlice, KubeObject, Pod, ResourceKind, Service, ServiceProfile } from '../model';
-import { API_VERSIONS, RESOURCE_KINDS, namespaceOf } from '../model';
+import type { Deployment, EndpointSlice, GRPCRoute, HTTPRoute, KubeObject, Pod, ResourceKind, Service, ServiceProfile } from '../model';
+import { API_VERSIONS, OPTIONAL_KINDS, RESOURCE_KINDS, namespaceOf } from '../model';
 import { ObjectStore } from '../object-store';
 import type { InformerStats, Source, SourceError, SourceLogger } from '../source';
 import type { BackoffOptions } from './backoff';
@@ -69,7 +69,24 @@ const KINDS: Record<ResourceKind, KindSpec> = {
         >;
     },
   },
+  HTTPRoute: gatewayRoutes('httproutes'),
+  GRPCRoute: gatewayRoutes('grpcroutes'),
 };
+
+function gatewayRoutes(plural: string): KindSpec {
+  return {
+    path: `/apis/gateway.networking.k8s.io/v1/${plural}`,
+    list: (kc) => {
+      const api = kc.makeApiClient(CustomObjectsApi);
+      return () =>
+        api.listClusterCustomObject({ group: 'gateway.networking.k8s.io', version: 'v1', plural }) as Promise<
+          KubernetesListObject<KubernetesObject>
+        >;
+    },
+  };
+}
+
+const EMPTY_LIST: KubernetesListObject<KubernetesObject> = { apiVersion: 'v1', kind: 'List', metadata: {}, items: [] };
 
 /**
  * The client's Watch, plus two things: it asks for BOOKMARK events (they keep the resume
@@ -119,6 +136,13 @@ function toPlain(obj: KubernetesObject, kind: ResourceKind, typed: boolean): Kub
   return plain;
 }
 
+function httpStatusOf(err: unknown): number | undefined {
+  if (typeof err !== 'object' || err === null) return undefined;
+  const { code, statusCode } = err as { code?: unknown; statusCode?: unknown };
+  const status = code ?? statusCode;
+  return typeof status === 'number' ? status : undefined;
+}
+
 function reasonOf(err: unknown): string {
   if (err instanceof Error) return err.message;
   if (typeof err === 'object' && err !== null) {
@@ -155,14 +179,34 @@ export function createKubernetesSource(options: KubernetesSourceOptions = {}): S
     const store = stores[kind];
     const list = KINDS[kind].list(kc);
     let failures = 0;
+    // An optional kind whose CRD is not installed lists as empty (and synced); its list/watch keeps being
+    // retried with backoff, so installing the CRD later brings its objects in without a restart.
+    let crdMissing = false;
+
+    const listOrEmpty = async () => {
+      try {
+        const result = await list();
+        crdMissing = false;
+        return result;
+      } catch (err) {
+        if (!OPTIONAL_KINDS.has(kind) || httpStatusOf(err) !== 404) throw err;
+        if (!crdMissing) {
+          const reason = `${kind} is not served (is its CRD installed?); treated as empty until it is`;
+          log?.warn({ kind }, reason);
+          errors.next({ source: 'kubernetes', kind, reason });
+        }
+        crdMissing = true;
+        return EMPTY_LIST;
+      }
+    };
 
     const listFn: ListFn = async () => {
       const started = performance.now();
-      const result = await list();
+      const result = await listOrEmpty();
       const events = store.replaceAll((result.items ?? []).map((item) => toPlain(item, kind, true)));
       store.stats.lists += 1;
       store.stats.lastLagMs = performance.now() - started;
-      failures = 0;
+      if (!crdMissing) failures = 0;
       for (const event of events) store.emit(event);
       if (!syncedKinds.has(kind)) {
         syncedKinds.add(kind);
@@ -189,8 +233,12 @@ export function createKubernetesSource(options: KubernetesSourceOptions = {}): S
       store.stats.restarts += 1;
       const delay = backoffDelayMs(failures, options.backoff);
       const reason = `${kind} list/watch failed: ${reasonOf(err)}; restarting in ${delay} ms`;
-      log?.warn({ kind, failures, delayMs: delay }, reason);
-      errors.next({ source: 'kubernetes', kind, reason });
+      if (crdMissing) {
+        log?.debug({ kind, failures, delayMs: delay }, reason);
+      } else {
+        log?.warn({ kind, failures, delayMs: delay }, reason);
+        errors.next({ source: 'kubernetes', kind, reason });
+      }
       const timer = setTimeout(() => {
         timers.delete(timer);
         if (!closed) void informer.start().catch((e: unknown) => log?.warn({ kind, err: reasonOf(e) }, 'restart failed'));
@@ -209,6 +257,8 @@ export function createKubernetesSource(options: KubernetesSourceOptions = {}): S
     pods: stores.Pod as unknown as ObjectStore<Pod>,
     serviceProfiles: stores.ServiceProfile as unknown as ObjectStore<ServiceProfile>,
     deployments: stores.Deployment as unknown as ObjectStore<Deployment>,
+    httpRoutes: stores.HTTPRoute as unknown as ObjectStore<HTTPRoute>,
+    grpcRoutes: stores.GRPCRoute as unknown as ObjectStore<GRPCRoute>,
     synced$: synced.pipe(distinctUntilChanged()),
     errors$: errors.asObservable(),
     stats: () =>

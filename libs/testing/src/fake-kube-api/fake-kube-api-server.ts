@@ -28,6 +28,8 @@ export interface FakeKubeApiOptions {
   token?: string;
   /** Extra resource types (e.g. another CRD) on top of DEFAULT_RESOURCES. */
   resources?: ResourceType[];
+  /** Kinds of DEFAULT_RESOURCES to leave out, as a cluster without their CRDs (answered 404). */
+  withoutKinds?: string[];
 }
 
 /** What the test controls accept: any object with apiVersion, kind and metadata (typed models included). */
@@ -166,7 +168,8 @@ function matchesLabels(obj: FakeObject, selector: string | null): boolean {
 
 /** Starts a fake Kubernetes API server on 127.0.0.1 (ephemeral port) speaking list/watch, CRUD, patch and scale. */
 export async function startFakeKubeApi(options: FakeKubeApiOptions = {}): Promise<FakeKubeApiServer> {
-  const resources = [...DEFAULT_RESOURCES, ...(options.resources ?? [])];
+  const omitted = new Set(options.withoutKinds ?? []);
+  const resources = [...DEFAULT_RESOURCES.filter((r) => !omitted.has(r.kind)), ...(options.resources ?? [])];
   const watches = new Set<WatchConnection>();
   const serviceAccountTokens = new Map<string, FakeServiceAccountToken>();
   const recorded: RecordedRequest[] = [];

@@ -18,6 +18,9 @@ export const DEFAULT_RESOURCES: readonly ResourceType[] = [
   { group: 'apps', version: 'v1', plural: 'deployments', kind: 'Deployment', namespaced: true, builtin: true },
   { group: 'coordination.k8s.io', version: 'v1', plural: 'leases', kind: 'Lease', namespaced: true, builtin: true },
   { group: 'linkerd.io', version: 'v1alpha2', plural: 'serviceprofiles', kind: 'ServiceProfile', namespaced: true, builtin: false },
+  // Gateway API (standard channel, v1.2+): a cluster has these only once their CRDs are installed.
+  { group: 'gateway.networking.k8s.io', version: 'v1', plural: 'httproutes', kind: 'HTTPRoute', namespaced: true, builtin: false },
+  { group: 'gateway.networking.k8s.io', version: 'v1', plural: 'grpcroutes', kind: 'GRPCRoute', namespaced: true, builtin: false },
 ];
 
 export function apiVersionOf(resource: ResourceType): string {
