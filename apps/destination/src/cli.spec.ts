@@ -9,6 +9,7 @@ describe('parseCli', () => {
       options: {
         source: 'kubernetes',
         grpcPort: 8086,
+        policyPort: 8090,
         adminPort: 9996,
         listenHost: '0.0.0.0',
         clusterDomain: 'cluster.local',
@@ -25,8 +26,19 @@ describe('parseCli', () => {
     ]);
     expect(result).toEqual({
       kind: 'run',
-      options: { source: 'fs:./m', grpcPort: 0, adminPort: 0, listenHost: '127.0.0.1', clusterDomain: 'example.org', logLevel: 'debug', streamQueueLimit: 5 },
+      options: { source: 'fs:./m', grpcPort: 0, policyPort: 0, adminPort: 0, listenHost: '127.0.0.1', clusterDomain: 'example.org', logLevel: 'debug', streamQueueLimit: 5 },
     });
+  });
+
+  it('takes the policy port from --policy-port, else 8090, else ephemeral when only --grpc-port is chosen', () => {
+    const policyPort = (argv: string[]) => {
+      const result = parseCli(argv);
+      return result.kind === 'run' ? result.options.policyPort : undefined;
+    };
+    expect(policyPort(['--policy-port', '9090'])).toBe(9090);
+    expect(policyPort(['--grpc-port', '18086', '--policy-port', '18090'])).toBe(18090);
+    expect(policyPort(['--grpc-port', '18086'])).toBe(0);
+    expect(policyPort(['--policy-port', '0'])).toBe(0);
   });
 
   it('prints help', () => {
@@ -40,6 +52,9 @@ describe('parseCli', () => {
     [['--admin-port=-1'], /--admin-port must be an integer/],
     [['--grpc-port', '1.5'], /--grpc-port must be an integer/],
     [['--stream-queue-limit', '0'], /--stream-queue-limit must be an integer from 1/],
+    [['--policy-port', '65536'], /--policy-port must be an integer from 0 to 65535, got "65536"/],
+    [['--policy-port', 'http'], /--policy-port must be an integer/],
+    [['--grpc-port', '9000', '--policy-port', '9000'], /--policy-port must differ from --grpc-port \(both 9000\)/],
     [['--source', 'etcd'], /--source: unknown source "etcd"/],
     [['--source', 'fs:'], /--source: source "fs:" needs a directory/],
     [['--cluster-domain', 'bad_domain'], /--cluster-domain must be a DNS name/],

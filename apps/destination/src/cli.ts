@@ -4,6 +4,7 @@ import {
   DEFAULT_ADMIN_PORT,
   DEFAULT_CLUSTER_DOMAIN,
   DEFAULT_GRPC_PORT,
+  DEFAULT_POLICY_PORT,
   DEFAULT_STREAM_QUEUE_LIMIT_MESSAGES,
 } from './defaults';
 import { DestinationError } from './errors';
@@ -19,6 +20,7 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 export interface CliOptions {
   source: string;
   grpcPort: number;
+  policyPort: number;
   adminPort: number;
   listenHost: string;
   clusterDomain: string;
@@ -32,11 +34,14 @@ export type CliResult = { kind: 'run'; options: CliOptions } | { kind: 'help'; t
 
 export const USAGE = `Usage: destination [flags]
 
-Trellis destination service: Linkerd's Destination API (Get, GetProfile) over gRPC.
+Trellis destination service: Linkerd's Destination API (Get, GetProfile) and OutboundPolicies API (Get, Watch)
+over gRPC.
 
 Flags:
-  --source kubernetes|fs:<dir>   where Services, EndpointSlices, Pods and ServiceProfiles come from (default kubernetes)
-  --grpc-port <port>             gRPC port, 0 for an ephemeral one (default ${DEFAULT_GRPC_PORT})
+  --source kubernetes|fs:<dir>   where Services, EndpointSlices, Pods, ServiceProfiles, HTTPRoutes and GRPCRoutes come from (default kubernetes)
+  --grpc-port <port>             Destination gRPC port, 0 for an ephemeral one (default ${DEFAULT_GRPC_PORT})
+  --policy-port <port>           OutboundPolicies gRPC port, 0 for an ephemeral one (default ${DEFAULT_POLICY_PORT}; ephemeral
+                                 when --grpc-port is given without it, so chosen ports never take ${DEFAULT_POLICY_PORT} by surprise)
   --admin-port <port>            admin HTTP port for /metrics, /ready, /live; 0 for ephemeral (default ${DEFAULT_ADMIN_PORT})
   --listen-host <address>        address both servers bind (default ${DEFAULT_LISTEN_HOST})
   --cluster-domain <domain>      cluster DNS domain of authorities (default ${DEFAULT_CLUSTER_DOMAIN})
@@ -69,6 +74,7 @@ export function parseCli(argv: readonly string[]): CliResult {
       options: {
         source: { type: 'string' },
         'grpc-port': { type: 'string' },
+        'policy-port': { type: 'string' },
         'admin-port': { type: 'string' },
         'listen-host': { type: 'string' },
         'cluster-domain': { type: 'string' },
@@ -97,6 +103,9 @@ export function parseCli(argv: readonly string[]): CliResult {
   if (identityTrustDomain !== undefined && (!DOMAIN.test(identityTrustDomain) || identityTrustDomain.length > 253)) {
     throw flagError(`--identity-trust-domain must be a DNS name such as ${DEFAULT_CLUSTER_DOMAIN}, got ${JSON.stringify(identityTrustDomain)}`);
   }
+  const grpcPort = integer('grpc-port', str('grpc-port'), DEFAULT_GRPC_PORT, 0, 65535);
+  const policyPort = integer('policy-port', str('policy-port'), str('grpc-port') === undefined ? DEFAULT_POLICY_PORT : 0, 0, 65535);
+  if (policyPort !== 0 && policyPort === grpcPort) throw flagError(`--policy-port must differ from --grpc-port (both ${grpcPort})`);
   const logLevel = str('log-level') ?? DEFAULT_LOG_LEVEL;
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
     throw flagError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(logLevel)}`);
@@ -105,7 +114,8 @@ export function parseCli(argv: readonly string[]): CliResult {
     kind: 'run',
     options: {
       source,
-      grpcPort: integer('grpc-port', str('grpc-port'), DEFAULT_GRPC_PORT, 0, 65535),
+      grpcPort,
+      policyPort,
       adminPort: integer('admin-port', str('admin-port'), DEFAULT_ADMIN_PORT, 0, 65535),
       listenHost: str('listen-host') ?? DEFAULT_LISTEN_HOST,
       clusterDomain,

@@ -56,3 +56,33 @@ export const DEFAULT_CIRCUIT_MAX_CONNECTIONS = 1024;
 export const DEFAULT_CIRCUIT_MAX_PENDING_REQUESTS = 1024;
 export const DEFAULT_CIRCUIT_MAX_REQUESTS = 1024;
 export const DEFAULT_CIRCUIT_MAX_RETRIES = 3;
+
+// OutboundPolicies (docs/routing.md). Linkerd's policy port (linkerd2 policy-controller --grpc-addr :8090).
+export const DEFAULT_POLICY_PORT = 8090;
+// Backend defaults the Linkerd policy controller sends (policy-controller/grpc outbound): queue of 100
+// requests, fail-fast after 3 s unready; peak-EWMA default RTT 30 ms and decay 10 s (linkerd2-proxy's
+// balancer defaults, as DESIGN.md lists them).
+export const POLICY_QUEUE_CAPACITY = 100;
+export const POLICY_FAILFAST_TIMEOUT_MS = 3_000;
+export const POLICY_EWMA_DEFAULT_RTT_MS = 30;
+export const POLICY_EWMA_DECAY_MS = 10_000;
+// Protocol detection timeout of the Detect kind (linkerd2-proxy's and the policy controller's 10 s).
+export const POLICY_DETECT_TIMEOUT_MS = 10_000;
+// Retry parameters the Linkerd policy controller sends with every route retry (convert_retry): bodies up to
+// 64 KiB are replayable; backoff 25 ms to 250 ms with jitter ratio 1.0. One retry unless
+// retry.linkerd.io/limit says otherwise (Linkerd's documented default).
+export const POLICY_RETRY_MAX_REQUEST_BYTES = 64 * 1024;
+export const POLICY_RETRY_MIN_BACKOFF_MS = 25;
+export const POLICY_RETRY_MAX_BACKOFF_MS = 250;
+export const POLICY_RETRY_JITTER_RATIO = 1.0;
+export const POLICY_RETRY_DEFAULT_LIMIT = 1;
+// Consecutive-failures accrual when a Service opts in with balancer.linkerd.io/failure-accrual: consecutive
+// (Linkerd's circuit-breaking reference): 7 failures, penalty 1 s to 1 min, jitter ratio 0.5.
+export const POLICY_ACCRUAL_MAX_FAILURES = 7;
+export const POLICY_ACCRUAL_MIN_PENALTY_MS = 1_000;
+export const POLICY_ACCRUAL_MAX_PENALTY_MS = 60_000;
+export const POLICY_ACCRUAL_JITTER_RATIO = 0.5;
+// Weight of a Gateway API backendRef that sets none (Gateway API: weight defaults to 1).
+export const GATEWAY_DEFAULT_BACKEND_WEIGHT = 1;
+// Longest regular expression a route may carry (ours): keeps hostile input from costing compile time.
+export const MAX_ROUTE_REGEX_CHARS = 1024;

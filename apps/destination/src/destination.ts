@@ -9,6 +9,8 @@ import { SHUTDOWN_GRACE_MS } from './defaults';
 import { EndpointWatcher } from './endpoint-watcher';
 import { DESTINATION_SERVICE, StreamRegistry, createDestinationHandlers } from './grpc-service';
 import { DestinationMetrics } from './metrics';
+import { OUTBOUND_POLICIES_SERVICE, createPolicyHandlers } from './policy-grpc-service';
+import { PolicyWatcher } from './policy-watcher';
 import { PodIndex } from './pod-index';
 import { ProfileWatcher } from './profile-watcher';
 
@@ -17,6 +19,8 @@ export interface DestinationOptions {
   logger: Logger;
   host: string;
   grpcPort: number;
+  /** OutboundPolicies (Get, Watch) on a second gRPC server (DESIGN.md: 8090). */
+  policyPort: number;
   adminPort: number;
   clusterDomain: string;
   streamQueueLimit: number;
@@ -26,9 +30,10 @@ export interface DestinationOptions {
 
 export interface RunningDestination {
   grpcPort: number;
+  policyPort: number;
   adminPort: number;
   metrics: DestinationMetrics;
-  /** Ends every stream with OK, stops both servers and the watchers. Idempotent; the source is the caller's. */
+  /** Ends every stream with OK, stops the servers and the watchers. Idempotent; the source is the caller's. */
   close(): Promise<void>;
 }
 
@@ -52,7 +57,7 @@ function shutdownGrpc(server: Server): Promise<void> {
   });
 }
 
-/** Composes the destination service: source → watchers → gRPC streams, plus the admin server. */
+/** Composes the destination service: source → watchers → gRPC streams (Destination; OutboundPolicies), plus the admin server. */
 export async function startDestination(options: DestinationOptions): Promise<RunningDestination> {
   const { source, logger } = options;
   const metrics = new DestinationMetrics(source);
@@ -76,6 +81,16 @@ export async function startDestination(options: DestinationOptions): Promise<Run
       logger.warn({ namespace, service, annotation, reason }, 'Service annotation ignored; its default applies');
     },
   });
+  const policies = new PolicyWatcher(source, profiles, options.clusterDomain, {
+    invalidRoute: (kind, namespace, name, reason, message) => {
+      metrics.invalidRoute(kind, reason);
+      logger.warn({ kind, namespace, name, reason, message }, 'route not accepted; the other routes keep working');
+    },
+    invalidAnnotation: (kind, namespace, name, { annotation, reason }) => {
+      if (kind === 'Service') metrics.invalidServiceAnnotation(namespace, name, annotation);
+      logger.warn({ kind, namespace, name, annotation, reason }, 'Linkerd annotation ignored; its default applies');
+    },
+  });
   subscriptions.add(
     source.errors$.subscribe((error) => {
       metrics.sourceError(error.source);
@@ -87,6 +102,7 @@ export async function startDestination(options: DestinationOptions): Promise<Run
   const ready = firstValueFrom(source.synced$.pipe(filter(Boolean))).then(() => {
     pods.load();
     profiles.load();
+    policies.load();
     logger.info({}, 'source synced');
   });
   ready.catch(() => undefined);
@@ -97,18 +113,27 @@ export async function startDestination(options: DestinationOptions): Promise<Run
     DESTINATION_SERVICE,
     createDestinationHandlers({ endpoints, profiles, metrics, logger, clusterDomain: options.clusterDomain, streamQueueLimit: options.streamQueueLimit, ready }, registry),
   );
+  const policyGrpc = new Server();
+  policyGrpc.addService(
+    OUTBOUND_POLICIES_SERVICE,
+    createPolicyHandlers({ policies, metrics, logger, clusterDomain: options.clusterDomain, streamQueueLimit: options.streamQueueLimit, ready }, registry),
+  );
   const admin = createAdminServer({ registry: metrics.registry, isReady: () => synced });
   let grpcPort: number;
+  let policyPort: number;
   try {
     grpcPort = await bindGrpc(grpc, options.host, options.grpcPort);
+    policyPort = await bindGrpc(policyGrpc, options.host, options.policyPort);
     admin.listen(options.adminPort, options.host);
     await once(admin, 'listening');
   } catch (err) {
     grpc.forceShutdown();
+    policyGrpc.forceShutdown();
     admin.close();
     subscriptions.unsubscribe();
     endpoints.close();
     profiles.close();
+    policies.close();
     throw err;
   }
   const adminPort = (admin.address() as AddressInfo).port;
@@ -117,14 +142,15 @@ export async function startDestination(options: DestinationOptions): Promise<Run
   const close = () => {
     closing ??= (async () => {
       registry.endAll();
-      await shutdownGrpc(grpc);
+      await Promise.all([shutdownGrpc(grpc), shutdownGrpc(policyGrpc)]);
       admin.closeAllConnections();
       await new Promise<void>((resolve) => admin.close(() => resolve()));
       subscriptions.unsubscribe();
       endpoints.close();
       profiles.close();
+      policies.close();
     })();
     return closing;
   };
-  return { grpcPort, adminPort, metrics, close };
+  return { grpcPort, policyPort, adminPort, metrics, close };
 }

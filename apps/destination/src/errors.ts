@@ -1,6 +1,8 @@
 export type DestinationErrorCode =
   | 'DST_BAD_AUTHORITY'
   | 'DST_BAD_PROFILE'
+  | 'DST_BAD_TARGET'
+  | 'DST_NOT_FOUND'
   | 'DST_STREAM_OVERFLOW'
   | 'DST_SHUTTING_DOWN'
   | 'DST_BAD_FLAG'

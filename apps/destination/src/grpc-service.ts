@@ -22,7 +22,7 @@ export interface DestinationServiceDeps {
 
 // Messages shared by many streams (a snapshot's first `add`, a diff) are encoded once: the cache is
 // keyed by the message object, which the watchers never mutate after publishing it.
-function cachedEncoder<T extends object>(encode: (message: T) => Uint8Array): (message: T) => Buffer {
+export function cachedEncoder<T extends object>(encode: (message: T) => Uint8Array): (message: T) => Buffer {
   const cache = new WeakMap<T, Buffer>();
   return (message) => {
     let bytes = cache.get(message);

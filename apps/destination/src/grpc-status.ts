@@ -5,6 +5,8 @@ import { DestinationError } from './errors';
 const STATUS_BY_CODE: Record<DestinationErrorCode, status> = {
   DST_BAD_AUTHORITY: status.INVALID_ARGUMENT,
   DST_BAD_PROFILE: status.INVALID_ARGUMENT,
+  DST_BAD_TARGET: status.INVALID_ARGUMENT,
+  DST_NOT_FOUND: status.NOT_FOUND,
   DST_BAD_FLAG: status.INVALID_ARGUMENT,
   DST_STREAM_OVERFLOW: status.RESOURCE_EXHAUSTED,
   DST_SHUTTING_DOWN: status.UNAVAILABLE,

@@ -39,3 +39,21 @@ export function toTcpAddress(ip: string, port: number): TcpAddress | undefined {
   const address = toIpAddress(ip);
   return address ? { ip: address, port } : undefined;
 }
+
+function halfToHextets(decimal: string): string[] {
+  let value = BigInt(decimal);
+  const out: string[] = [];
+  for (let i = 0; i < 4; i += 1) {
+    out.unshift((value % 65536n).toString(16));
+    value /= 65536n;
+  }
+  return out;
+}
+
+/** Wire IPAddress → text (IPv6 uncompressed, which node:net and the pod index both accept); undefined when unset. */
+export function fromIpAddress(address: IPAddress | undefined): string | undefined {
+  const ip = address?.ip;
+  if (ip?.$case === 'ipv4') return [24, 16, 8, 0].map((shift) => Math.floor(ip.value / 2 ** shift) % 256).join('.');
+  if (ip?.$case === 'ipv6') return [...halfToHextets(ip.value.first), ...halfToHextets(ip.value.last)].join(':');
+  return undefined;
+}

@@ -27,6 +27,7 @@ async function main(): Promise<void> {
     logger,
     host: options.listenHost,
     grpcPort: options.grpcPort,
+    policyPort: options.policyPort,
     adminPort: options.adminPort,
     clusterDomain: options.clusterDomain,
     ...(options.identityTrustDomain === undefined ? {} : { identityTrustDomain: options.identityTrustDomain }),
@@ -36,7 +37,7 @@ async function main(): Promise<void> {
     await source.close();
     process.exit(EXIT_FAILED);
   });
-  logger.info({ grpcPort: running.grpcPort, adminPort: running.adminPort, source: options.source }, 'listening');
+  logger.info({ grpcPort: running.grpcPort, policyPort: running.policyPort, adminPort: running.adminPort, source: options.source }, 'listening');
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

@@ -2,7 +2,7 @@ import type { ResourceKind, Source } from '@trellis/kube';
 import type { Update } from '@trellis/proto';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 
-export type StreamMethod = 'get' | 'get_profile';
+export type StreamMethod = 'get' | 'get_profile' | 'outbound_watch';
 
 /** Every metric the destination service exports; names and labels are an API (docs/destination.md). */
 export class DestinationMetrics {
@@ -15,7 +15,7 @@ export class DestinationMetrics {
   });
   private readonly updatesSent = new Counter({
     name: 'destination_updates_sent_total',
-    help: 'Messages written to streams, by type (add, remove, no_endpoints, profile)',
+    help: 'Messages written to streams, by type (add, remove, no_endpoints, profile, outbound_policy)',
     labelNames: ['type'],
     registers: [this.registry],
   });
@@ -37,6 +37,12 @@ export class DestinationMetrics {
     labelNames: ['namespace', 'service', 'annotation'],
     registers: [this.registry],
   });
+  private readonly routeInvalid = new Counter({
+    name: 'destination_route_invalid_total',
+    help: 'HTTPRoutes and GRPCRoutes (or one of their parentRefs) not accepted, by kind and reason',
+    labelNames: ['kind', 'reason'],
+    registers: [this.registry],
+  });
   private readonly sourceErrors = new Counter({
     name: 'destination_source_errors_total',
     help: 'Problems reported by the source (broken files, unknown kinds, watch failures)',
@@ -45,7 +51,7 @@ export class DestinationMetrics {
   });
   private readonly streamsOpened = new Counter({
     name: 'destination_streams_opened_total',
-    help: 'Get and GetProfile streams accepted',
+    help: 'Get, GetProfile and OutboundPolicies.Watch streams accepted',
     labelNames: ['method'],
     registers: [this.registry],
   });
@@ -54,6 +60,7 @@ export class DestinationMetrics {
     remove: this.updatesSent.labels('remove'),
     noEndpoints: this.updatesSent.labels('no_endpoints'),
     profile: this.updatesSent.labels('profile'),
+    outboundPolicy: this.updatesSent.labels('outbound_policy'),
   };
 
   constructor(source: Source) {
@@ -91,6 +98,14 @@ export class DestinationMetrics {
 
   profileSent(): void {
     this.sent.profile.inc();
+  }
+
+  policySent(): void {
+    this.sent.outboundPolicy.inc();
+  }
+
+  invalidRoute(kind: string, reason: string): void {
+    this.routeInvalid.inc({ kind, reason });
   }
 
   overflow(method: StreamMethod): void {

@@ -147,14 +147,24 @@ export class ProfileWatcher {
     return serviceFqdn(service, namespace, this.clusterDomain);
   }
 
-  private serviceProfile(service: string, namespace: string, port: number, clientNamespace: string | undefined): DestinationProfile {
+  /** The ServiceProfile in force for a Service and client: the client namespace's own first, then the Service's. */
+  profileFor(service: string, namespace: string, clientNamespace: string | undefined): { parts: ProfileParts; namespace: string; name: string } | undefined {
     const name = this.profileName(service, namespace);
     const lookups = clientNamespace && clientNamespace !== namespace ? [clientNamespace, namespace] : [namespace];
-    const found = lookups.map((ns) => ({ ns, parts: this.valid.get(`${ns}/${name}`) })).find((l) => l.parts !== undefined);
+    for (const ns of lookups) {
+      const parts = this.valid.get(`${ns}/${name}`);
+      if (parts) return { parts, namespace: ns, name };
+    }
+    return undefined;
+  }
+
+  private serviceProfile(service: string, namespace: string, port: number, clientNamespace: string | undefined): DestinationProfile {
+    const name = this.profileName(service, namespace);
+    const found = this.profileFor(service, namespace, clientNamespace);
     const profile = buildProfile(found?.parts, {
       fullyQualifiedName: name,
       service: { namespace, name: service, port },
-      ...(found ? { profile: { namespace: found.ns, name } } : {}),
+      ...(found ? { profile: { namespace: found.namespace, name } } : {}),
     });
     const policy = this.policies.get(`${namespace}/${service}`)?.policy;
     if (policy) profile.backendPolicy = policy;

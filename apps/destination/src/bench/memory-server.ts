@@ -40,6 +40,7 @@ async function main(): Promise<void> {
     logger: pino({ level: 'warn' }),
     host: '127.0.0.1',
     grpcPort: 0,
+    policyPort: 0,
     adminPort: 0,
     clusterDomain: 'cluster.local',
     streamQueueLimit: QUEUE_LIMIT_MESSAGES,

@@ -89,6 +89,7 @@ export async function startHarness(source: Source, options: { streamQueueLimit?:
     logger: pino({ level: 'silent' }),
     host: '127.0.0.1',
     grpcPort: 0,
+    policyPort: 0,
     adminPort: 0,
     clusterDomain: 'cluster.local',
     streamQueueLimit: options.streamQueueLimit ?? 100,
