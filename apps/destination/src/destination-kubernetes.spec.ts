@@ -8,6 +8,7 @@ import { addrsOf, startHarness } from './testing/destination-harness';
 import { serviceObject, sliceObject } from './testing/manifests';
 import type { KubeObjectLike, World } from './testing/scenarios';
 import { defineDestinationScenarios } from './testing/scenarios';
+import { definePolicyScenarios } from './testing/policy-scenarios';
 
 // Informer restarts in tests: quick, so a dropped watch is resumed well inside a test's wait.
 const TEST_BACKOFF = { initialMs: 20, maxMs: 200 };
@@ -18,6 +19,8 @@ function informerOf(source: Source, kind: string): Informer<KubeObject> {
     EndpointSlice: source.endpointSlices,
     Pod: source.pods,
     ServiceProfile: source.serviceProfiles,
+    HTTPRoute: source.httpRoutes,
+    GRPCRoute: source.grpcRoutes,
   };
   const informer = informers[kind];
   if (!informer) throw new Error(`no informer for ${kind}`);
@@ -49,6 +52,7 @@ async function kubernetesWorld(): Promise<World> {
 }
 
 defineDestinationScenarios('destination on the kubernetes source (fake API server)', kubernetesWorld);
+definePolicyScenarios('OutboundPolicies on the kubernetes source (fake API server)', kubernetesWorld);
 
 describe('destination on the kubernetes source when watches fail', () => {
   let fake: Awaited<ReturnType<typeof startFakeKubeApi>>;

@@ -2,8 +2,8 @@ import http2 from 'node:http2';
 import type { ClientReadableStream, ServiceError } from '@grpc/grpc-js';
 import { credentials } from '@grpc/grpc-js';
 import type { Source } from '@trellis/kube';
-import type { DestinationProfile, Update } from '@trellis/proto';
-import { DestinationClient } from '@trellis/proto';
+import type { DestinationProfile, OutboundPolicy, TrafficSpec, Update } from '@trellis/proto';
+import { DestinationClient, OutboundPoliciesClient } from '@trellis/proto';
 import { pino } from 'pino';
 import type { RunningDestination } from '../destination';
 import { startDestination } from '../destination';
@@ -77,6 +77,10 @@ export interface Harness {
   client: DestinationClient;
   get(path: string, contextToken?: string): StreamRecorder<Update>;
   profile(path: string, contextToken?: string): StreamRecorder<DestinationProfile>;
+  /** OutboundPolicies.Watch for an authority, as a client in `clientNamespace` (Linkerd's JSON token). */
+  watchPolicy(authority: string, clientNamespace?: string): StreamRecorder<OutboundPolicy>;
+  /** OutboundPolicies.Get for any TrafficSpec. */
+  getPolicy(spec: TrafficSpec): Promise<OutboundPolicy>;
   metrics(): Promise<string>;
   admin(path: string): Promise<Response>;
   close(): Promise<void>;
@@ -95,6 +99,7 @@ export async function startHarness(source: Source, options: { streamQueueLimit?:
     streamQueueLimit: options.streamQueueLimit ?? 100,
   });
   const client = new DestinationClient(`127.0.0.1:${destination.grpcPort}`, credentials.createInsecure());
+  const policyClient = new OutboundPoliciesClient(`127.0.0.1:${destination.policyPort}`, credentials.createInsecure());
   const recorders: StreamRecorder<unknown>[] = [];
   const track = <T>(r: StreamRecorder<T>) => {
     recorders.push(r as StreamRecorder<unknown>);
@@ -106,14 +111,26 @@ export async function startHarness(source: Source, options: { streamQueueLimit?:
     client,
     get: (path, contextToken = '') => track(new StreamRecorder(client.get({ scheme: 'http', path, contextToken }))),
     profile: (path, contextToken = '') => track(new StreamRecorder(client.getProfile({ scheme: 'http', path, contextToken }))),
+    watchPolicy: (authority, clientNamespace) =>
+      track(new StreamRecorder(policyClient.watch(trafficSpec(authority, clientNamespace)))),
+    getPolicy: (spec) =>
+      new Promise((resolve, reject) => {
+        policyClient.get(spec, (err, policy) => (err ? reject(err) : resolve(policy)));
+      }),
     metrics: async () => (await admin('/metrics')).text(),
     admin,
     close: async () => {
       for (const r of recorders) if (!r.ended && !r.error) r.cancel();
       client.close();
+      policyClient.close();
       await destination.close();
     },
   };
+}
+
+export function trafficSpec(authority: string, clientNamespace?: string): TrafficSpec {
+  const sourceWorkload = clientNamespace ? JSON.stringify({ ns: clientNamespace, pod: `${clientNamespace}-client-0` }) : '';
+  return { sourceWorkload, target: { $case: 'authority', value: authority } };
 }
 
 /** The value of one sample in Prometheus text, e.g. metricValue(text, 'x_total{a="b"}'); 0 when absent. */

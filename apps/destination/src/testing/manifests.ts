@@ -58,3 +58,13 @@ export function profileObject(service: string, namespace: string, profileNamespa
 export function yamlDocs(...objects: object[]): string {
   return objects.map((o) => stringify(o)).join('---\n');
 }
+
+/** A Gateway API v1 route whose one parentRef is a Service (GAMMA). */
+export function routeObject(kind: 'HTTPRoute' | 'GRPCRoute', name: string, namespace: string, parent: { name: string; namespace?: string; port?: number }, rules: object[]) {
+  return {
+    apiVersion: 'gateway.networking.k8s.io/v1',
+    kind,
+    metadata: { name, namespace },
+    spec: { parentRefs: [{ group: '', kind: 'Service', ...parent }], rules },
+  };
+}
