@@ -5,7 +5,7 @@ import { fakeKubeconfigYaml, startFakeKubeApi, waitFor } from '@trellis/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Harness } from './testing/destination-harness';
 import { addrsOf, startHarness } from './testing/destination-harness';
-import { serviceObject, sliceObject } from './testing/manifests';
+import { routeObject, serviceObject, sliceObject } from './testing/manifests';
 import type { KubeObjectLike, World } from './testing/scenarios';
 import { defineDestinationScenarios } from './testing/scenarios';
 import { definePolicyScenarios } from './testing/policy-scenarios';
@@ -38,7 +38,9 @@ async function kubernetesWorld(): Promise<World> {
     source,
     apply: async (obj) => {
       const stored = fake.apply(structuredClone(obj) as never) as KubeObject;
-      await waitFor(() => cached(obj)?.metadata.resourceVersion === stored.metadata.resourceVersion, { what: `${obj.kind} ${obj.metadata.name} in the cache` });
+      // At least that version: the destination may already have written the object's status (routes) after it.
+      const version = Number(stored.metadata.resourceVersion);
+      await waitFor(() => Number(cached(obj)?.metadata.resourceVersion) >= version, { what: `${obj.kind} ${obj.metadata.name} in the cache` });
     },
     remove: async (obj) => {
       fake.remove({ apiVersion: obj.apiVersion, kind: obj.kind, namespace: obj.metadata.namespace, name: obj.metadata.name });
@@ -92,5 +94,52 @@ describe('destination on the kubernetes source when watches fail', () => {
     expect(removed.update?.$case).toBe('remove');
     expect(addrsOf(removed)).toEqual(['10.7.0.1:8080']);
     expect(source.stats().EndpointSlice.lists).toBeGreaterThan(listsBefore);
+  });
+});
+
+describe('route status on the kubernetes source (fake API server)', () => {
+  let fake: Awaited<ReturnType<typeof startFakeKubeApi>>;
+  let source: Source;
+  let h: Harness;
+  type Status = { parents?: { controllerName: string; parentRef: { name: string }; conditions: { type: string; status: string; reason: string }[] }[] };
+  const statusOf = (name: string) => fake.get<KubeObject & { status?: Status }>({ apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute', namespace: 'status', name })?.status;
+  const accepted = (name: string) =>
+    statusOf(name)
+      ?.parents?.filter((p) => p.controllerName === 'trellis.io/destination')
+      .map((p) => `${p.parentRef.name} ${p.conditions[0]?.status} ${p.conditions[0]?.reason}`);
+
+  beforeAll(async () => {
+    fake = await startFakeKubeApi({ token: 'destination-test' });
+    const kubeConfig = new KubeConfig();
+    kubeConfig.loadFromString(fakeKubeconfigYaml(fake.url, 'destination-test'));
+    fake.apply(serviceObject('web', 'status') as never);
+    const gatewayEntry = { parentRef: { name: 'edge' }, controllerName: 'example.com/gateway', conditions: [] };
+    fake.apply({ ...routeObject('HTTPRoute', 'good', 'status', { name: 'web' }, [{}]), status: { parents: [gatewayEntry] } } as never);
+    fake.apply(routeObject('HTTPRoute', 'regex', 'status', { name: 'web' }, [{ matches: [{ path: { type: 'RegularExpression', value: '(' } }] }]) as never);
+    fake.apply(routeObject('HTTPRoute', 'orphan', 'status', { name: 'later' }, [{}]) as never);
+    source = createKubernetesSource({ kubeConfig, backoff: TEST_BACKOFF });
+    h = await startHarness(source);
+  });
+
+  afterAll(async () => {
+    await h?.close();
+    await source?.close();
+    await fake?.close();
+  });
+
+  it('writes Accepted per Service parent, keeps other controllers entries, and follows the parent Service', async () => {
+    await waitFor(() => accepted('good')?.join() === 'web True Accepted', { what: 'good route accepted in status' });
+    expect(statusOf('good')?.parents?.map((p) => p.controllerName)).toEqual(['example.com/gateway', 'trellis.io/destination']);
+    await waitFor(() => accepted('regex')?.join() === 'web False InvalidRegex', { what: 'bad regex rejected in status' });
+    await waitFor(() => accepted('orphan')?.join() === 'later False NoMatchingParent', { what: 'missing parent in status' });
+
+    fake.apply(serviceObject('later', 'status') as never);
+    await waitFor(() => accepted('orphan')?.join() === 'later True Accepted', { what: 'parent appeared' });
+    // Watch events of one kind arrive in order: once the source holds orphan's last status, the echo of every
+    // earlier status write has been handled, and none of them was written again.
+    const cachedStatus = () => JSON.stringify((source.httpRoutes.get('status', 'orphan')?.status as Status | undefined)?.parents);
+    await waitFor(() => cachedStatus().includes('"reason":"Accepted"'), { what: 'orphan status back in the cache' });
+    const patches = (name: string) => fake.requests({ method: 'PATCH', path: new RegExp(`/httproutes/${name}/status$`) }).length;
+    expect([patches('good'), patches('regex'), patches('orphan')]).toEqual([1, 1, 2]);
   });
 });

@@ -90,6 +90,9 @@ export async function startDestination(options: DestinationOptions): Promise<Run
       if (kind === 'Service') metrics.invalidServiceAnnotation(namespace, name, annotation);
       logger.warn({ kind, namespace, name, annotation, reason }, 'Linkerd annotation ignored; its default applies');
     },
+    statusWriteFailed: (kind, namespace, name, reason) => {
+      logger.warn({ kind, namespace, name, reason }, 'route status not written; retried at the next change');
+    },
   });
   subscriptions.add(
     source.errors$.subscribe((error) => {

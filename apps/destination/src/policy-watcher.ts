@@ -8,8 +8,10 @@ import { ACCRUAL_ANNOTATIONS, ROUTE_ANNOTATIONS, parseFailureAccrual, parseRoute
 import type { PolicyTarget } from './outbound-policy';
 import { buildOutboundPolicy } from './outbound-policy';
 import type { ProfileWatcher } from './profile-watcher';
+import type { ParentOutcome } from './route-status';
+import { routeStatus } from './route-status';
 import type { RouteInvalidReason, RouteKind, TranslatedRoute } from './route-translation';
-import { translateRoute } from './route-translation';
+import { serviceParents, translateRoute } from './route-translation';
 
 export type PolicyListener = (policy: OutboundPolicy) => void;
 
@@ -26,6 +28,17 @@ export interface PolicyWatcherHooks {
   invalidRoute?(kind: RouteKind, namespace: string, name: string, reason: RouteInvalidReason, message: string): void;
   /** A Linkerd annotation on a Service or route was ignored; once per change of the object's annotations. */
   invalidAnnotation?(kind: 'Service' | RouteKind, namespace: string, name: string, problem: AnnotationProblem): void;
+  /** Writing a route's status failed (the kubernetes source); it is written again at the route's next change. */
+  statusWriteFailed?(kind: RouteKind, namespace: string, name: string, reason: string): void;
+}
+
+type Rejection = { reason: RouteInvalidReason; message: string };
+
+/** JSON with object keys sorted, so a status read back from the API server compares equal to the one written. */
+function canonical(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b))) : v,
+  );
 }
 
 interface PolicyView {
@@ -50,6 +63,10 @@ function linkerdAnnotations(annotations: Readonly<Record<string, unknown>> | und
  */
 export class PolicyWatcher {
   private readonly routes = new Map<string, TranslatedRoute>();
+  /** Per route: the spec and annotations last translated, and the rejection if it was not accepted. */
+  private readonly seen = new Map<string, { input: string; rejection?: Rejection }>();
+  /** Per route: the status last written (canonical JSON), so an echo of one's own write is not written again. */
+  private readonly written = new Map<string, string>();
   private readonly missingParents = new Map<string, string>();
   private readonly serviceAnnotations = new Map<string, string>();
   private readonly views = new Map<string, PolicyView>();
@@ -61,6 +78,7 @@ export class PolicyWatcher {
     private readonly profiles: ProfileWatcher,
     private readonly clusterDomain: string,
     private readonly hooks: PolicyWatcherHooks = {},
+    private readonly now: () => Date = () => new Date(),
   ) {
     this.subscription.add(source.httpRoutes.events$.subscribe((e) => this.onRoute('HTTPRoute', e)));
     this.subscription.add(source.grpcRoutes.events$.subscribe((e) => this.onRoute('GRPCRoute', e)));
@@ -74,6 +92,8 @@ export class PolicyWatcher {
     for (const route of this.source.grpcRoutes.list()) this.accept('GRPCRoute', route);
     for (const service of this.source.services.list()) this.checkServiceAnnotations(service);
     this.checkParents();
+    for (const route of this.source.httpRoutes.list()) this.writeStatus('HTTPRoute', route);
+    for (const route of this.source.grpcRoutes.list()) this.writeStatus('GRPCRoute', route);
   }
 
   /** The Service whose cluster IP passes `sameIp`, for TrafficSpecs that name an address. */
@@ -117,23 +137,31 @@ export class PolicyWatcher {
     if (event.type === 'DELETED') {
       this.routes.delete(id);
       this.missingParents.delete(id);
+      this.seen.delete(id);
+      this.written.delete(id);
     } else {
       this.accept(kind, route);
     }
     this.checkParents();
+    if (event.type !== 'DELETED') this.writeStatus(kind, route);
     this.markAll();
   }
 
   private accept(kind: RouteKind, route: HTTPRoute | GRPCRoute): void {
     const namespace = namespaceOf(route);
     const id = `${kind}/${namespace}/${route.metadata.name}`;
+    // A change of status or resourceVersion only (e.g. the echo of a status write) is not a new version.
+    const input = JSON.stringify([route.spec, route.metadata.annotations ?? {}, route.metadata.creationTimestamp ?? '']);
+    if (this.seen.get(id)?.input === input) return;
     const result = translateRoute(kind, route);
     if (!result.ok) {
+      this.seen.set(id, { input, rejection: { reason: result.reason, message: result.message } });
       this.routes.delete(id);
       this.missingParents.delete(id);
       this.hooks.invalidRoute?.(kind, namespace, route.metadata.name, result.reason, result.message);
       return;
     }
+    this.seen.set(id, { input });
     const previous = this.routes.get(id);
     this.routes.set(id, result.route);
     if (JSON.stringify(previous?.annotations.problems) !== JSON.stringify(result.route.annotations.problems)) {
@@ -157,11 +185,51 @@ export class PolicyWatcher {
 
   private onService(event: WatchEvent<Service>): void {
     const service = event.object;
-    const id = `${namespaceOf(service)}/${service.metadata.name}`;
+    const namespace = namespaceOf(service);
+    const id = `${namespace}/${service.metadata.name}`;
     if (event.type === 'DELETED') this.serviceAnnotations.delete(id);
     else this.checkServiceAnnotations(service);
-    if (event.type !== 'MODIFIED') this.checkParents();
+    if (event.type !== 'MODIFIED') {
+      this.checkParents();
+      this.writeStatusOfChildren(namespace, service.metadata.name);
+    }
     this.markAll();
+  }
+
+  private writeStatusOfChildren(namespace: string, service: string): void {
+    for (const [kind, informer] of [['HTTPRoute', this.source.httpRoutes], ['GRPCRoute', this.source.grpcRoutes]] as const) {
+      for (const route of informer.list()) {
+        if (serviceParents(route, namespaceOf(route)).some((p) => p.namespace === namespace && p.name === service)) this.writeStatus(kind, route);
+      }
+    }
+  }
+
+  /**
+   * Writes `status.parents` (an Accepted condition per Service parent) when the source can and it differs from
+   * the route's current status. Writes are fire-and-forget: the watch brings the result back.
+   */
+  private writeStatus(kind: RouteKind, route: HTTPRoute | GRPCRoute): void {
+    const writer = this.source.routeStatus;
+    if (!writer) return;
+    const namespace = namespaceOf(route);
+    const id = `${kind}/${namespace}/${route.metadata.name}`;
+    const rejection = this.seen.get(id)?.rejection;
+    const outcomes = serviceParents(route, namespace).map((parent): ParentOutcome => {
+      if (rejection) return { parent, accepted: false, ...rejection };
+      if (!this.source.services.get(parent.namespace, parent.name)) {
+        return { parent, accepted: false, reason: 'NoMatchingParent', message: `Service ${parent.namespace}/${parent.name} does not exist` };
+      }
+      return { parent, accepted: true, reason: '', message: '' };
+    });
+    const current = route.status as { parents?: unknown } | undefined;
+    const desired = routeStatus(current, outcomes, route.metadata.generation, this.now().toISOString());
+    const text = canonical(desired.parents);
+    if (text === canonical(current?.parents ?? []) || this.written.get(id) === text) return;
+    this.written.set(id, text);
+    writer.writeRouteStatus(kind, namespace, route.metadata.name, desired).catch((err: unknown) => {
+      if (this.written.get(id) === text) this.written.delete(id);
+      this.hooks.statusWriteFailed?.(kind, namespace, route.metadata.name, err instanceof Error ? err.message : String(err));
+    });
   }
 
   private checkServiceAnnotations(service: Service): void {

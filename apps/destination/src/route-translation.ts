@@ -1,4 +1,4 @@
-import type { GRPCRoute, HTTPRoute } from '@trellis/kube';
+import type { GRPCRoute, HTTPRoute, ParentReference } from '@trellis/kube';
 import { namespaceOf } from '@trellis/kube';
 import type { Duration, GrpcRoute_Filter, Headers, HttpMethod, HttpRoute_Filter, grpcRoute, httpRoute } from '@trellis/proto';
 import { HttpMethod_Registered, Scheme_Registered } from '@trellis/proto';
@@ -312,9 +312,15 @@ function hostMatch(hostname: string): httpRoute.HostMatch {
   return { match: { $case: 'exact', value: host } };
 }
 
-/** Service parents only: parentRefs to Gateways (or anything else) are not this mesh's to serve. */
-function serviceParents(route: HTTPRoute | GRPCRoute, namespace: string): RouteParent[] {
-  return (route.spec.parentRefs ?? [])
+/**
+ * Service parents only: parentRefs to Gateways (or anything else) are not this mesh's to serve. Tolerates a
+ * malformed spec (for the status of a route that failed validation).
+ */
+export function serviceParents(route: HTTPRoute | GRPCRoute, namespace: string): RouteParent[] {
+  const refs: unknown = route.spec?.parentRefs;
+  if (!Array.isArray(refs)) return [];
+  return (refs as Partial<ParentReference>[])
+    .filter((p): p is ParentReference => typeof p === 'object' && p !== null && typeof p.name === 'string')
     .filter((p) => CORE_GROUPS.has(p.group ?? 'gateway.networking.k8s.io') && p.kind === 'Service')
     .map((p) => ({
       namespace: p.namespace ?? namespace,

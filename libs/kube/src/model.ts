@@ -14,6 +14,7 @@ export interface ObjectMeta {
   namespace?: string;
   uid?: string;
   resourceVersion?: string;
+  generation?: number;
   labels?: Record<string, string>;
   annotations?: Record<string, string>;
   creationTimestamp?: string;

@@ -33,6 +33,12 @@ export interface InformerStats {
   lastLagMs: number;
 }
 
+/** Writes the status of Gateway API routes back (the kubernetes source; the fs source has no status to write). */
+export interface RouteStatusWriter {
+  /** Replaces `.status` through the status subresource; rejects with the API server's error. */
+  writeRouteStatus(kind: 'HTTPRoute' | 'GRPCRoute', namespace: string, name: string, status: object): Promise<void>;
+}
+
 /** One interface, two implementations: createKubernetesSource(opts) and createFsSource(dir, opts). */
 export interface Source {
   readonly services: Informer<Service>;
@@ -42,6 +48,8 @@ export interface Source {
   readonly deployments: Informer<Deployment>;
   readonly httpRoutes: Informer<HTTPRoute>;
   readonly grpcRoutes: Informer<GRPCRoute>;
+  /** Present when the source can write route status (kubernetes). */
+  readonly routeStatus?: RouteStatusWriter;
   /** Emits false until every informer has done its initial list, then true (and again on relist state changes). */
   readonly synced$: Observable<boolean>;
   /** Problems that do not stop the source: a broken file (with file name and reason), an unknown kind, a watch failure. */

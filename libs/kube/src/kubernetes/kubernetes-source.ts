@@ -12,7 +12,7 @@ import { BehaviorSubject, Subject, distinctUntilChanged } from 'rxjs';
 import type { Deployment, EndpointSlice, GRPCRoute, HTTPRoute, KubeObject, Pod, ResourceKind, Service, ServiceProfile } from '../model';
 import { API_VERSIONS, OPTIONAL_KINDS, RESOURCE_KINDS, namespaceOf } from '../model';
 import { ObjectStore } from '../object-store';
-import type { InformerStats, Source, SourceError, SourceLogger } from '../source';
+import type { InformerStats, RouteStatusWriter, Source, SourceError, SourceLogger } from '../source';
 import type { BackoffOptions } from './backoff';
 import { backoffDelayMs } from './backoff';
 
@@ -250,6 +250,21 @@ export function createKubernetesSource(options: KubernetesSourceOptions = {}): S
   };
 
   for (const kind of RESOURCE_KINDS) startKind(kind);
+  const customObjects = kc.makeApiClient(CustomObjectsApi);
+  const routeStatus: RouteStatusWriter = {
+    writeRouteStatus: async (kind, namespace, name, status) => {
+      const plural = kind === 'HTTPRoute' ? 'httproutes' : 'grpcroutes';
+      // A JSON patch `add` of /status replaces it whether or not it exists (the client sends json-patch+json).
+      await customObjects.patchNamespacedCustomObjectStatus({
+        group: 'gateway.networking.k8s.io',
+        version: 'v1',
+        namespace,
+        plural,
+        name,
+        body: [{ op: 'add', path: '/status', value: status }],
+      });
+    },
+  };
 
   return {
     services: stores.Service as unknown as ObjectStore<Service>,
@@ -259,6 +274,7 @@ export function createKubernetesSource(options: KubernetesSourceOptions = {}): S
     deployments: stores.Deployment as unknown as ObjectStore<Deployment>,
     httpRoutes: stores.HTTPRoute as unknown as ObjectStore<HTTPRoute>,
     grpcRoutes: stores.GRPCRoute as unknown as ObjectStore<GRPCRoute>,
+    routeStatus,
     synced$: synced.pipe(distinctUntilChanged()),
     errors$: errors.asObservable(),
     stats: () =>

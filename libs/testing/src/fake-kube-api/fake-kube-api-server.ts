@@ -336,6 +336,25 @@ export async function startFakeKubeApi(options: FakeKubeApiOptions = {}): Promis
     sendJson(res, 200, scaleOf(unwrap(store.update(path.resource, updated, expectedVersion))));
   };
 
+  /** The status subresource of a custom resource: reads and writes `.status` only (the spec is kept). */
+  const handleStatus = async (req: IncomingMessage, res: ServerResponse, path: ResourcePath) => {
+    const name = path.name ?? '';
+    const namespace = namespaceFor(path.resource, path.namespace);
+    const current = store.get(path.resource, namespace, name);
+    if (!current) throw new HttpError(404, `${path.resource.plural} "${name}" not found`);
+    if (req.method === 'GET') return sendJson(res, 200, wire(path.resource, current));
+    const body = parseJsonBody(await readBody(req));
+    let next: FakeObject;
+    if (req.method === 'PUT') next = body as FakeObject;
+    else if (req.method === 'PATCH') next = patched(wire(path.resource, current), body, String(req.headers['content-type'] ?? '')) as FakeObject;
+    else throw new HttpError(405, `${req.method} is not supported on status`);
+    const updated = structuredClone(current);
+    const status = (next as { status?: unknown }).status;
+    if (status === undefined) delete (updated as { status?: unknown }).status;
+    else (updated as { status?: unknown }).status = status;
+    sendJson(res, 200, wire(path.resource, unwrap(store.update(path.resource, updated))));
+  };
+
   const handleObject = async (req: IncomingMessage, res: ServerResponse, path: ResourcePath) => {
     const name = path.name ?? '';
     const namespace = namespaceFor(path.resource, path.namespace);
@@ -416,6 +435,7 @@ export async function startFakeKubeApi(options: FakeKubeApiOptions = {}): Promis
     const path = parseResourcePath(url.pathname, resources);
     if (!path) return sendStatus(res, 404, `the server could not find the requested resource (${url.pathname})`);
     if (path.subresource === 'scale' && path.resource.kind === 'Deployment') return handleScale(req, res, path);
+    if (path.subresource === 'status' && !path.resource.builtin) return handleStatus(req, res, path);
     if (path.subresource !== undefined) throw new HttpError(404, `subresource ${path.subresource} is not served`);
     if (path.name !== undefined) return handleObject(req, res, path);
     return handleCollection(req, res, path, url.searchParams);
