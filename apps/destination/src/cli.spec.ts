@@ -15,6 +15,7 @@ describe('parseCli', () => {
         clusterDomain: 'cluster.local',
         logLevel: 'info',
         streamQueueLimit: 100,
+        writeRouteStatus: false,
       },
     });
   });
@@ -22,11 +23,11 @@ describe('parseCli', () => {
   it('reads every flag, ports 0 included', () => {
     const result = parseCli([
       '--source', 'fs:./m', '--grpc-port', '0', '--admin-port', '0', '--listen-host', '127.0.0.1',
-      '--cluster-domain', 'Example.Org', '--log-level', 'debug', '--stream-queue-limit', '5',
+      '--cluster-domain', 'Example.Org', '--log-level', 'debug', '--stream-queue-limit', '5', '--write-route-status',
     ]);
     expect(result).toEqual({
       kind: 'run',
-      options: { source: 'fs:./m', grpcPort: 0, policyPort: 0, adminPort: 0, listenHost: '127.0.0.1', clusterDomain: 'example.org', logLevel: 'debug', streamQueueLimit: 5 },
+      options: { source: 'fs:./m', grpcPort: 0, policyPort: 0, adminPort: 0, listenHost: '127.0.0.1', clusterDomain: 'example.org', logLevel: 'debug', streamQueueLimit: 5, writeRouteStatus: true },
     });
   });
 

@@ -28,6 +28,7 @@ export interface CliOptions {
   streamQueueLimit: number;
   /** Set: meshed pods' endpoints carry their identity in this trust domain. */
   identityTrustDomain: string | undefined;
+  writeRouteStatus: boolean;
 }
 
 export type CliResult = { kind: 'run'; options: CliOptions } | { kind: 'help'; text: string };
@@ -49,6 +50,8 @@ Flags:
                                  proxies use mutual TLS to them (default: off, plaintext)
   --log-level <level>            ${LOG_LEVELS.join('|')} (default ${DEFAULT_LOG_LEVEL})
   --stream-queue-limit <n>       messages a stream may fall behind before RESOURCE_EXHAUSTED (default ${DEFAULT_STREAM_QUEUE_LIMIT_MESSAGES})
+  --write-route-status           write route acceptance to HTTPRoute/GRPCRoute status.parents (kubernetes source;
+                                 needs patch on httproutes/status and grpcroutes/status)
   --help                         print this help
 `;
 
@@ -81,6 +84,7 @@ export function parseCli(argv: readonly string[]): CliResult {
         'identity-trust-domain': { type: 'string' },
         'log-level': { type: 'string' },
         'stream-queue-limit': { type: 'string' },
+        'write-route-status': { type: 'boolean' },
         help: { type: 'boolean' },
       },
     }));
@@ -122,6 +126,7 @@ export function parseCli(argv: readonly string[]): CliResult {
       identityTrustDomain,
       logLevel: logLevel as LogLevel,
       streamQueueLimit: integer('stream-queue-limit', str('stream-queue-limit'), DEFAULT_STREAM_QUEUE_LIMIT_MESSAGES, 1, 1_000_000),
+      writeRouteStatus: values['write-route-status'] === true,
     },
   };
 }

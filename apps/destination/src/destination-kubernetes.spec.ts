@@ -102,7 +102,7 @@ describe('route status on the kubernetes source (fake API server)', () => {
   let source: Source;
   let h: Harness;
   type Status = { parents?: { controllerName: string; parentRef: { name: string }; conditions: { type: string; status: string; reason: string }[] }[] };
-  const statusOf = (name: string) => fake.get<KubeObject & { status?: Status }>({ apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute', namespace: 'status', name })?.status;
+  const statusOf = (name: string) => (fake.get({ apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute', namespace: 'status', name }) as { status?: Status } | undefined)?.status;
   const accepted = (name: string) =>
     statusOf(name)
       ?.parents?.filter((p) => p.controllerName === 'trellis.io/destination')
@@ -118,7 +118,7 @@ describe('route status on the kubernetes source (fake API server)', () => {
     fake.apply(routeObject('HTTPRoute', 'regex', 'status', { name: 'web' }, [{ matches: [{ path: { type: 'RegularExpression', value: '(' } }] }]) as never);
     fake.apply(routeObject('HTTPRoute', 'orphan', 'status', { name: 'later' }, [{}]) as never);
     source = createKubernetesSource({ kubeConfig, backoff: TEST_BACKOFF });
-    h = await startHarness(source);
+    h = await startHarness(source, { writeRouteStatus: true });
   });
 
   afterAll(async () => {

@@ -26,6 +26,8 @@ export interface DestinationOptions {
   streamQueueLimit: number;
   /** Set: endpoints of meshed pods carry their workload identity in this trust domain (mTLS between proxies). */
   identityTrustDomain?: string;
+  /** Write route acceptance into HTTPRoute/GRPCRoute status.parents (needs a source that can, and RBAC). */
+  writeRouteStatus?: boolean;
 }
 
 export interface RunningDestination {
@@ -93,7 +95,7 @@ export async function startDestination(options: DestinationOptions): Promise<Run
     statusWriteFailed: (kind, namespace, name, reason) => {
       logger.warn({ kind, namespace, name, reason }, 'route status not written; retried at the next change');
     },
-  });
+  }, { ...(options.writeRouteStatus && source.routeStatus ? { writer: source.routeStatus } : {}), now: () => new Date() });
   subscriptions.add(
     source.errors$.subscribe((error) => {
       metrics.sourceError(error.source);

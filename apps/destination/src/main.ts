@@ -32,6 +32,7 @@ async function main(): Promise<void> {
     clusterDomain: options.clusterDomain,
     ...(options.identityTrustDomain === undefined ? {} : { identityTrustDomain: options.identityTrustDomain }),
     streamQueueLimit: options.streamQueueLimit,
+    writeRouteStatus: options.writeRouteStatus,
   }).catch(async (err: unknown) => {
     logger.fatal({ err }, 'cannot start');
     await source.close();

@@ -1,4 +1,4 @@
-import type { GRPCRoute, HTTPRoute, Service, Source, WatchEvent } from '@trellis/kube';
+import type { GRPCRoute, HTTPRoute, RouteStatusWriter, Service, Source, WatchEvent } from '@trellis/kube';
 import { namespaceOf } from '@trellis/kube';
 import type { OutboundPolicy } from '@trellis/proto';
 import { Subscription } from 'rxjs';
@@ -78,7 +78,7 @@ export class PolicyWatcher {
     private readonly profiles: ProfileWatcher,
     private readonly clusterDomain: string,
     private readonly hooks: PolicyWatcherHooks = {},
-    private readonly now: () => Date = () => new Date(),
+    private readonly status: { writer?: RouteStatusWriter; now: () => Date } = { now: () => new Date() },
   ) {
     this.subscription.add(source.httpRoutes.events$.subscribe((e) => this.onRoute('HTTPRoute', e)));
     this.subscription.add(source.grpcRoutes.events$.subscribe((e) => this.onRoute('GRPCRoute', e)));
@@ -205,11 +205,11 @@ export class PolicyWatcher {
   }
 
   /**
-   * Writes `status.parents` (an Accepted condition per Service parent) when the source can and it differs from
-   * the route's current status. Writes are fire-and-forget: the watch brings the result back.
+   * Writes `status.parents` (an Accepted condition per Service parent) when a writer was given (the kubernetes
+   * source, with --write-route-status) and it differs from the route's current status. Writes are fire-and-forget: the watch brings the result back.
    */
   private writeStatus(kind: RouteKind, route: HTTPRoute | GRPCRoute): void {
-    const writer = this.source.routeStatus;
+    const writer = this.status.writer;
     if (!writer) return;
     const namespace = namespaceOf(route);
     const id = `${kind}/${namespace}/${route.metadata.name}`;
@@ -222,7 +222,7 @@ export class PolicyWatcher {
       return { parent, accepted: true, reason: '', message: '' };
     });
     const current = route.status as { parents?: unknown } | undefined;
-    const desired = routeStatus(current, outcomes, route.metadata.generation, this.now().toISOString());
+    const desired = routeStatus(current, outcomes, route.metadata.generation, this.status.now().toISOString());
     const text = canonical(desired.parents);
     if (text === canonical(current?.parents ?? []) || this.written.get(id) === text) return;
     this.written.set(id, text);

@@ -87,7 +87,7 @@ export interface Harness {
 }
 
 /** The real server on loopback ephemeral ports with a real grpc-js client. */
-export async function startHarness(source: Source, options: { streamQueueLimit?: number } = {}): Promise<Harness> {
+export async function startHarness(source: Source, options: { streamQueueLimit?: number; writeRouteStatus?: boolean } = {}): Promise<Harness> {
   const destination = await startDestination({
     source,
     logger: pino({ level: 'silent' }),
@@ -97,6 +97,7 @@ export async function startHarness(source: Source, options: { streamQueueLimit?:
     adminPort: 0,
     clusterDomain: 'cluster.local',
     streamQueueLimit: options.streamQueueLimit ?? 100,
+    writeRouteStatus: options.writeRouteStatus ?? false,
   });
   const client = new DestinationClient(`127.0.0.1:${destination.grpcPort}`, credentials.createInsecure());
   const policyClient = new OutboundPoliciesClient(`127.0.0.1:${destination.policyPort}`, credentials.createInsecure());
