@@ -44,15 +44,16 @@ describe('routesFor (GAMMA scoping)', () => {
   const older = route('older', 'shop', {}, {}, 'HTTPRoute', '2025-01-01T00:00:00Z');
   const consumer = route('consumer', 'web-client', {});
   const stranger = route('stranger', 'elsewhere', {});
+  const undated = route('undated', 'shop', {}, {}, 'HTTPRoute', '');
   const adminOnly = route('admin', 'shop', { parentRefs: [{ group: '', kind: 'Service', name: 'web', sectionName: 'admin' }] });
-  const all = [producer, older, consumer, stranger, adminOnly];
+  const all = [undated, producer, older, consumer, stranger, adminOnly];
 
   it.each([
-    ['a client in the Service namespace', 'shop', 80, ['shop/older', 'shop/producer']],
+    ['a client in the Service namespace', 'shop', 80, ['shop/older', 'shop/producer', 'shop/undated']],
     ['a client with consumer routes', 'web-client', 80, ['web-client/consumer']],
-    ['a client without consumer routes', 'elsewhere-2', 80, ['shop/older', 'shop/producer']],
-    ['an unknown client', undefined, 80, ['shop/older', 'shop/producer']],
-    ['the port a sectionName names', 'shop', 9000, ['shop/older', 'shop/admin', 'shop/producer']],
+    ['a client without consumer routes', 'elsewhere-2', 80, ['shop/older', 'shop/producer', 'shop/undated']],
+    ['an unknown client', undefined, 80, ['shop/older', 'shop/producer', 'shop/undated']],
+    ['the port a sectionName names', 'shop', 9000, ['shop/older', 'shop/admin', 'shop/producer', 'shop/undated']],
   ])('%s', (_what, clientNamespace, port, expected) => {
     expect(names(routesFor({ service: service('web'), port, clientNamespace }, all))).toEqual(expected);
   });

@@ -325,8 +325,12 @@ function attached(route: TranslatedRoute, target: PolicyTarget): boolean {
   });
 }
 
+// Oldest first; routes without a creation time (fs manifests) after those with one, as Linkerd orders them.
 const byAge = (a: TranslatedRoute, b: TranslatedRoute) =>
-  a.createdAt.localeCompare(b.createdAt) || a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name);
+  Number(a.createdAt === '') - Number(b.createdAt === '') ||
+  a.createdAt.localeCompare(b.createdAt) ||
+  a.namespace.localeCompare(b.namespace) ||
+  a.name.localeCompare(b.name);
 
 /**
  * GAMMA scoping: a route in the Service's namespace is a producer route, for every client; a route in the

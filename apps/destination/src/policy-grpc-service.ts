@@ -1,4 +1,5 @@
 import type { sendUnaryData, ServerUnaryCall, ServerWritableStream, UntypedServiceImplementation } from '@grpc/grpc-js';
+import { namespaceOf } from '@trellis/kube';
 import type { TrafficSpec } from '@trellis/proto';
 import { OutboundPolicy, OutboundPoliciesService } from '@trellis/proto';
 import type { Logger } from 'pino';
@@ -63,7 +64,7 @@ function resolve(target: Target, spec: TrafficSpec, deps: PolicyServiceDeps): Po
   const wanted = JSON.stringify(toIpAddress(target.ip));
   const service = deps.policies.serviceByClusterIp((ip) => JSON.stringify(toIpAddress(ip)) === wanted);
   if (!service) throw new DestinationError('DST_NOT_FOUND', `no Service has cluster IP ${target.ip}`);
-  return { namespace: service.metadata.namespace ?? 'default', service: service.metadata.name, port: target.port, clientNamespace: client };
+  return { namespace: namespaceOf(service), service: service.metadata.name, port: target.port, clientNamespace: client };
 }
 
 /** OutboundPolicies.Get and Watch; Watch streams share the watcher's views and have a bounded backlog. */
