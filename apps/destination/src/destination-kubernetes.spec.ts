@@ -87,7 +87,9 @@ describe('destination on the kubernetes source when watches fail', () => {
     expect(addrsOf(await stream.nth(2))).toEqual(['10.7.0.2:8080']);
 
     fake.compact();
-    fake.expireNextWatches(10);
+    // Enough 410s that the EndpointSlice watch gets one even when the six other kinds' watches, still
+    // reconnecting from the first drop, take theirs first (each kind can take two: its watch and the one after its relist).
+    fake.expireNextWatches(30);
     fake.dropWatches();
     fake.apply(sliceObject('web-1', 'resume', 'web', [{ ip: '10.7.0.2' }]) as never);
     const removed = await stream.nth(3);

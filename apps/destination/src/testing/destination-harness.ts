@@ -159,12 +159,12 @@ export function addrsOf(update: Update | undefined): string[] {
  * A gRPC call over a raw HTTP/2 stream that does not read its response until `resume()`: the
  * client that stops reading, which grpc-js's own client (it buffers eagerly) cannot play.
  */
-export function stalledCall(port: number, method: 'Get' | 'GetProfile', request: Uint8Array) {
+export function stalledCall(port: number, method: string, request: Uint8Array, service = 'io.linkerd.proxy.destination.Destination') {
   const session = http2.connect(`http://127.0.0.1:${port}`);
   session.on('error', () => undefined);
   const stream = session.request({
     ':method': 'POST',
-    ':path': `/io.linkerd.proxy.destination.Destination/${method}`,
+    ':path': `/${service}/${method}`,
     'content-type': 'application/grpc',
     te: 'trailers',
   });

@@ -1,12 +1,18 @@
 import { status } from '@grpc/grpc-js';
 import type { GrpcRoute, HttpRoute, HttpRoute_Distribution, OutboundPolicy } from '@trellis/proto';
+import { TrafficSpec } from '@trellis/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Harness } from './destination-harness';
-import { metricValue, startHarness } from './destination-harness';
+import { metricValue, stalledCall, startHarness, trafficSpec } from './destination-harness';
 import { profileObject, routeObject, serviceObject, withAnnotations } from './manifests';
 import type { World } from './scenarios';
 
 const authority = (svc: string, ns: string, port = 80) => `${svc}.${ns}.svc.cluster.local:${port}`;
+// Queue limit for the overflow scenario: small, so a Watch that stops reading overflows after a few changes.
+const TINY_QUEUE_LIMIT = 4;
+// About 10 KiB per policy (a profile of 80 routes): the HTTP/2 window fills in a few versions.
+const PROFILE_ROUTES = 80;
+const MAX_OVERFLOW_VERSIONS = 120;
 
 export function httpRoutesOf(policy: OutboundPolicy | undefined): HttpRoute[] {
   const kind = policy?.protocol?.kind;
@@ -58,7 +64,7 @@ export function definePolicyScenarios(name: string, makeWorld: () => Promise<Wor
 
     beforeAll(async () => {
       world = await makeWorld();
-      h = await startHarness(world.source);
+      h = await startHarness(world.source, { streamQueueLimit: TINY_QUEUE_LIMIT });
     });
 
     afterAll(async () => {
@@ -191,6 +197,30 @@ export function definePolicyScenarios(name: string, makeWorld: () => Promise<Wor
       await world.remove(route);
       const back = await until(stream, (p) => httpRoutesOf(p).map(routeName).join() === 'default:http');
       expect(httpRoutesOf(back)[0]?.rules[0]?.timeouts).toEqual({ stream: { seconds: '0', nanos: 750_000_000 } });
+    });
+
+    it('closes a Watch that stops reading with RESOURCE_EXHAUSTED and counts it', async () => {
+      await world.apply(serviceObject('big', 'slow'));
+      const routes = Array.from({ length: PROFILE_ROUTES }, (_, i) => ({ name: `route-${i}-${'r'.repeat(100)}`, condition: { pathRegex: `/r${i}/${'x'.repeat(50)}.*` } }));
+      const version = (v: number) => profileObject('big', 'slow', 'slow', { routes: routes.map((r) => ({ ...r, timeout: `${v}s` })) });
+      await world.apply(version(1));
+      const request = TrafficSpec.encode(trafficSpec(authority('big', 'slow'))).finish();
+      const stalled = stalledCall(h.destination.policyPort, 'Watch', request, 'io.linkerd.proxy.outbound.OutboundPolicies');
+      const series = 'destination_stream_overflows_total{method="outbound_watch"}';
+      const before = metricValue(await h.metrics(), series);
+      try {
+        // The client's HTTP/2 window, grpc-js's write buffer (16 messages) and then our queue fill up.
+        for (let v = 2; v < MAX_OVERFLOW_VERSIONS && metricValue(await h.metrics(), series) === before; v += 1) {
+          await world.apply(version(v));
+        }
+        expect(metricValue(await h.metrics(), series)).toBe(before + 1);
+        const trailers = await stalled.resume();
+        expect(Number(trailers['grpc-status'])).toBe(status.RESOURCE_EXHAUSTED);
+        expect(decodeURIComponent(String(trailers['grpc-message']))).toMatch(/more than 4 messages behind/);
+      } finally {
+        stalled.close();
+      }
+      expect(httpRoutesOf(await h.watchPolicy(authority('big', 'slow')).nth(1))).toHaveLength(2);
     });
 
     it('answers INVALID_ARGUMENT for a TrafficSpec without a usable target and NOT_FOUND for an unknown address', async () => {
