@@ -182,7 +182,7 @@ export const RESOURCE_KINDS: readonly ResourceKind[] = [
 
 /**
  * Kinds served by CRDs a cluster may not have installed (Gateway API is not part of Kubernetes itself).
- * The kubernetes source treats "not found" on their list as an empty, synced kind and keeps retrying.
+ * The kubernetes source treats "not found" (or "forbidden") on their list as an empty, synced kind and keeps retrying.
  */
 export const OPTIONAL_KINDS: ReadonlySet<ResourceKind> = new Set(['HTTPRoute', 'GRPCRoute']);
 

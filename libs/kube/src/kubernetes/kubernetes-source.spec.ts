@@ -166,7 +166,23 @@ describe('kubernetes source against the fake API server', () => {
     // The list/watch keeps being retried with backoff (so a CRD installed later is picked up) without new reports.
     await waitFor(() => server.requests({ method: 'GET', path: /httproutes$/ }).length >= 3, { what: 'HTTPRoute list retried' });
     expect(seen.map((e) => e.kind).sort()).toEqual(['GRPCRoute', 'HTTPRoute']);
-    expect(seen[0]?.reason).toMatch(/not served \(is its CRD installed\?\)/);
+    expect(seen[0]?.reason).toMatch(/not served \(404: is its CRD installed\?\)/);
+  });
+
+  it('syncs when it may not list the route kinds (403), as a component without that RBAC', async () => {
+    server.failNext({ method: 'GET', path: /routes$/, status: 403, count: 1000 });
+    server.create(service('web'));
+    const s = createKubernetesSource({ kubeConfig: kc, backoff: FAST_BACKOFF });
+    source = s;
+    const seen: SourceError[] = [];
+    s.errors$.subscribe((e) => seen.push(e));
+    await firstValueFrom(s.synced$.pipe(filter(Boolean)));
+    expect(s.services.get('default', 'web')).toBeDefined();
+    expect(s.grpcRoutes.list()).toEqual([]);
+    expect(seen.map((e) => e.reason).sort()).toEqual([
+      'GRPCRoute is not served (403: may this service account list it?); treated as empty until it is',
+      'HTTPRoute is not served (403: may this service account list it?); treated as empty until it is',
+    ]);
   });
 
   it('resumes from the BOOKMARK resourceVersion when a watch ends', async () => {

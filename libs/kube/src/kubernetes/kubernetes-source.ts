@@ -179,8 +179,9 @@ export function createKubernetesSource(options: KubernetesSourceOptions = {}): S
     const store = stores[kind];
     const list = KINDS[kind].list(kc);
     let failures = 0;
-    // An optional kind whose CRD is not installed lists as empty (and synced); its list/watch keeps being
-    // retried with backoff, so installing the CRD later brings its objects in without a restart.
+    // An optional kind whose CRD is not installed (404), or that this identity may not list (403: a component
+    // that has no use for it), lists as empty and synced; its list/watch keeps being retried with backoff, so
+    // installing the CRD (or granting access) later brings its objects in without a restart.
     let crdMissing = false;
 
     const listOrEmpty = async () => {
@@ -189,9 +190,11 @@ export function createKubernetesSource(options: KubernetesSourceOptions = {}): S
         crdMissing = false;
         return result;
       } catch (err) {
-        if (!OPTIONAL_KINDS.has(kind) || httpStatusOf(err) !== 404) throw err;
+        const status = httpStatusOf(err);
+        if (!OPTIONAL_KINDS.has(kind) || (status !== 404 && status !== 403)) throw err;
         if (!crdMissing) {
-          const reason = `${kind} is not served (is its CRD installed?); treated as empty until it is`;
+          const why = status === 404 ? 'is its CRD installed?' : 'may this service account list it?';
+          const reason = `${kind} is not served (${status}: ${why}); treated as empty until it is`;
           log?.warn({ kind }, reason);
           errors.next({ source: 'kubernetes', kind, reason });
         }
