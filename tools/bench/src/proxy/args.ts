@@ -34,7 +34,7 @@ export const USAGE = `usage: proxy-bench [--quick] [--runs N] [--duration SECOND
   --duration    seconds per measurement (default ${DEFAULT_DURATION_S}, at most ${MAX_DURATION_S})
   --out         Markdown report; the SVG chart goes next to it with the .svg extension (default ${DEFAULT_OUT})
   --only        comma-separated variant ids to run besides direct
-  --no-build    use the existing dist/ bundles of the proxy and destination service instead of building them
+  --no-build    use the existing dist/ bundles of the proxy, destination and identity services instead of building them
   --note        a line of text for the report (repeatable)
   --proxy-node-option
                 an option for node when it runs a Trellis proxy, e.g. --optimize-for-size (repeatable)

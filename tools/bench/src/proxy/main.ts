@@ -160,6 +160,7 @@ async function runSlot(state: VariantState, ctx: StartContext, load: LoadPaths, 
       }
     }
     if (started.processes.length > 0) state.peakRssBytes = Math.max(state.peakRssBytes ?? 0, largestPeakRss(started.processes));
+    await started.verify?.().catch((err: unknown) => fail(state, round, `not verified: ${reason(err)}`));
   } finally {
     await started.stop();
   }

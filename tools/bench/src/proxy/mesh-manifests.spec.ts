@@ -34,3 +34,20 @@ describe('authorityOf', () => {
     expect(authorityOf('backend-h1')).toBe('backend-h1.bench.svc.cluster.local:80');
   });
 });
+
+describe('meshManifests with a meshed pod', () => {
+  const docs = parseAllDocuments(meshManifests([{ name: 'backend-h1', port: 40001, meshedPod: 'inbound-h1' }, { name: 'backend-h2', port: 40002 }])).map((d) => d.toJS());
+
+  it('adds the Pod, annotated as running the proxy, with the default ServiceAccount and a loopback IP', () => {
+    expect(docs.map((d) => `${d.kind}/${d.metadata.name}`)).toEqual(['Service/backend-h1', 'EndpointSlice/backend-h1-bench', 'Pod/inbound-h1', 'Service/backend-h2', 'EndpointSlice/backend-h2-bench']);
+    const pod = docs[2];
+    expect(pod.metadata).toMatchObject({ namespace: 'bench', annotations: { 'trellis.io/proxy': 'enabled' } });
+    expect(pod.spec.serviceAccountName).toBe('default');
+    expect(pod.status.podIP).toBe('127.0.0.1');
+  });
+
+  it('points the endpoint at its Pod by name, and leaves an unmeshed endpoint without one', () => {
+    expect(docs[1].endpoints[0].targetRef).toEqual({ kind: 'Pod', name: 'inbound-h1', namespace: 'bench' });
+    expect(docs[4].endpoints[0].targetRef).toBeUndefined();
+  });
+});

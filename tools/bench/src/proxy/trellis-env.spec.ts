@@ -23,6 +23,10 @@ describe('trellisProxyEnv', () => {
   it('points at the destination service and the app on loopback', () => {
     expect(env).toMatchObject({ TRELLIS_DESTINATION_ADDR: '127.0.0.1:7', TRELLIS_APP_HOST: '127.0.0.1', USER_PORT: '8' });
   });
+
+  it('stops without the 30 s drain quiet period, so slots do not wait on the last one', () => {
+    expect(env.TRELLIS_DRAIN_QUIET_PERIOD_MS).toBe('0');
+  });
 });
 
 describe('trellisProxyEnv without an outbound port', () => {
@@ -35,5 +39,9 @@ describe('trellisProxyEnv without an outbound port', () => {
 describe('destinationArgs', () => {
   it('binds both servers on loopback and reads the manifest folder', () => {
     expect(destinationArgs(10, 11, '/tmp/m')).toEqual(['--source', 'fs:/tmp/m', '--grpc-port', '10', '--admin-port', '11', '--listen-host', '127.0.0.1']);
+  });
+
+  it('sends identities only when given a trust domain', () => {
+    expect(destinationArgs(10, 11, '/tmp/m', 'cluster.local').slice(-2)).toEqual(['--identity-trust-domain', 'cluster.local']);
   });
 });

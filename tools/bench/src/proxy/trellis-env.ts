@@ -22,6 +22,11 @@ export interface TrellisProcessConfig {
 
 /** apps/proxy/src/outbound/config.ts OUTBOUND_DISABLED. */
 const OUTBOUND_OFF = 'off';
+/**
+ * No quiet period on SIGTERM, ms (the proxy's default is 30 000, Knative's drain): nothing routes to a bench proxy
+ * once its slot ends, and the next slot should not wait for the last one's listeners.
+ */
+const BENCH_DRAIN_QUIET_PERIOD_MS = 0;
 
 export function trellisProxyEnv(config: TrellisProcessConfig): Record<string, string> {
   const { ports } = config;
@@ -36,10 +41,15 @@ export function trellisProxyEnv(config: TrellisProcessConfig): Record<string, st
     TRELLIS_METRICS_PORT: String(ports.metrics),
     TRELLIS_APP_HOST: '127.0.0.1',
     USER_PORT: String(config.userPort),
+    TRELLIS_DRAIN_QUIET_PERIOD_MS: String(BENCH_DRAIN_QUIET_PERIOD_MS),
   };
 }
 
-/** Arguments of the destination service (apps/destination/src/cli.ts): loopback only, the fs source. */
-export function destinationArgs(grpcPort: number, adminPort: number, manifestDir: string): string[] {
-  return ['--source', `fs:${manifestDir}`, '--grpc-port', String(grpcPort), '--admin-port', String(adminPort), '--listen-host', '127.0.0.1'];
+/**
+ * Arguments of the destination service (apps/destination/src/cli.ts): loopback only, the fs source. With a trust
+ * domain it sends the identity of meshed endpoints, so the proxies connect to them with mTLS.
+ */
+export function destinationArgs(grpcPort: number, adminPort: number, manifestDir: string, trustDomain?: string): string[] {
+  const identity = trustDomain === undefined ? [] : ['--identity-trust-domain', trustDomain];
+  return ['--source', `fs:${manifestDir}`, '--grpc-port', String(grpcPort), '--admin-port', String(adminPort), '--listen-host', '127.0.0.1', ...identity];
 }

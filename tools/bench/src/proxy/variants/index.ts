@@ -3,7 +3,7 @@ import { direct } from './direct';
 import { haproxy } from './haproxy';
 import { nginx } from './nginx';
 import { fastifyPeer, httpProxyPeer, undiciPeer } from './node-peers';
-import { trellisInbound, trellisInboundBaseline, trellisOutbound, trellisOutboundBaseline, trellisTwoHop, trellisTwoHopBaseline } from './trellis';
+import { trellisInbound, trellisInboundBaseline, trellisOutbound, trellisOutboundBaseline, trellisTwoHop, trellisTwoHopBaseline, trellisTwoHopMtls, trellisTwoHopMtlsBaseline } from './trellis';
 import type { VariantAdapter } from './variant';
 
 /**
@@ -18,6 +18,8 @@ export const ALL_VARIANTS: readonly VariantAdapter[] = [
   trellisInboundBaseline,
   trellisTwoHop,
   trellisTwoHopBaseline,
+  trellisTwoHopMtls,
+  trellisTwoHopMtlsBaseline,
   nginx,
   haproxy,
   httpProxyPeer,

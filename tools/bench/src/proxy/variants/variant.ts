@@ -27,6 +27,8 @@ export interface StartedVariant {
   readonly processes: readonly Managed[];
   /** Scenarios this variant does not take, with the reason. */
   readonly scenarioSkips?: Readonly<Partial<Record<ScenarioId, string>>>;
+  /** After the measurements, before stop: throws when the slot did not measure what the variant claims. */
+  verify?(): Promise<void>;
   stop(): Promise<void>;
 }
 
