@@ -13,7 +13,7 @@ export type Service = (call: OutboundCall) => Promise<UpstreamResponse>;
 /** Wraps the rest of the stack; one layer per file, composed in stack.ts. */
 export type Layer = (next: Service) => Service;
 
-/** Whatever answers for a logical service: its profile stream and its backends (service-cache.ts). */
+/** A service as the application named it: its profile in force and its per-route metric series (service-cache.ts). */
 export interface LogicalTarget {
   readonly authority: string;
   profile: Profile | undefined;
