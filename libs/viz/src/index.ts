@@ -1,0 +1,4 @@
+export * from './prometheus-text';
+export * from './histogram-quantile';
+export * from './golden';
+export * from './views';
