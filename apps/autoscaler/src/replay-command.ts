@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { KpaError, parseCaseFile, replayCase, type KpaCase } from '@trellis/kpa';
+import { KpaError, parseCaseFile, replayReport, type KpaCase } from '@trellis/kpa';
 
 export const EXIT_PASS = 0;
 export const EXIT_FAIL = 1;
@@ -19,23 +19,9 @@ export async function runReplay(args: readonly string[], write: (line: string) =
     write(`error: cannot use ${file}: ${describe(err)}`);
     return EXIT_BAD_INPUT;
   }
-  let passed = 0;
-  let failed = 0;
-  for (const c of cases) {
-    for (const o of replayCase(c)) {
-      const a = o.actual;
-      const got = `desired=${a.desiredPodCount} ebc=${a.excessBurstCapacity} valid=${a.scaleValid} panicking=${a.panicking}`;
-      if (o.pass) {
-        passed++;
-        write(`PASS ${o.caseId} step ${o.step}: ${got}`);
-      } else {
-        failed++;
-        write(`FAIL ${o.caseId} step ${o.step}: ${o.mismatches.join('; ')} (expected ${JSON.stringify(o.expected)}, actual ${got})`);
-      }
-    }
-  }
-  write(`${failed === 0 ? 'ok' : 'FAILED'}: ${passed} passed, ${failed} failed, ${cases.length} cases`);
-  return failed === 0 ? EXIT_PASS : EXIT_FAIL;
+  const report = replayReport(cases);
+  for (const line of report.lines) write(line);
+  return report.failed === 0 ? EXIT_PASS : EXIT_FAIL;
 }
 
 function describe(err: unknown): string {

@@ -161,3 +161,35 @@ function optionalNum<K extends string>(o: Record<string, unknown>, key: K, path:
 function bad(path: string, what: string): KpaError {
   return new KpaError('KPA_BAD_CASE_FILE', `${path} must be ${what}`);
 }
+
+export interface ReplayReport {
+  /** One PASS/FAIL line per step, then a summary line. */
+  lines: string[];
+  passed: number;
+  failed: number;
+  outcomes: StepOutcome[];
+}
+
+/** Replays every case and reports each step in the words `kpa-replay` and `trellis replay` print. */
+export function replayReport(cases: readonly KpaCase[]): ReplayReport {
+  const lines: string[] = [];
+  const outcomes: StepOutcome[] = [];
+  let passed = 0;
+  let failed = 0;
+  for (const c of cases) {
+    for (const o of replayCase(c)) {
+      outcomes.push(o);
+      const a = o.actual;
+      const got = `desired=${a.desiredPodCount} ebc=${a.excessBurstCapacity} valid=${a.scaleValid} panicking=${a.panicking}`;
+      if (o.pass) {
+        passed++;
+        lines.push(`PASS ${o.caseId} step ${o.step}: ${got}`);
+      } else {
+        failed++;
+        lines.push(`FAIL ${o.caseId} step ${o.step}: ${o.mismatches.join('; ')} (expected ${JSON.stringify(o.expected)}, actual ${got})`);
+      }
+    }
+  }
+  lines.push(`${failed === 0 ? 'ok' : 'FAILED'}: ${passed} passed, ${failed} failed, ${cases.length} cases`);
+  return { lines, passed, failed, outcomes };
+}
