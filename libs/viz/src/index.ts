@@ -2,3 +2,4 @@ export * from './prometheus-text';
 export * from './histogram-quantile';
 export * from './golden';
 export * from './views';
+export * from './dashboard-state';

@@ -1,0 +1,5 @@
+export interface CheckResult {
+  name: string;
+  ok: boolean;
+  detail: string;
+}
