@@ -3,13 +3,14 @@
 #   docker build --target autoscaler  -t trellis/autoscaler:0.1.0 .
 #   docker build --target identity    -t trellis/identity:0.1.0 .
 #   docker build --target proxy       -t trellis/proxy:0.1.0 .
+#   docker build --target injector    -t trellis/injector:0.1.0 .
 #   docker build --target demo        -t trellis/demo:0.1.0 .
 FROM node:24-slim AS build
 WORKDIR /src
 ENV NX_NO_CLOUD=true NX_DAEMON=false
 COPY . .
 RUN npm ci --no-audit --no-fund \
- && npx nx run-many -t build -p destination autoscaler identity-service proxy local \
+ && npx nx run-many -t build -p destination autoscaler identity-service proxy injector local \
  && npm prune --omit=dev --no-audit --no-fund
 
 FROM node:24-slim AS runtime
@@ -31,6 +32,10 @@ ENTRYPOINT ["node", "dist/apps/autoscaler/main.js"]
 FROM runtime AS identity
 EXPOSE 8080 9990
 ENTRYPOINT ["node", "dist/apps/identity/main.js"]
+
+FROM runtime AS injector
+EXPOSE 8443
+ENTRYPOINT ["node", "dist/apps/injector/main.js"]
 
 FROM runtime AS proxy
 EXPOSE 4140 8012 8013 8022 9090 9091

@@ -23,6 +23,6 @@ export function renderKustomization(repoRoot: string, dir = 'deploy'): Manifest[
 
 /** The module of `kubernetes-models` that holds the schema of a built-in kind, or undefined for a custom resource. */
 export function modelModule(apiVersion: string, kind: string): string | undefined {
-  const builtIn = /^(v1|apps\/v1|rbac\.authorization\.k8s\.io\/v1|apiextensions\.k8s\.io\/v1|coordination\.k8s\.io\/v1|discovery\.k8s\.io\/v1)$/;
+  const builtIn = /^(v1|apps\/v1|rbac\.authorization\.k8s\.io\/v1|apiextensions\.k8s\.io\/v1|coordination\.k8s\.io\/v1|discovery\.k8s\.io\/v1|admissionregistration\.k8s\.io\/v1)$/;
   return builtIn.test(apiVersion) ? `kubernetes-models/${apiVersion}/${kind}` : undefined;
 }

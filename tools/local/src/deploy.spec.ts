@@ -55,6 +55,8 @@ describe('deploy/ (kubectl apply -k deploy)', () => {
     named('Deployment', 'trellis-autoscaler');
     named('Deployment', 'trellis-identity');
     named('Service', 'trellis-identity');
+    named('Deployment', 'trellis-injector');
+    named('MutatingWebhookConfiguration', 'trellis-injector');
     named('Deployment', 'hello');
     named('ServiceProfile', 'hello.trellis-demo.svc.cluster.local');
   });
