@@ -2,7 +2,6 @@ import { credentials } from '@grpc/grpc-js';
 import { DestinationClient } from '@trellis/proto';
 import { parsePrometheusText } from '@trellis/viz';
 import { EXIT_FAILED, EXIT_OK, type Command } from './command';
-import { kubeChecks, loadKubeConfig } from './check-kube';
 import type { CheckResult } from './check-result';
 import { hostPort, outputFormat, parseFlags } from './flags';
 import { httpGet, REQUEST_TIMEOUT_MS } from './http-get';
@@ -118,7 +117,11 @@ export const checkCommand: Command = {
     results.push(await checkAdmin('destination admin', destinationAdmin));
     if (!values['no-autoscaler']) results.push(await checkAdmin('autoscaler admin', autoscaler));
     if (values.dir !== undefined) results.push(...(await checkLocalProxies(values.dir)));
-    if (values.kube) results.push(...(await kubeChecks(loadKubeConfig())));
+    if (values.kube) {
+      // Loaded only when asked: @kubernetes/client-node is most of the CLI's start-up time.
+      const { kubeChecks, loadKubeConfig } = await import('./check-kube');
+      results.push(...(await kubeChecks(loadKubeConfig())));
+    }
     const failed = results.filter((r) => !r.ok).length;
     if (format === 'json') io.stdout(`${JSON.stringify({ ok: failed === 0, checks: results }, null, 2)}\n`);
     else {

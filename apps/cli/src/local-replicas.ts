@@ -1,6 +1,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { MAX_FILE_BYTES, MAX_MANIFEST_FILES, parseManifest, SERVICE_NAME_LABEL, type Deployment, type EndpointSlice } from '@trellis/kube';
+import type { Deployment, EndpointSlice, KubeObject } from '@trellis/kube';
+import { parseAllDocuments } from 'yaml';
 import { CliError } from './errors';
 
 /** One replica the local runner started, as its EndpointSlices describe it. */
@@ -21,6 +22,13 @@ export interface LocalMesh {
   /** Files the fs source would skip, with the reason. */
   problems: string[];
 }
+
+// The fs source's bounds (libs/kube: MAX_FILE_BYTES, MAX_MANIFEST_FILES). Not imported from there: @trellis/kube
+// loads @kubernetes/client-node, which would be most of the CLI's start-up time.
+const MAX_FILE_BYTES = 4 * 1024 * 1024;
+const MAX_MANIFEST_FILES = 10_000;
+const MAX_ALIASES = 100;
+const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
 
 // The local runner names its slices `<service>-<deployment>-local` and labels them managed-by local.trellis.io
 // (tools/local/src/runner/endpoint-slices.ts).
@@ -46,6 +54,19 @@ function workloadOf(slice: EndpointSlice): string | undefined {
   return `${slice.metadata.namespace ?? 'default'}/${name.slice(service.length + 1, -SLICE_SUFFIX.length)}`;
 }
 
+function parseObjects(text: string, file: string, problems: string[]): KubeObject[] {
+  const out: KubeObject[] = [];
+  for (const doc of parseAllDocuments(text)) {
+    if (doc.errors.length > 0) {
+      problems.push(`${file}: ${doc.errors[0]?.message ?? 'invalid YAML'}`);
+      return [];
+    }
+    const value = doc.toJS({ maxAliasCount: MAX_ALIASES }) as Partial<KubeObject> | null;
+    if (value && typeof value.kind === 'string' && value.metadata && typeof value.metadata.name === 'string') out.push(value as KubeObject);
+  }
+  return out;
+}
+
 /** The replicas and desired counts of a local mesh, read from its manifest folder (`npm start` prints it). */
 export async function readLocalMesh(dir: string): Promise<LocalMesh> {
   const byPod = new Map<string, Replica>();
@@ -58,12 +79,8 @@ export async function readLocalMesh(dir: string): Promise<LocalMesh> {
       problems.push(`${file}: larger than ${MAX_FILE_BYTES} bytes`);
       continue;
     }
-    const result = parseManifest(await readFile(full, 'utf8'));
-    if (!result.ok) {
-      problems.push(`${file}: ${result.reason}`);
-      continue;
-    }
-    for (const obj of result.objects) {
+    const objects = parseObjects(await readFile(full, 'utf8'), file, problems);
+    for (const obj of objects) {
       const namespace = obj.metadata.namespace ?? 'default';
       if (obj.kind === 'Deployment') desired.set(`${namespace}/${obj.metadata.name}`, (obj as Deployment).spec?.replicas ?? 1);
       if (obj.kind !== 'EndpointSlice' || obj.metadata.labels?.[MANAGED_BY_LABEL] !== MANAGED_BY_RUNNER) continue;
