@@ -1,0 +1,162 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { metricSources, runCli, startDashboard, type Dashboard, type Io } from '@trellis/cli';
+import { waitFor } from '@trellis/testing';
+import { chromium, type BrowserContext } from 'playwright-core';
+import { ProxyAgent, request } from 'undici';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BUILT_FILES } from './local-mesh';
+
+// The operator's surface on a fresh `npm start`: `trellis check` passes, `trellis stat` sees the Deployments, and
+// the dashboard page (in headless Chromium) shows a Service whose rate changes when load runs. Own ports and
+// loopback addresses, so it can run beside local-mesh.spec.ts.
+const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..', '..', '..');
+const PORTS = { outbound: 34_140, destination: 38_086, destinationAdmin: 39_996, autoscaler: 39_997, metrics: 39_091 };
+const ADDRESSES = '127.73.0.2-127.73.0.60';
+const START_TIMEOUT_MS = 60_000;
+// Enough requests for the 2 s dashboard window to see a non-zero rate; bounded in count.
+const LOAD_REQUESTS = 400;
+const LOAD_CONCURRENCY = 4;
+const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+
+function descendants(pid: number): number[] {
+  const parentOf = new Map<number, number>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      parentOf.set(Number(entry), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch {
+      // the process exited while we looked
+    }
+  }
+  const out: number[] = [];
+  const walk = (p: number) => {
+    for (const [child, parent] of parentOf) {
+      if (parent === p) {
+        out.push(child);
+        walk(child);
+      }
+    }
+  };
+  walk(pid);
+  return out;
+}
+
+function cli(argv: string[]) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const io: Io = { stdout: (t) => out.push(t), stderr: (t) => err.push(t), stdin: async () => '', sleep: (ms) => new Promise((r) => setTimeout(r, ms)) };
+  return runCli(argv, io).then((code) => ({ code, stdout: out.join(''), stderr: err.join('') }));
+}
+
+describe('trellis CLI and dashboard on a fresh npm start', () => {
+  let mesh: ChildProcess | undefined;
+  let exited: Promise<unknown>;
+  let output = '';
+  let pids: number[] = [];
+  let dir = '';
+  let browser: BrowserContext | undefined;
+  let profile = '';
+  let dashboard: Dashboard | undefined;
+  const agent = new ProxyAgent({ uri: `http://127.0.0.1:${PORTS.outbound}`, proxyTunnel: false });
+
+  beforeAll(async () => {
+    const missing = Object.values(BUILT_FILES).filter((f) => !existsSync(join(ROOT, f)));
+    if (missing.length > 0) throw new Error(`build first (npx nx run local:test does): missing ${missing.join(', ')}`);
+    const argv = [
+      join(ROOT, 'dist/tools/local/start.js'),
+      ...['--outbound-port', String(PORTS.outbound), '--destination-port', String(PORTS.destination)],
+      ...['--destination-admin-port', String(PORTS.destinationAdmin), '--autoscaler-port', String(PORTS.autoscaler)],
+      ...['--metrics-port', String(PORTS.metrics), '--addresses', ADDRESSES, '--status-interval', '0'],
+    ];
+    const child = spawn(process.execPath, argv, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    mesh = child;
+    exited = new Promise((r) => child.once('exit', r));
+    child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
+    await waitFor(() => output.includes('trellis: local mesh ready') || child.exitCode !== null, { what: 'mesh ready', timeoutMs: START_TIMEOUT_MS, intervalMs: 100 });
+    if (!output.includes('trellis: local mesh ready')) throw new Error(`npm start failed:\n${output}`);
+    pids = descendants(child.pid ?? 0);
+    dir = /Manifests: (\S+)/.exec(output)?.[1] ?? '';
+    profile = await mkdtemp(join(tmpdir(), 'trellis-chromium-'));
+  }, START_TIMEOUT_MS + 10_000);
+
+  afterAll(async () => {
+    await dashboard?.close();
+    await browser?.close();
+    if (profile) await rm(profile, { recursive: true, force: true });
+    await agent.close();
+    if (mesh && mesh.exitCode === null) {
+      mesh.kill('SIGTERM');
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 20_000))]);
+    }
+    for (const pid of pids) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  }, 30_000);
+
+  it('trellis check passes: destination gRPC and admin, autoscaler, every replica proxy ready', async () => {
+    const r = await cli([
+      'check',
+      '--dir', dir,
+      '--destination', `127.0.0.1:${PORTS.destination}`,
+      '--destination-admin', `127.0.0.1:${PORTS.destinationAdmin}`,
+      '--autoscaler', `127.0.0.1:${PORTS.autoscaler}`,
+      '-o', 'json',
+    ]);
+    const result = JSON.parse(r.stdout) as { ok: boolean; checks: { name: string; ok: boolean; detail: string }[] };
+    expect(result.checks.filter((c) => !c.ok)).toEqual([]);
+    expect(r.code).toBe(0);
+    expect(result.checks.find((c) => c.name === 'proxies ready')?.detail).toMatch(/^5\/5$/);
+  });
+
+  it('trellis stat lists every Deployment of the demo with its replicas', async () => {
+    const r = await cli(['stat', '--dir', dir, '--metrics', `127.0.0.1:${PORTS.metrics}`, '--window', '1s', '-o', 'json']);
+    expect(r.code).toBe(0);
+    const rows = (JSON.parse(r.stdout) as { rows: { name: string; meshed: string }[] }).rows;
+    expect(rows.map((x) => x.name)).toEqual(['demo/greeter', 'demo/hello-v1', 'demo/hello-v2']);
+    expect(rows.find((x) => x.name === 'demo/hello-v1')?.meshed).toMatch(/^\d+\/\d+$/);
+  });
+
+  it('the dashboard shows the services, and the rate of demo/hello changes when load runs', async () => {
+    const flags = { dir, metrics: [`127.0.0.1:${PORTS.metrics}`] };
+    dashboard = await startDashboard({
+      host: '127.0.0.1',
+      port: 0,
+      intervalMs: 1_000,
+      sources: () => metricSources('dashboard', flags),
+      autoscaler: `127.0.0.1:${PORTS.autoscaler}`,
+      now: Date.now,
+      onErrors: () => undefined,
+    });
+    browser = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    const page = await browser.newPage();
+    await page.goto(dashboard.url);
+    const rps = page.locator('[data-service="demo/hello"] td.rps');
+    await expect.poll(() => rps.textContent(), { timeout: 20_000 }).toBe('0.0');
+    expect(await page.locator('[data-deployment="demo/hello-v1"]').count()).toBe(1);
+
+    let sent = 0;
+    const worker = async () => {
+      while (sent < LOAD_REQUESTS) {
+        sent += 1;
+        const res = await request('http://hello.demo.svc.cluster.local/hello', { dispatcher: agent });
+        await res.body.dump();
+      }
+    };
+    const load = Promise.all(Array.from({ length: LOAD_CONCURRENCY }, worker));
+    await expect.poll(() => rps.textContent(), { timeout: 30_000 }).not.toBe('0.0');
+    await load;
+    expect(await page.locator('[data-edge="client -> demo/hello"]').count()).toBe(1);
+  }, 90_000);
+});
