@@ -142,6 +142,14 @@ describe('local runner', () => {
     expect(seen.size).toBe(5);
   });
 
+  it('reports a manifest problem found at start-up, not only later ones', async () => {
+    dir = await createTempDir('trellis-runner-');
+    await dir.write('broken.yaml', 'kind: [\n');
+    runner = new LocalRunner({ dir: dir.path, proxyCommand: ['node', fakeProxy], addressRange: ADDRESSES, report: (m) => messages.push(m) });
+    await runner.start();
+    expect(messages).toContainEqual(expect.stringMatching(/^manifest problem: \S*broken\.yaml YAML error/));
+  });
+
   it('lists a replica as not ready until its readiness probe passes', async () => {
     const r = await startRunner(2, 'node -e setInterval(()=>{},1000)');
     await waitFor(async () => (await slices()).length === 2, { what: 'two endpoints' });

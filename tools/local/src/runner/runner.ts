@@ -110,9 +110,11 @@ export class LocalRunner {
     for (const file of await readdir(sliceDir)) await rm(join(sliceDir, file), { force: true, recursive: true });
     const source = createFsSource(this.dir);
     this.source = source;
+    // Subscribed before the first scan: problems found at start-up are reported too (errors$ does not replay).
+    const problems = source.errors$.subscribe((e) => this.report(`manifest problem: ${e.file ?? ''} ${e.reason}`));
     await firstValueFrom(source.synced$.pipe(filter(Boolean)));
     this.subscription = merge(source.deployments.events$, source.services.events$).subscribe(() => this.kick());
-    this.subscription.add(source.errors$.subscribe((e) => this.report(`manifest problem: ${e.file ?? ''} ${e.reason}`)));
+    this.subscription.add(problems);
     this.kick();
     await this.running;
   }
