@@ -4,3 +4,4 @@ export type { Io } from './command';
 export { startDashboard } from './dashboard/dashboard-server';
 export type { Dashboard } from './dashboard/dashboard-server';
 export { metricSources } from './metric-sources';
+export { readLocalMesh } from './local-replicas';

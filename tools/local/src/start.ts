@@ -2,6 +2,7 @@
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LocalError } from './errors';
+import { DEMO_LOAD } from './start/demo-load';
 import type { LocalMesh } from './start/local-mesh';
 import { startLocalMesh } from './start/local-mesh';
 import { parsePrometheusText } from './start/prometheus-text';
@@ -35,14 +36,20 @@ function tryLines(options: StartOptions, mesh: LocalMesh): string[] {
   const pick = services.includes('demo/hello') ? 'demo/hello' : (mesh.runner.serviceStatus()[0]?.service ?? services[0] ?? 'default/my-service');
   const [namespace, name] = pick.split('/');
   const http = `${name}.${namespace}.svc.cluster.local`;
+  const load = `npm run load -- 'http://${http}${DEMO_LOAD.path}' --proxy ${proxy} --rps ${DEMO_LOAD.rps} --duration ${DEMO_LOAD.durationS}`;
   return [
     '',
     `Trellis local mesh is up. Manifests: ${mesh.manifestDir}  Logs: ${mesh.logDir}`,
     'Try:',
     `  curl -x ${proxy} http://${http}/hello`,
     `  curl -x ${proxy} 'http://${http}/fail?rate=0.3'     # failures the proxy retries`,
-    `  npm run load -- http://${http}/hello --proxy ${proxy} --rps 300 --duration 60   # watch the autoscaler add replicas`,
-    `  edit spec.replicas in ${mesh.manifestDir} to scale by hand`,
+    options.autoscaler
+      ? `  ${load}   # ~22 requests in flight at hello-v1 (target 10 per replica): the autoscaler adds replicas`
+      : `  ${load}   # the autoscaler is off (--no-autoscaler): replicas stay as written`,
+    options.autoscaler
+      ? `  edit spec.replicas in ${mesh.manifestDir} to scale by hand: start with --no-autoscaler, or the autoscaler puts its own count back`
+      : `  edit spec.replicas in ${mesh.manifestDir} to scale by hand`,
+    `  npx trellis stat --dir ${mesh.manifestDir}    # golden metrics per Deployment; npx trellis dashboard --dir ... for a live page`,
     'Ctrl-C stops everything.',
     '',
   ];

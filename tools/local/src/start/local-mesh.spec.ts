@@ -104,7 +104,9 @@ describe('npm start (the local mesh, end to end)', () => {
 
   it('prints what to try', () => {
     expect(output).toContain(`curl -x http://127.0.0.1:${PORTS.outbound} http://hello.demo.svc.cluster.local/hello`);
-    expect(output).toMatch(/npm run load -- http:\/\/hello\.demo\.svc\.cluster\.local\/hello --proxy/);
+    expect(output).toContain(`npm run load -- 'http://hello.demo.svc.cluster.local/slow?ms=300' --proxy http://127.0.0.1:${PORTS.outbound} --rps 80`);
+    expect(output).toContain('the autoscaler adds replicas');
+    expect(output).toMatch(/to scale by hand: start with --no-autoscaler/);
     // app + proxy for 5 replicas, and the destination, the autoscaler and the outbound proxy
     expect(pids.length).toBeGreaterThanOrEqual(13);
   });

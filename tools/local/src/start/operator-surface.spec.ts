@@ -4,11 +4,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { metricSources, runCli, startDashboard, type Dashboard, type Io } from '@trellis/cli';
+import { metricSources, readLocalMesh, runCli, startDashboard, type Dashboard, type Io } from '@trellis/cli';
 import { waitFor } from '@trellis/testing';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { ProxyAgent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEMO_LOAD } from './demo-load';
 import { BUILT_FILES } from './local-mesh';
 
 // The operator's surface on a fresh `npm start`: `trellis check` passes, `trellis stat` sees the Deployments, and
@@ -159,4 +160,21 @@ describe('trellis CLI and dashboard on a fresh npm start', () => {
     await load;
     expect(await page.locator('[data-edge="client -> demo/hello"]').count()).toBe(1);
   }, 90_000);
+
+  it("the banner's load command makes the autoscaler add hello-v1 replicas", async () => {
+    const load = spawn(
+      process.execPath,
+      [join(ROOT, 'dist/tools/local/load.js'), `http://hello.demo.svc.cluster.local${DEMO_LOAD.path}`, '--proxy', `http://127.0.0.1:${PORTS.outbound}`, '--rps', String(DEMO_LOAD.rps), '--duration', String(DEMO_LOAD.durationS)],
+      { cwd: ROOT, stdio: 'ignore' },
+    );
+    const ended = new Promise((r) => load.once('exit', r));
+    try {
+      const desired = async () => (await readLocalMesh(dir)).desired.get('demo/hello-v1') ?? 0;
+      expect(await desired()).toBe(2);
+      await waitFor(async () => (await desired()) > 2, { what: 'hello-v1 scaled up', timeoutMs: DEMO_LOAD.durationS * 1000, intervalMs: 500 });
+    } finally {
+      load.kill('SIGINT');
+      await ended;
+    }
+  }, DEMO_LOAD.durationS * 1000 + 10_000);
 });

@@ -2,17 +2,23 @@ import { describe, expect, it } from 'vitest';
 import { parsePrometheusText } from './prometheus-text';
 import { TRAFFIC_METRICS, countTraffic, trafficRates } from './service-traffic';
 
-const scrape = (v1Success: number, v1Failure: number, fast: number, slow: number) => `# HELP response_total Responses
-# TYPE response_total counter
-response_total{direction="outbound",authority="hello.demo.svc.cluster.local:80",dst_namespace="demo",dst_service="hello-v1",status_code="200",classification="success",grpc_status=""} ${v1Success}
-response_total{direction="outbound",authority="hello.demo.svc.cluster.local:80",dst_namespace="demo",dst_service="hello-v1",status_code="500",classification="failure",grpc_status=""} ${v1Failure}
+// The client asked hello (a split) and saw `ok` successes and `failed` failures; the proxy sent `attemptsOk` and
+// `attemptsFailed` attempts to hello-v1, retries included.
+const scrape = (ok: number, failed: number, fast: number, slow: number, attemptsOk: number, attemptsFailed: number) => `# HELP route_response_total Responses per route
+# TYPE route_response_total counter
+route_response_total{direction="outbound",dst="hello.demo.svc.cluster.local:80",rt_route="GET /fail",status_code="200",classification="success"} ${ok}
+route_response_total{direction="outbound",dst="hello.demo.svc.cluster.local:80",rt_route="GET /fail",status_code="500",classification="failure"} ${failed}
+route_response_latency_ms_bucket{le="10",direction="outbound",dst="hello.demo.svc.cluster.local:80",rt_route="GET /fail"} ${fast}
+route_response_latency_ms_bucket{le="100",direction="outbound",dst="hello.demo.svc.cluster.local:80",rt_route="GET /fail"} ${fast + slow}
+route_response_latency_ms_bucket{le="+Inf",direction="outbound",dst="hello.demo.svc.cluster.local:80",rt_route="GET /fail"} ${fast + slow}
+response_total{direction="outbound",authority="hello-v1.demo.svc.cluster.local:80",dst_namespace="demo",dst_service="hello-v1",status_code="200",classification="success",grpc_status=""} ${attemptsOk}
+response_total{direction="outbound",authority="hello-v1.demo.svc.cluster.local:80",dst_namespace="demo",dst_service="hello-v1",status_code="500",classification="failure",grpc_status=""} ${attemptsFailed}
 response_total{direction="outbound",authority="greeter.demo.svc.cluster.local:80",dst_namespace="",dst_service="",status_code="200",classification="success",grpc_status="0"} 7
-response_latency_ms_bucket{le="10",direction="outbound",dst_namespace="demo",dst_service="hello-v1"} ${fast}
-response_latency_ms_bucket{le="100",direction="outbound",dst_namespace="demo",dst_service="hello-v1"} ${fast + slow}
-response_latency_ms_bucket{le="+Inf",direction="outbound",dst_namespace="demo",dst_service="hello-v1"} ${fast + slow}
 process_cpu_seconds_total 12.5
 malformed line {
 `;
+
+const counters = (...args: Parameters<typeof scrape>) => countTraffic(parsePrometheusText(scrape(...args), TRAFFIC_METRICS));
 
 describe('outbound traffic per service', () => {
   it('parses Prometheus text with escaped labels and skips what it cannot read', () => {
@@ -23,20 +29,25 @@ describe('outbound traffic per service', () => {
     ]);
   });
 
-  it('groups responses by service, falling back to the authority', () => {
-    const counters = countTraffic(parsePrometheusText(scrape(90, 10, 95, 5), TRAFFIC_METRICS));
-    expect([...counters.keys()].sort()).toEqual(['demo/greeter', 'demo/hello-v1']);
-    expect(counters.get('demo/hello-v1')).toMatchObject({ success: 90, failure: 10 });
+  it('counts requests on the service the client named and attempts on the service they were sent to', () => {
+    const c = counters(100, 0, 95, 5, 100, 25);
+    expect([...c.keys()].sort()).toEqual(['demo/greeter', 'demo/hello', 'demo/hello-v1']);
+    expect(c.get('demo/hello')).toMatchObject({ success: 100, failure: 0, attemptSuccess: 0 });
+    expect(c.get('demo/hello-v1')).toMatchObject({ success: 0, attemptSuccess: 100, attemptFailure: 25 });
   });
 
-  it('computes rps, success rate and p99 between two scrapes', () => {
-    const before = countTraffic(parsePrometheusText(scrape(90, 10, 95, 5), TRAFFIC_METRICS)).get('demo/hello-v1');
-    const after = countTraffic(parsePrometheusText(scrape(290, 10, 295, 5), TRAFFIC_METRICS)).get('demo/hello-v1');
-    expect(after).toBeDefined();
-    if (!after) return;
-    expect(trafficRates(before, after, 2)).toEqual({ rps: 100, successRate: 1, p99Ms: 10 });
-    expect(trafficRates(undefined, after, 2)).toEqual({ rps: 150, successRate: 290 / 300, p99Ms: 100 });
-    const idle = trafficRates(after, after, 2);
-    expect(idle).toEqual({ rps: 0, successRate: undefined, p99Ms: undefined });
+  it('computes the success rate per request as the client saw it, with attempts apart (retried failures are not failed requests)', () => {
+    const before = counters(90, 10, 95, 5, 90, 30);
+    const after = counters(290, 10, 295, 5, 290, 80);
+    expect(trafficRates(before.get('demo/hello'), after.get('demo/hello')!, 2)).toEqual({
+      rps: 100,
+      successRate: 1,
+      p99Ms: 10,
+      attemptsPerSecond: 0,
+      attemptSuccessRate: undefined,
+    });
+    expect(trafficRates(before.get('demo/hello-v1'), after.get('demo/hello-v1')!, 2)).toMatchObject({ rps: 0, attemptsPerSecond: 125, attemptSuccessRate: 0.8 });
+    expect(trafficRates(undefined, after.get('demo/hello')!, 2)).toMatchObject({ rps: 150, successRate: 290 / 300, p99Ms: 100 });
+    expect(trafficRates(after.get('demo/hello'), after.get('demo/hello')!, 2)).toMatchObject({ rps: 0, successRate: undefined, p99Ms: undefined });
   });
 });
