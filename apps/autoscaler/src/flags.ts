@@ -124,5 +124,5 @@ function oneOf<T extends string>(raw: string, name: string, allowed: readonly T[
 }
 
 function bad(message: string): AutoscalerError {
-  return new AutoscalerError('AUTOSCALER_BAD_FLAG', `${message}\n${USAGE}`);
+  return new AutoscalerError('AUTOSCALER_BAD_FLAG', `autoscaler: ${message} (see autoscaler --help)`);
 }

@@ -118,7 +118,13 @@ describe('autoscaler process (local mode)', () => {
     const p = start(['--source', 'zookeeper']);
     procs.push(p);
     expect(await p.exited).toBe(2);
-    expect(p.stderr).toContain('--source');
-    expect(p.stderr).toContain('usage: autoscaler');
+    expect(p.stderr).toMatch(/^autoscaler: --source: .+ \(see autoscaler --help\)\n$/);
+  });
+
+  it('prints its usage for --help and exits 0', { timeout: 60_000 }, async () => {
+    const p = start(['--help']);
+    procs.push(p);
+    expect(await p.exited).toBe(0);
+    expect(p.stdout).toMatch(/^usage: autoscaler \[flags\]/);
   });
 });

@@ -1,16 +1,21 @@
 import pino from 'pino';
 import { startAutoscaler } from './app';
 import { AutoscalerError } from './errors';
-import { parseFlags } from './flags';
+import { parseFlags, USAGE } from './flags';
 
 /** Exit code for a bad command line. */
 const EXIT_USAGE = 2;
 const EXIT_FAILURE = 1;
 
 async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
   let flags;
   try {
-    flags = parseFlags(process.argv.slice(2), process.env);
+    flags = parseFlags(argv, process.env);
   } catch (err) {
     process.stderr.write(`${err instanceof AutoscalerError ? err.message : String(err)}\n`);
     process.exit(EXIT_USAGE);
