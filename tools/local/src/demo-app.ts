@@ -10,6 +10,26 @@ import { createDemoHttpServer } from './demo/http-app';
 // runner's termination grace).
 const SHUTDOWN_GRACE_MS = 2_000;
 
+const USAGE = `usage: node dist/tools/local/demo-app.js
+
+The demo workload of local mode and of the demo image, configured by environment only:
+  HOST             address to listen on (default 127.0.0.1)
+  PORT             port (default 8080)
+  DEMO_PROTOCOL    http (GET /hello, /echo, /slow?ms=N, /fail?rate=R) or grpc (demo.Greeter/SayHello)
+  TRELLIS_REPLICA  the name it answers with (default hostname-pid)
+  DEMO_VERSION     the version it answers with (default v1)`;
+
+/** --help prints the usage; any other argument is refused (everything is set by environment). */
+function checkArguments(argv: readonly string[]): void {
+  if (argv.length === 0) return;
+  if (argv.length === 1 && (argv[0] === '--help' || argv[0] === '-h')) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  console.error(`demo-app: unexpected argument ${argv[0]} (it is configured by environment; see demo-app --help)`);
+  process.exit(2);
+}
+
 function fail(message: string): never {
   console.error(`demo-app: ${message}`);
   process.exit(1);
@@ -47,6 +67,7 @@ async function serveGrpc(config: DemoConfig): Promise<() => Promise<void>> {
 }
 
 async function main(): Promise<void> {
+  checkArguments(process.argv.slice(2));
   let config: DemoConfig;
   try {
     config = readDemoConfig(process.env);

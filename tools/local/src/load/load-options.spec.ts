@@ -32,7 +32,7 @@ describe('parseLoadArgs', () => {
     [['http://x/', '--concurrency', '1.5'], /--concurrency/],
     [['http://x/', '--proxy', 'socks5://p'], /--proxy must be an http:\/\/ URL/],
     [['http://x/', '--method', 'PUT'], /--method must be GET or POST/],
-    [['http://x/', '--bogus'], /Unknown option '--bogus'/],
+    [['http://x/', '--bogus'], /^Unknown option '--bogus'$/],
   ])('rejects %j with a clear error', (argv, message) => {
     expect(() => parseLoadArgs(argv)).toThrow(message);
   });

@@ -71,7 +71,8 @@ export function parseLoadArgs(argv: string[]): LoadOptions | 'help' {
       },
     });
   } catch (err) {
-    throw new LocalError('LOCAL_BAD_FLAG', (err as Error).message);
+    // Node's message goes on about positionals after `--`; its first sentence is the point.
+    throw new LocalError('LOCAL_BAD_FLAG', (err as Error).message.split('. ')[0] ?? String(err));
   }
   const { values, positionals } = parsed;
   if (values.help) return 'help';
