@@ -46,8 +46,14 @@ async function certified(identity: ProxyIdentity, logger: Logger): Promise<MeshT
 }
 
 async function main(): Promise<void> {
-  if (process.argv.includes('--help') || process.argv.includes('-h')) {
+  const args = process.argv.slice(2);
+  if (args.length === 1 && (args[0] === '--help' || args[0] === '-h')) {
     process.stdout.write(help());
+    return;
+  }
+  if (args.length > 0) {
+    process.stderr.write(`trellis proxy: unexpected argument ${args[0]} (the proxy is configured by environment; see --help)\n`);
+    process.exitCode = EXIT_BAD_CONFIG;
     return;
   }
   let config;
