@@ -10,6 +10,7 @@ import {
   toDeciderSpec,
   type AnnotationProblem,
   type AutoscalingConfig,
+  type DeciderSpec,
   type Observed,
   type PodStat,
   type ScaleRates,
@@ -63,9 +64,11 @@ export type PokeOutcome =
 
 interface TargetState {
   view: TargetView;
-  /** The annotations and container concurrency the config was parsed from; unchanged input is not re-parsed. */
+  /** The annotations, container concurrency and reachability the config was made from; unchanged input is not re-parsed. */
   inputKey: string;
   config: AutoscalingConfig;
+  /** Knative's revision reachability: some Service selects the Deployment's pods (nothing routes to it otherwise). */
+  reachable: boolean;
   problems: AnnotationProblem[];
   decider: Decider;
   collection: MetricCollection;
@@ -186,7 +189,8 @@ export class Autoscaler {
       inputKey: inputKey(view),
       config,
       problems,
-      decider: new Decider(toDeciderSpec(config, this.options.rates), { readyPodsAtCreate: view.pods.length, nowMs: now }),
+      reachable: isReachable(view),
+      decider: new Decider(deciderSpec(config, isReachable(view), this.options.rates), { readyPodsAtCreate: view.pods.length, nowMs: now }),
       collection: new MetricCollection(config.stableWindowSec, panicWindowSec(config)),
       scaler: new TargetScaler({ isNew, ...(this.options.gracePeriodSec === undefined ? {} : { gracePeriodSec: this.options.gracePeriodSec }) }),
       labels,
@@ -214,14 +218,17 @@ export class Autoscaler {
     if (key === state.inputKey) return;
     state.inputKey = key;
     const { config, problems } = this.parse(view);
-    if (JSON.stringify(config) === JSON.stringify(state.config) && JSON.stringify(problems) === JSON.stringify(state.problems)) return;
+    const reachable = isReachable(view);
+    const sameConfig = JSON.stringify(config) === JSON.stringify(state.config) && JSON.stringify(problems) === JSON.stringify(state.problems);
+    if (sameConfig && reachable === state.reachable) return;
     const windowsChanged = config.stableWindowSec !== state.config.stableWindowSec || panicWindowSec(config) !== state.collection.panicWindowSec;
     if (windowsChanged) state.collection = new MetricCollection(config.stableWindowSec, panicWindowSec(config));
-    state.decider.update(toDeciderSpec(config, this.options.rates));
+    state.decider.update(deciderSpec(config, reachable, this.options.rates));
     state.config = config;
+    state.reachable = reachable;
     state.problems = problems;
     this.reportProblems(state);
-    this.options.logger.info({ target: view.key, config, windowsChanged }, 'target reconfigured');
+    this.options.logger.info({ target: view.key, config, reachable, windowsChanged }, 'target reconfigured');
   }
 
   private parse(view: TargetView): { config: AutoscalingConfig; problems: AnnotationProblem[] } {
@@ -350,7 +357,19 @@ export class Autoscaler {
 }
 
 function inputKey(view: TargetView): string {
-  return JSON.stringify([view.annotations, view.containerConcurrency]);
+  return JSON.stringify([view.annotations, view.containerConcurrency, isReachable(view)]);
+}
+
+/**
+ * Knative marks a revision unreachable when no route sends it traffic; here, when no Service selects the
+ * Deployment's pods. An unreachable target scales down without the max-scale-down rate or the scale-down delay.
+ */
+function isReachable(view: TargetView): boolean {
+  return view.services.length > 0;
+}
+
+function deciderSpec(config: AutoscalingConfig, reachable: boolean, rates: ScaleRates | undefined): DeciderSpec {
+  return { ...toDeciderSpec(config, rates), reachable };
 }
 
 /** A counting semaphore (FIFO) bounding concurrent scrapes. */

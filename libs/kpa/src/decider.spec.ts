@@ -67,6 +67,15 @@ describe('Decider', () => {
     expect(d.scale(2000, 0, { stable: 0, panic: 0 }).desiredPodCount).toBe(0);
   });
 
+  it.each([
+    [true, 4],
+    [false, 0],
+  ])('applies the scale-down delay only to a reachable revision (reachable %s: %i pods 10 s after the load stops; Knative 1.18)', (reachable, expected) => {
+    const d = new Decider({ ...spec, scaleDownDelaySec: 60, reachable }, { readyPodsAtCreate: 0, nowMs: 0 });
+    expect(d.scale(0, 0, { stable: 40, panic: 10 }).desiredPodCount).toBe(4);
+    expect(d.scale(10_000, 4, { stable: 0, panic: 0 }).desiredPodCount).toBe(expected);
+  });
+
   it('restarts the delay window when the scale-down delay changes', () => {
     const d = new Decider({ ...spec, scaleDownDelaySec: 60 }, { readyPodsAtCreate: 0, nowMs: 0 });
     expect(d.scale(0, 0, { stable: 40, panic: 10 }).desiredPodCount).toBe(4);

@@ -107,9 +107,11 @@ export class Decider {
       this.maxPanicPods = Math.max(this.maxPanicPods, stablePods, panicPods);
       desired = this.maxPanicPods;
     }
+    // Knative 1.18 (knative/serving#15831): the scale-down delay is recorded but not applied to an unreachable
+    // revision, which nothing routes to, so it goes down as fast as the max-scale-down rate (itself lifted above).
     if (this.delayWindow !== undefined) {
       this.delayWindow.record(nowMs, desired);
-      desired = this.delayWindow.current();
+      if (spec.reachable) desired = this.delayWindow.current();
     }
     return { desiredPodCount: desired, excessBurstCapacity: excessBurstCapacity(spec, readyPods, observed.panic), scaleValid: true };
   }
