@@ -1,13 +1,13 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { metricSources, readLocalMesh, runCli, startDashboard, type Dashboard, type Io } from '@trellis/cli';
 import { waitFor } from '@trellis/testing';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { ProxyAgent, request } from 'undici';
+import { parseAllDocuments } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_LOAD } from './demo-load';
 import { BUILT_FILES } from './local-mesh';
@@ -49,11 +49,24 @@ function descendants(pid: number): number[] {
   return out;
 }
 
-function cli(argv: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: Io = { stdout: (t) => out.push(t), stderr: (t) => err.push(t), stdin: async () => '', sleep: (ms) => new Promise((r) => setTimeout(r, ms)) };
-  return runCli(argv, io).then((code) => ({ code, stdout: out.join(''), stderr: err.join('') }));
+const TRELLIS_BIN = join(ROOT, 'apps/cli/bin/trellis.mjs');
+
+/** `trellis ...` as a user runs it: its own process, stdout, stderr and exit code. */
+function cli(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [TRELLIS_BIN, ...argv], { cwd: ROOT, timeout: 60_000 }, (err, stdout, stderr) => {
+      resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+/** spec.replicas of a Deployment in the mesh's manifest folder (the autoscaler writes it there). */
+function desiredReplicas(dir: string, file: string, name: string): number | undefined {
+  for (const doc of parseAllDocuments(readFileSync(join(dir, file), 'utf8'))) {
+    const obj = doc.toJS() as { kind?: string; metadata?: { name?: string }; spec?: { replicas?: number } } | null;
+    if (obj?.kind === 'Deployment' && obj.metadata?.name === name) return obj.spec?.replicas;
+  }
+  return undefined;
 }
 
 describe('trellis CLI and dashboard on a fresh npm start', () => {
@@ -64,7 +77,7 @@ describe('trellis CLI and dashboard on a fresh npm start', () => {
   let dir = '';
   let browser: BrowserContext | undefined;
   let profile = '';
-  let dashboard: Dashboard | undefined;
+  let dashboard: ChildProcess | undefined;
   const agent = new ProxyAgent({ uri: `http://127.0.0.1:${PORTS.outbound}`, proxyTunnel: false });
 
   beforeAll(async () => {
@@ -89,7 +102,7 @@ describe('trellis CLI and dashboard on a fresh npm start', () => {
   }, START_TIMEOUT_MS + 10_000);
 
   afterAll(async () => {
-    await dashboard?.close();
+    dashboard?.kill('SIGINT');
     await browser?.close();
     if (profile) await rm(profile, { recursive: true, force: true });
     await agent.close();
@@ -130,19 +143,18 @@ describe('trellis CLI and dashboard on a fresh npm start', () => {
   });
 
   it('the dashboard shows the services, and the rate of demo/hello changes when load runs', async () => {
-    const flags = { dir, metrics: [`127.0.0.1:${PORTS.metrics}`] };
-    dashboard = await startDashboard({
-      host: '127.0.0.1',
-      port: 0,
-      intervalMs: 1_000,
-      sources: () => metricSources('dashboard', flags),
-      autoscaler: `127.0.0.1:${PORTS.autoscaler}`,
-      now: Date.now,
-      onErrors: () => undefined,
-    });
+    const server = spawn(
+      process.execPath,
+      [TRELLIS_BIN, 'dashboard', '--dir', dir, '--metrics', `127.0.0.1:${PORTS.metrics}`, '--autoscaler', `127.0.0.1:${PORTS.autoscaler}`, '--port', '0', '--interval', '1s'],
+      { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    dashboard = server;
+    let printed = '';
+    server.stdout?.on('data', (d: Buffer) => (printed += d.toString()));
+    const url = await waitFor(() => /trellis dashboard on (\S+)/.exec(printed)?.[1], { what: 'dashboard url', timeoutMs: 30_000, intervalMs: 100 });
     browser = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, args: CHROMIUM_ARGS });
     const page = await browser.newPage();
-    await page.goto(dashboard.url);
+    await page.goto(url);
     const rps = page.locator('[data-service="demo/hello"] td.rps');
     await expect.poll(() => rps.textContent(), { timeout: 20_000 }).toBe('0.0');
     expect(await page.locator('[data-deployment="demo/hello-v1"]').count()).toBe(1);
@@ -169,9 +181,9 @@ describe('trellis CLI and dashboard on a fresh npm start', () => {
     );
     const ended = new Promise((r) => load.once('exit', r));
     try {
-      const desired = async () => (await readLocalMesh(dir)).desired.get('demo/hello-v1') ?? 0;
-      expect(await desired()).toBe(2);
-      await waitFor(async () => (await desired()) > 2, { what: 'hello-v1 scaled up', timeoutMs: DEMO_LOAD.durationS * 1000, intervalMs: 500 });
+      const desired = () => desiredReplicas(dir, 'hello.yaml', 'hello-v1') ?? 0;
+      expect(desired()).toBe(2);
+      await waitFor(() => desired() > 2, { what: 'hello-v1 scaled up', timeoutMs: DEMO_LOAD.durationS * 1000, intervalMs: 500 });
     } finally {
       load.kill('SIGINT');
       await ended;
