@@ -7,7 +7,7 @@ h1 { font-size: 1.3rem; margin: 0 0 .2rem; } h2 { font-size: 1.05rem; margin: 1.
 #meta { color: #5b6575; font-size: .85rem; }
 table { border-collapse: collapse; background: #fff; min-width: 60%; }
 th, td { padding: .3rem .7rem; border-bottom: 1px solid #e3e6eb; text-align: right; white-space: nowrap; }
-th:first-child, td:first-child, td.text { text-align: left; }
+th:first-child, td:first-child, td.text, #routes th:nth-child(2) { text-align: left; }
 th { font-weight: 600; color: #5b6575; font-size: .8rem; text-transform: uppercase; }
 svg.topology { background: #fff; border: 1px solid #e3e6eb; }
 svg text { font: 12px system-ui, sans-serif; }
