@@ -166,7 +166,9 @@ describe('npm start (the local mesh, end to end)', () => {
   });
 
   it('shows live status lines per service', async () => {
-    await waitFor(() => /demo\/hello-v1 +replicas +2\/2 +rps +\d+\.\d +success +\d+\.\d%/.test(output), { what: 'status with traffic', timeoutMs: 10_000 });
+    // Requests count on the Service the client named (the split apex), attempts on the leaf they went to.
+    await waitFor(() => /demo\/hello +replicas +3\/3 +rps +\d+\.\d +success +\d+\.\d%/.test(output), { what: 'status with traffic', timeoutMs: 10_000 });
+    expect(output).toMatch(/demo\/hello-v1 +replicas +2\/2 +rps .* attempts\/s +\d+\.\d +\d+\.\d%/);
     expect(output).toMatch(/demo\/greeter +replicas +2\/2/);
   });
 
