@@ -19,6 +19,7 @@ the proxy, hostNetwork pods. Settings come from the pod template's annotations (
   --image IMAGE               proxy image (default trellis/proxy; a pod's trellis.io/proxy-image wins)
   --destination-addr H:P      the destination service (default trellis-destination.trellis-system...:8086)
   --autoscaler-addr H:P       the autoscaler (default trellis-autoscaler.trellis-system...:9997)
+  --identity-addr H:P         the identity service (default trellis-identity.trellis-system...:8080)
   -o yaml|json                output format (default yaml)
   -h, --help                  this text`;
 
@@ -38,6 +39,7 @@ export const injectCommand: Command = {
       image: { type: 'string' },
       'destination-addr': { type: 'string' },
       'autoscaler-addr': { type: 'string' },
+      'identity-addr': { type: 'string' },
     });
     if (values.help) {
       io.stdout(`${USAGE}\n`);
@@ -52,6 +54,7 @@ export const injectCommand: Command = {
       ...(values.image ? { image: values.image } : {}),
       ...(values['destination-addr'] ? { destinationAddr: values['destination-addr'] } : {}),
       ...(values['autoscaler-addr'] ? { autoscalerAddr: values['autoscaler-addr'] } : {}),
+      ...(values['identity-addr'] ? { identityAddr: values['identity-addr'] } : {}),
     };
     const input = await io.stdin();
     if (Buffer.byteLength(input) > MAX_INPUT_BYTES) throw new CliError('CLI_BAD_INPUT', `trellis inject: input larger than ${MAX_INPUT_BYTES} bytes`);

@@ -14,6 +14,7 @@ export interface InjectorFlags {
   image: string | undefined;
   destinationAddr: string | undefined;
   autoscalerAddr: string | undefined;
+  identityAddr: string | undefined;
   logLevel: string;
 }
 
@@ -35,6 +36,7 @@ Pods annotated trellis.io/inject: disabled, already injected and hostNetwork pod
   --image IMAGE            proxy image (default trellis/proxy; a pod's trellis.io/proxy-image wins)
   --destination-addr H:P   destination service the proxies use (default trellis-destination.trellis-system...:8086)
   --autoscaler-addr H:P    autoscaler the proxies poke (default trellis-autoscaler.trellis-system...:9997)
+  --identity-addr H:P      identity service the proxies get certificates from (default trellis-identity...:8080)
   --log-level L            pino level (default info)
   -h, --help               this text`;
 
@@ -59,6 +61,7 @@ export function parseFlags(argv: readonly string[]): InjectorFlags | 'help' {
         image: { type: 'string' },
         'destination-addr': { type: 'string' },
         'autoscaler-addr': { type: 'string' },
+        'identity-addr': { type: 'string' },
         'log-level': { type: 'string' },
       },
     }));
@@ -82,6 +85,7 @@ export function parseFlags(argv: readonly string[]): InjectorFlags | 'help' {
     image: values.image,
     destinationAddr: values['destination-addr'],
     autoscalerAddr: values['autoscaler-addr'],
+    identityAddr: values['identity-addr'],
     logLevel: values['log-level'] ?? 'info',
   };
 }

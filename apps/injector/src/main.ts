@@ -40,6 +40,7 @@ async function main(): Promise<void> {
         ...(flags.image ? { image: flags.image } : {}),
         ...(flags.destinationAddr ? { destinationAddr: flags.destinationAddr } : {}),
         ...(flags.autoscalerAddr ? { autoscalerAddr: flags.autoscalerAddr } : {}),
+        ...(flags.identityAddr ? { identityAddr: flags.identityAddr } : {}),
       },
       logger,
     });

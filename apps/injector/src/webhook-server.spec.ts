@@ -44,10 +44,11 @@ describe('the injection webhook over HTTPS', () => {
     const answer = JSON.parse(res.body);
     expect(answer).toMatchObject({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response: { uid: '0f6a6b2e-3a47-4f1c-9d3f-7d2b0c9a5e11', allowed: true, patchType: 'JSONPatch' } });
     const ops = JSON.parse(Buffer.from(answer.response.patch, 'base64').toString('utf8')) as Op[];
-    expect(ops.map((o) => `${o.op} ${o.path}`)).toEqual(['add /spec/initContainers/0', 'add /metadata/annotations/trellis.io~1proxy']);
+    expect(ops.map((o) => `${o.op} ${o.path}`)).toEqual(['add /spec/initContainers/0', 'add /spec/volumes', 'add /metadata/annotations/trellis.io~1proxy']);
     const pod = JSON.parse(review('admission-pod-annotated.json')).request.object;
     pod.spec.initContainers.unshift(ops[0]!.value);
-    pod.metadata.annotations['trellis.io/proxy'] = ops[1]!.value;
+    pod.spec.volumes = ops[1]!.value;
+    pod.metadata.annotations['trellis.io/proxy'] = ops[2]!.value;
     expect(() => new Pod(pod).validate()).not.toThrow();
   });
 

@@ -53,7 +53,7 @@ describe('reviewPod (AdmissionReview v1)', () => {
     const review = fixture('admission-pod-not-opted-in.json');
     expect(reviewPod(review, { mode: 'native' }).response).toEqual({ uid: review.request.uid, allowed: true });
     const ops = patchOf(reviewPod(review, { mode: 'native', namespaceEnabled: true }).response);
-    expect(ops.map((o) => o.path)).toEqual(['/spec/initContainers', '/metadata/annotations']);
+    expect(ops.map((o) => o.path)).toEqual(['/spec/initContainers', '/spec/volumes', '/metadata/annotations']);
     const pod = applyAdds(review.request.object, ops);
     expect(() => new Pod(pod as never).validate()).not.toThrow();
   });

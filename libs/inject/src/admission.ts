@@ -1,6 +1,6 @@
 import { PROXY_ANNOTATION } from './defaults';
 import { InjectError } from './errors';
-import { decide, injectTemplate, workloadName, type InjectOptions } from './inject-pod';
+import { decide, injectTemplate, missingVolumes, workloadName, type InjectOptions } from './inject-pod';
 import type { Container, Json, ObjectMeta, PodTemplate } from './pod';
 
 export const ADMISSION_API_VERSION = 'admission.k8s.io/v1';
@@ -62,6 +62,9 @@ export function injectionPatch(pod: PodTemplate, injected: PodTemplate, mode: In
   } else {
     ops.push({ op: 'add', path: '/spec/containers/-', value: injected.spec.containers[injected.spec.containers.length - 1] });
   }
+  const volumes = missingVolumes(pod.spec);
+  if (pod.spec.volumes === undefined && volumes.length > 0) ops.push({ op: 'add', path: '/spec/volumes', value: volumes });
+  else for (const v of volumes) ops.push({ op: 'add', path: '/spec/volumes/-', value: v });
   if (pod.metadata?.annotations === undefined) {
     if (pod.metadata === undefined) ops.push({ op: 'add', path: '/metadata', value: {} });
     ops.push({ op: 'add', path: '/metadata/annotations', value: { [PROXY_ANNOTATION]: 'enabled' } });

@@ -39,3 +39,15 @@ export const PROXY_PORTS = [
 
 /** Ours: the proxy's resources, sized from the local benchmarks (docs/benchmarks). */
 export const PROXY_RESOURCES = { requests: { cpu: '25m', memory: '48Mi' }, limits: { memory: '128Mi' } } as const;
+
+/** The identity service and the files the proxy reads its credentials from (docs/identity.md, deploy/example). */
+export const DEFAULT_IDENTITY_ADDR = 'trellis-identity.trellis-system.svc.cluster.local:8080';
+export const IDENTITY_TOKEN_VOLUME = 'trellis-identity-token';
+export const IDENTITY_TOKEN_DIR = '/var/run/secrets/tokens';
+export const IDENTITY_TRUST_ROOTS_VOLUME = 'trellis-identity-trust-roots';
+export const IDENTITY_TRUST_ROOTS_DIR = '/var/run/trellis/identity/trust-roots';
+/** Linkerd's proxy token audience, and a day's lifetime (the kubelet rotates it; the proxy re-reads it). */
+export const IDENTITY_TOKEN_AUDIENCE = 'identity.l5d.io';
+export const IDENTITY_TOKEN_EXPIRATION_SECONDS = 86_400;
+/** The ConfigMap with the trust anchors' PEM bundle (key ca-bundle.crt), in the pod's namespace. */
+export const IDENTITY_TRUST_ROOTS_CONFIGMAP = 'trellis-identity-trust-roots';

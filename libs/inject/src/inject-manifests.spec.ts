@@ -17,10 +17,11 @@ function handWritten(): Workload {
   return parseAllDocuments(helloYaml).map((d) => d.toJS() as Workload).find((o) => o.kind === 'Deployment')!;
 }
 
-/** deploy/example's hello without the sidecar that was written by hand. */
+/** deploy/example's hello without the sidecar that was written by hand (nor its identity volumes). */
 function withoutSidecar(): Workload {
   const d = structuredClone(handWritten());
   d.spec.template.spec.containers = d.spec.template.spec.containers.filter((c) => c.name !== 'trellis-proxy');
+  delete d.spec.template.spec.volumes;
   delete d.spec.template.metadata!.annotations;
   return d;
 }

@@ -1,6 +1,6 @@
 import { INJECT_DISABLED, INJECT_ENABLED, INJECT_KEY, PROXY_ANNOTATION, PROXY_CONTAINER_NAME } from './defaults';
-import type { ObjectMeta, PodTemplate } from './pod';
-import { proxyContainer, type ProxySettings } from './proxy-container';
+import type { Json, ObjectMeta, PodTemplate } from './pod';
+import { identityVolumes, proxyContainer, type ProxySettings } from './proxy-container';
 
 /**
  * How the proxy joins the pod. `native`: a sidecar init container (`restartPolicy: Always`, Kubernetes >= 1.29),
@@ -45,6 +45,12 @@ export function workloadName(meta: ObjectMeta | undefined, fallback: string): st
   return meta?.labels?.['app.kubernetes.io/name'] ?? meta?.labels?.['app'] ?? meta?.name ?? meta?.generateName?.replace(/-$/, '') ?? fallback;
 }
 
+/** The identity volumes the pod does not have yet (by name). */
+export function missingVolumes(spec: PodTemplate['spec']): Json[] {
+  const have = new Set((spec.volumes ?? []).map((v) => v['name']));
+  return identityVolumes().filter((v) => !have.has(v['name']));
+}
+
 /** The pod template with the proxy added and marked; the input is not modified. */
 export function injectTemplate(template: PodTemplate, workload: string, options: InjectOptions): PodTemplate {
   const annotations = template.metadata?.annotations ?? {};
@@ -52,6 +58,8 @@ export function injectTemplate(template: PodTemplate, workload: string, options:
   const spec = structuredClone(template.spec);
   if (options.mode === 'native') spec.initContainers = [{ ...proxy, restartPolicy: 'Always' }, ...(spec.initContainers ?? [])];
   else spec.containers = [...spec.containers, proxy];
+  const missing = missingVolumes(template.spec);
+  if (missing.length > 0) spec.volumes = [...(spec.volumes ?? []), ...missing];
   const metadata = structuredClone(template.metadata ?? {});
   metadata.annotations = { ...metadata.annotations, [PROXY_ANNOTATION]: 'enabled' };
   return { ...structuredClone(template), metadata, spec };

@@ -26,6 +26,7 @@ export interface PodSpec {
   containers: Container[];
   initContainers?: Container[];
   hostNetwork?: boolean;
+  volumes?: Json[];
   [field: string]: unknown;
 }
 

@@ -4,9 +4,17 @@ import {
   DEFAULT_AUTOSCALER_ADDR,
   DEFAULT_CONTAINER_CONCURRENCY,
   DEFAULT_DESTINATION_ADDR,
+  DEFAULT_IDENTITY_ADDR,
   DEFAULT_PROXY_IMAGE,
   DEFAULT_TIMEOUT_SECONDS,
   DEFAULT_USER_PORT,
+  IDENTITY_TOKEN_AUDIENCE,
+  IDENTITY_TOKEN_DIR,
+  IDENTITY_TOKEN_EXPIRATION_SECONDS,
+  IDENTITY_TOKEN_VOLUME,
+  IDENTITY_TRUST_ROOTS_CONFIGMAP,
+  IDENTITY_TRUST_ROOTS_DIR,
+  IDENTITY_TRUST_ROOTS_VOLUME,
   IDLE_TIMEOUT_ANNOTATION,
   MAX_CONTAINER_CONCURRENCY,
   MAX_TIMEOUT_SECONDS,
@@ -26,6 +34,7 @@ export interface ProxySettings {
   image?: string;
   destinationAddr?: string;
   autoscalerAddr?: string;
+  identityAddr?: string;
 }
 
 const APP_PROTOCOLS = ['mirror', 'http1', 'h2c'];
@@ -83,6 +92,11 @@ function proxyEnv(annotations: Record<string, string>, workload: string, app: Co
     fieldRef('SERVING_POD_IP', 'status.podIP'),
     { name: 'TRELLIS_DESTINATION_ADDR', value: settings.destinationAddr ?? DEFAULT_DESTINATION_ADDR },
     { name: 'TRELLIS_AUTOSCALER_ADDR', value: settings.autoscalerAddr ?? DEFAULT_AUTOSCALER_ADDR },
+    { name: 'TRELLIS_IDENTITY_ADDR', value: settings.identityAddr ?? DEFAULT_IDENTITY_ADDR },
+    { name: 'TRELLIS_IDENTITY_TOKEN_FILE', value: `${IDENTITY_TOKEN_DIR}/${IDENTITY_TOKEN_VOLUME}` },
+    { name: 'TRELLIS_IDENTITY_TRUST_ANCHORS', value: `${IDENTITY_TRUST_ROOTS_DIR}/ca-bundle.crt` },
+    fieldRef('TRELLIS_IDENTITY_SERVICE_ACCOUNT', 'spec.serviceAccountName'),
+    fieldRef('TRELLIS_IDENTITY_NAMESPACE', 'metadata.namespace'),
   ];
   const optional: [string, number | undefined][] = [
     ['REVISION_RESPONSE_START_TIMEOUT_SECONDS', integerAnnotation(annotations, RESPONSE_START_TIMEOUT_ANNOTATION, 0, MAX_TIMEOUT_SECONDS)],
@@ -121,5 +135,23 @@ export function proxyContainer(annotations: Record<string, string>, workload: st
     lifecycle: { preStop: { httpGet: { path: '/wait-for-drain', port: 'admin' } } },
     resources: structuredClone(PROXY_RESOURCES) as Json,
     securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
+    volumeMounts: [
+      { name: IDENTITY_TOKEN_VOLUME, mountPath: IDENTITY_TOKEN_DIR, readOnly: true },
+      { name: IDENTITY_TRUST_ROOTS_VOLUME, mountPath: IDENTITY_TRUST_ROOTS_DIR, readOnly: true },
+    ],
   };
+}
+
+/**
+ * The pod volumes the proxy's identity needs: a projected ServiceAccount token for Linkerd's audience, and the
+ * trust anchors' ConfigMap.
+ */
+export function identityVolumes(): Json[] {
+  return [
+    {
+      name: IDENTITY_TOKEN_VOLUME,
+      projected: { sources: [{ serviceAccountToken: { path: IDENTITY_TOKEN_VOLUME, audience: IDENTITY_TOKEN_AUDIENCE, expirationSeconds: IDENTITY_TOKEN_EXPIRATION_SECONDS } }] },
+    },
+    { name: IDENTITY_TRUST_ROOTS_VOLUME, configMap: { name: IDENTITY_TRUST_ROOTS_CONFIGMAP } },
+  ];
 }
