@@ -64,6 +64,8 @@ describe('destination CLI as a process', () => {
     const r = run(['--grpc-port', 'eighty']);
     expect(await r.exit).toBe(2);
     expect(r.stderr).toContain('--grpc-port must be an integer from 0 to 65535, got "eighty"');
+    // One clear line, as every Trellis app answers a bad flag.
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
   }, PROCESS_TEST_TIMEOUT_MS);
 
   it('serves on ephemeral ports, logs them, and on SIGTERM ends open streams with OK and exits 0', async () => {

@@ -56,7 +56,7 @@ Flags:
 `;
 
 function flagError(message: string): DestinationError {
-  return new DestinationError('DST_BAD_FLAG', `${message}\nRun with --help for usage.`);
+  return new DestinationError('DST_BAD_FLAG', `${message} (run with --help for usage)`);
 }
 
 function integer(name: string, text: string | undefined, fallback: number, min: number, max: number): number {
