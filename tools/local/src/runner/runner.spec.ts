@@ -70,10 +70,16 @@ describe('local runner', () => {
     return out;
   };
   const readyCount = async () => (await slices()).filter((e) => e.ready).length;
-  const hello = async (address: string) => {
-    const res = await fetch(`http://${address}:8012/hello`);
-    return (await res.json()) as { replica: string; version: string };
-  };
+  // The stand-in proxy's probe checks only that the app accepts TCP; under CI load its first forward has once
+  // answered 502 right after, so the answer is awaited (bounded) rather than taken from one try.
+  const hello = (address: string) =>
+    waitFor(
+      async () => {
+        const res = await fetch(`http://${address}:8012/hello`);
+        return res.ok ? ((await res.json()) as { replica: string; version: string }) : undefined;
+      },
+      { what: `/hello from ${address}`, timeoutMs: 5_000 },
+    );
 
   beforeAll(async () => {
     bundleDir = await createTempDir('trellis-runner-bundle-');
