@@ -5,7 +5,7 @@ import { LocalError } from './errors';
 import { DEMO_LOAD } from './start/demo-load';
 import type { LocalMesh } from './start/local-mesh';
 import { startLocalMesh } from './start/local-mesh';
-import { parsePrometheusText } from './start/prometheus-text';
+import { parsePrometheusText } from '@trellis/viz';
 import type { TrafficCounters, TrafficRates } from './start/service-traffic';
 import { TRAFFIC_METRICS, countTraffic, trafficRates } from './start/service-traffic';
 import type { StartOptions } from './start/start-options';

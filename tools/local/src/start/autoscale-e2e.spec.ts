@@ -1,35 +1,26 @@
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { connect } from 'node:net';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { createTempDir, waitFor } from '@trellis/testing';
-import type { TempDir } from '@trellis/testing';
-import { ProxyAgent, request } from 'undici';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { waitFor } from '@trellis/testing';
+import { request } from 'undici';
 import { parseAllDocuments } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Child } from '../process/child';
-import { spawnChild } from '../process/child';
-import { LocalRunner } from '../runner/runner';
 import { BUILT_FILES } from './local-mesh';
+import { CHILD_GRACE_MS, E2eMesh, httpOk, START_TIMEOUT_MS, STOP_TIMEOUT_MS } from './testing/e2e-mesh';
 
 // Issue 6 end to end in local mode: the built destination, autoscaler and proxies as real processes, the local
 // runner turning the manifest folder into app + proxy processes on loopback addresses of their own. Load through
 // the outbound proxy scales a Deployment up, the autoscaler takes it back to zero (and another to its min-scale)
 // once the load stops, and a request sent at zero is held by the outbound proxy, which pokes the autoscaler, and
 // succeeds. Everything is asserted on the manifest's spec.replicas, the runner's state and the answers.
-const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..', '..', '..');
 const LOOPBACK = '127.0.0.1';
 const PORTS = { outbound: 25_140, destination: 25_086, destinationAdmin: 25_996, autoscaler: 25_997, metrics: 25_091 };
 const ADDRESSES = '127.73.0.2-127.73.0.40';
 const NAMESPACE = 'e2e';
 // Knative's 30 s scale-to-zero grace period, shortened through the autoscaler's flag to keep the test short.
 const GRACE_PERIOD = '2s';
-const START_TIMEOUT_MS = 40_000;
 const SCALE_UP_TIMEOUT_MS = 40_000;
 const SCALE_DOWN_TIMEOUT_MS = 50_000;
 const COLD_START_TIMEOUT_MS = 40_000;
-const STOP_TIMEOUT_MS = 25_000;
-const CHILD_GRACE_MS = 10_000;
 // Per Deployment: this many clients loop on /slow, each request taking SLOW_MS at the app, so about this many
 // requests are in flight against a concurrency target of 1 (70 % utilization): enough to enter panic at 1 pod.
 const LOAD_WORKERS = 4;
@@ -71,29 +62,6 @@ spec:
         - {name: trellis-proxy, image: trellis/proxy}
 `;
 
-function tcpOpen(port: number): Promise<boolean> {
-  return new Promise((done) => {
-    const socket = connect({ host: LOOPBACK, port });
-    socket.setTimeout(500, () => socket.destroy());
-    socket.once('connect', () => {
-      socket.destroy();
-      done(true);
-    });
-    socket.once('error', () => done(false));
-    socket.once('close', () => done(false));
-  });
-}
-
-async function httpOk(url: string): Promise<boolean> {
-  try {
-    const res = await request(url, { headersTimeout: 1_000, bodyTimeout: 1_000 });
-    await res.body.dump();
-    return res.statusCode === 200;
-  } catch {
-    return false;
-  }
-}
-
 /** autoscaler_pokes_total{result="decided"}: pokes that found their target at zero and decided at once. */
 async function decidedPokes(): Promise<number> {
   const res = await request(`http://${LOOPBACK}:${PORTS.autoscaler}/metrics`, { headersTimeout: 5_000, bodyTimeout: 5_000 });
@@ -102,24 +70,10 @@ async function decidedPokes(): Promise<number> {
   return line === undefined ? 0 : Number(line.split(' ').pop());
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 describe('autoscaling in local mode, end to end', () => {
-  let dir: TempDir;
-  let runner: LocalRunner | undefined;
-  const children: Child[] = [];
-  const pids = new Set<number>();
-  let sampler: NodeJS.Timeout | undefined;
-  const agent = new ProxyAgent({ uri: `http://${LOOPBACK}:${PORTS.outbound}`, proxyTunnel: false });
+  const mesh = new E2eMesh({ name: 'autoscale-e2e', host: LOOPBACK, ports: PORTS, addressRange: ADDRESSES });
 
-  const manifest = () => join(dir.path, 'apps.yaml');
+  const manifest = () => join(mesh.dir.path, 'apps.yaml');
   /** spec.replicas of a Deployment as the manifest says now (the autoscaler's fs actuator writes it). */
   const manifestReplicas = (name: string): number | undefined => {
     for (const doc of parseAllDocuments(readFileSync(manifest(), 'utf8'))) {
@@ -128,94 +82,33 @@ describe('autoscaling in local mode, end to end', () => {
     }
     return undefined;
   };
-  const runnerStatus = (name: string) => runner?.status().find((s) => s.workload === `${NAMESPACE}/${name}`);
-  const replicasOf = (name: string) => runner?.replicaInfo().filter((r) => r.workload === `${NAMESPACE}/${name}`) ?? [];
+  const runnerStatus = (name: string) => mesh.runner?.status().find((s) => s.workload === `${NAMESPACE}/${name}`);
+  const replicasOf = (name: string) => mesh.runner?.replicaInfo().filter((r) => r.workload === `${NAMESPACE}/${name}`) ?? [];
   const get = (service: string, path: string) =>
-    request(`http://${service}.${NAMESPACE}.svc.cluster.local${path}`, { dispatcher: agent, headersTimeout: 90_000, bodyTimeout: 90_000 });
-
-  const start = (name: string, command: string[], env: Record<string, string> = {}) => {
-    const child = spawnChild({ name, command, env, cwd: ROOT, output: { file: join(dir.path, 'logs', `${name}.log`) } });
-    children.push(child);
-    if (child.pid !== undefined) pids.add(child.pid);
-    return child;
-  };
-
-  // In the order `npm start` stops: outbound proxy and autoscaler, the replicas, then the destination. Idempotent.
-  let stopping: Promise<void> | undefined;
-  const stopAll = () =>
-    (stopping ??= (async () => {
-      if (sampler !== undefined) clearInterval(sampler);
-      await agent.close();
-      const [destination, ...rest] = children;
-      await Promise.all(rest.map((c) => c.stop(CHILD_GRACE_MS)));
-      await runner?.close();
-      await destination?.stop(CHILD_GRACE_MS);
-    })());
+    request(`http://${service}.${NAMESPACE}.svc.cluster.local${path}`, { dispatcher: mesh.agent, headersTimeout: 90_000, bodyTimeout: 90_000 });
 
   beforeAll(async () => {
-    const missing = Object.values(BUILT_FILES).filter((f) => !existsSync(join(ROOT, f)));
-    if (missing.length > 0) throw new Error(`build first (npx nx run local:test does): missing ${missing.join(', ')}`);
-    dir = await createTempDir('trellis-autoscale-e2e-');
-    await dir.write('logs/.keep', '');
-    await dir.write('apps.yaml', [deployment('zero', 0, 3), deployment('floor', 1, 2)].join('---\n'));
+    await mesh.open();
+    await mesh.dir.write('apps.yaml', [deployment('zero', 0, 3), deployment('floor', 1, 2)].join('---\n'));
 
-    const destinationAddr = `${LOOPBACK}:${PORTS.destination}`;
     const autoscalerAddr = `${LOOPBACK}:${PORTS.autoscaler}`;
-    const routing = { TRELLIS_DESTINATION_ADDR: destinationAddr, TRELLIS_AUTOSCALER_ADDR: autoscalerAddr };
-    start('destination', [
-      'node', BUILT_FILES.destination,
-      '--source', `fs:${dir.path}`,
-      '--grpc-port', String(PORTS.destination),
-      '--admin-port', String(PORTS.destinationAdmin),
-      '--listen-host', LOOPBACK,
-    ]);
-    await waitFor(() => httpOk(`http://${LOOPBACK}:${PORTS.destinationAdmin}/ready`), { what: 'destination ready', timeoutMs: START_TIMEOUT_MS, intervalMs: 100 });
-
-    runner = new LocalRunner({
-      dir: dir.path,
-      proxyCommand: ['node', BUILT_FILES.proxy],
-      proxyEnv: routing,
-      addressRange: ADDRESSES,
-      cwd: ROOT,
-      logDir: join(dir.path, 'logs'),
-    });
-    await runner.start();
-    sampler = setInterval(() => {
-      for (const r of runner?.replicaInfo() ?? []) for (const pid of r.pids) pids.add(pid);
-    }, 100);
-
-    start('autoscaler', [
+    const routing = { TRELLIS_DESTINATION_ADDR: mesh.destinationAddr, TRELLIS_AUTOSCALER_ADDR: autoscalerAddr };
+    await mesh.startDestination(mesh.dir.path);
+    await mesh.startRunner(mesh.dir.path, routing);
+    mesh.start('autoscaler', [
       'node', BUILT_FILES.autoscaler,
-      '--source', `fs:${dir.path}`,
+      '--source', `fs:${mesh.dir.path}`,
       '--actuator', 'fs',
       '--admin-host', LOOPBACK,
       '--admin-port', String(PORTS.autoscaler),
       '--scale-to-zero-grace-period', GRACE_PERIOD,
     ]);
     await waitFor(() => httpOk(`http://${autoscalerAddr}/ready`), { what: 'autoscaler ready', timeoutMs: START_TIMEOUT_MS, intervalMs: 100 });
-
-    // As `npm start` runs it: the outbound role on a fixed port, the inbound listeners on free ones, no drain.
-    start('outbound-proxy', ['node', BUILT_FILES.proxy], {
-      ...routing,
-      TRELLIS_OUTBOUND_ADDR: `${LOOPBACK}:${PORTS.outbound}`,
-      TRELLIS_INBOUND_HOST: LOOPBACK,
-      QUEUE_SERVING_PORT: '0',
-      TRELLIS_INBOUND_H2C_PORT: '0',
-      TRELLIS_ADMIN_PORT: '0',
-      TRELLIS_STATS_PORT: '0',
-      TRELLIS_METRICS_PORT: String(PORTS.metrics),
-      TRELLIS_DRAIN_QUIET_PERIOD_MS: '0',
-    });
-    await waitFor(() => tcpOpen(PORTS.outbound), { what: 'outbound proxy listening', timeoutMs: START_TIMEOUT_MS, intervalMs: 100 });
+    await mesh.startOutboundProxy({ ...routing, TRELLIS_METRICS_PORT: String(PORTS.metrics) });
     await waitFor(() => runnerStatus('zero')?.ready === 1 && runnerStatus('floor')?.ready === 1, { what: 'one ready replica each', timeoutMs: START_TIMEOUT_MS, intervalMs: 100 });
   }, 3 * START_TIMEOUT_MS);
 
-  afterAll(async () => {
-    await stopAll();
-    // A failed run must not leak: whatever this test started and is still alive is ended here.
-    for (const pid of [...pids].filter(alive)) process.kill(pid, 'SIGKILL');
-    await dir?.remove();
-  }, STOP_TIMEOUT_MS + CHILD_GRACE_MS);
+  afterAll(() => mesh.close(), STOP_TIMEOUT_MS + CHILD_GRACE_MS);
 
   it('scales both Deployments up under a bounded load of slow requests through the outbound proxy', async () => {
     let stop = false;
@@ -275,10 +168,9 @@ describe('autoscaling in local mode, end to end', () => {
   }, COLD_START_TIMEOUT_MS);
 
   it('stops every process it started', async () => {
-    const started = [...pids];
-    expect(started.length).toBeGreaterThanOrEqual(3 + 2 * 3);
-    await stopAll();
-    expect(started.filter(alive)).toEqual([]);
-    expect(readdirSync(join(dir.path, 'local-endpoints'))).toEqual([]);
+    expect(mesh.pids.size).toBeGreaterThanOrEqual(3 + 2 * 3);
+    await mesh.stop();
+    expect(mesh.survivors()).toEqual([]);
+    expect(readdirSync(join(mesh.dir.path, 'local-endpoints'))).toEqual([]);
   }, STOP_TIMEOUT_MS + CHILD_GRACE_MS);
 });

@@ -1,15 +1,11 @@
-import { existsSync, renameSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { createTempDir, waitFor } from '@trellis/testing';
-import type { TempDir } from '@trellis/testing';
-import { ProxyAgent, request } from 'undici';
+import { renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { waitFor } from '@trellis/testing';
+import type { ProxyAgent } from 'undici';
+import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Child } from '../process/child';
-import { spawnChild } from '../process/child';
-import { LocalRunner } from '../runner/runner';
 import { BUILT_FILES } from './local-mesh';
+import { CHILD_GRACE_MS, E2eMesh, START_TIMEOUT_MS, STOP_TIMEOUT_MS } from './testing/e2e-mesh';
 
 // Issue 12 end to end: replicas come and go under a steady load through the outbound proxy, and nobody notices.
 // The built destination (on a manifest folder of its own), the local runner and the outbound proxy run as real
@@ -17,16 +13,12 @@ import { BUILT_FILES } from './local-mesh';
 // 127.74.0.0/24, which no other test uses: the control plane on .1, replicas from .2. As in `npm start`, the logs
 // are outside the manifest folder: a log line there would make the destination rescan the folder, and so pick up a
 // slice change sooner than it otherwise would.
-const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..', '..', '..');
 const HOST = '127.74.0.1';
 const ADDRESSES = '127.74.0.2-127.74.0.40';
 const PORTS = { destination: 8086, destinationAdmin: 9996, outbound: 4140 };
 const NAMESPACE = 'drain';
 const SERVICE = 'web';
 const AUTHORITY = `${SERVICE}.${NAMESPACE}.svc.cluster.local`;
-const START_TIMEOUT_MS = 40_000;
-const STOP_TIMEOUT_MS = 25_000;
-const CHILD_GRACE_MS = 10_000;
 // The load: an open loop at RATE_PER_S, at most MAX_IN_FLIGHT outstanding (beyond that a tick sends nothing and
 // counts it as shed), and never more than MAX_LOAD_MS or MAX_REQUESTS in all.
 const RATE_PER_S = 300;
@@ -166,124 +158,32 @@ class Load {
   }
 }
 
-function tcpOpen(port: number): Promise<boolean> {
-  return new Promise((done) => {
-    const socket = connect({ host: HOST, port });
-    socket.setTimeout(500, () => socket.destroy());
-    socket.once('connect', () => {
-      socket.destroy();
-      done(true);
-    });
-    socket.once('error', () => done(false));
-    socket.once('close', () => done(false));
-  });
-}
-
-async function httpOk(url: string): Promise<boolean> {
-  try {
-    const res = await request(url, { headersTimeout: 1_000, bodyTimeout: 1_000 });
-    await res.body.dump();
-    return res.statusCode === 200;
-  } catch {
-    return false;
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('replicas removed and added under load, end to end', () => {
-  let dir: TempDir;
-  let runner: LocalRunner | undefined;
-  const children: Child[] = [];
-  const pids = new Set<number>();
-  let sampler: NodeJS.Timeout | undefined;
-  const agent = new ProxyAgent({ uri: `http://${HOST}:${PORTS.outbound}`, proxyTunnel: false, connections: MAX_IN_FLIGHT });
+  const mesh = new E2eMesh({ name: 'scale-e2e', host: HOST, ports: PORTS, addressRange: ADDRESSES, agentConnections: MAX_IN_FLIGHT });
+  const agent = mesh.agent;
 
-  const status = () => runner?.status().find((s) => s.workload === `${NAMESPACE}/${SERVICE}`);
-  const replicas = () => runner?.replicaInfo().filter((r) => r.workload === `${NAMESPACE}/${SERVICE}`) ?? [];
+  const status = () => mesh.runner?.status().find((s) => s.workload === `${NAMESPACE}/${SERVICE}`);
+  const replicas = () => mesh.runner?.replicaInfo().filter((r) => r.workload === `${NAMESPACE}/${SERVICE}`) ?? [];
   /** True once exactly n replicas run, all ready, and every retired one has exited. */
   const settledAt = (n: number) => {
     const s = status();
     return s?.desired === n && s.ready === n && s.running === n && replicas().length === n;
   };
-  const manifests = () => join(dir.path, 'manifests');
+  const manifests = () => join(mesh.dir.path, 'manifests');
   // Written aside and renamed into place, as editors and the autoscaler do, so no half-written file is ever read.
   const scaleTo = (n: number) => {
     writeFileSync(join(manifests(), '.apps.yaml.tmp'), manifest(n));
     renameSync(join(manifests(), '.apps.yaml.tmp'), join(manifests(), 'apps.yaml'));
   };
 
-  const start = (name: string, command: string[], env: Record<string, string> = {}) => {
-    const child = spawnChild({ name, command, env, cwd: ROOT, output: { file: join(dir.path, 'logs', `${name}.log`) } });
-    children.push(child);
-    if (child.pid !== undefined) pids.add(child.pid);
-    return child;
-  };
-
-  // In the order `npm start` stops: outbound proxy, the replicas, then the destination. Idempotent.
-  let stopping: Promise<void> | undefined;
-  const stopAll = () =>
-    (stopping ??= (async () => {
-      if (sampler !== undefined) clearInterval(sampler);
-      await agent.close();
-      const [destination, ...rest] = children;
-      await Promise.all(rest.map((c) => c.stop(CHILD_GRACE_MS)));
-      await runner?.close();
-      await destination?.stop(CHILD_GRACE_MS);
-    })());
-
   beforeAll(async () => {
-    const missing = Object.values(BUILT_FILES).filter((f) => !existsSync(join(ROOT, f)));
-    if (missing.length > 0) throw new Error(`build first (npx nx run local:test does): missing ${missing.join(', ')}`);
-    dir = await createTempDir('trellis-scale-e2e-');
-    await dir.write('logs/.keep', '');
-    await dir.write('manifests/apps.yaml', manifest(3));
-
-    const destinationAddr = `${HOST}:${PORTS.destination}`;
-    start('destination', [
-      'node', BUILT_FILES.destination,
-      '--source', `fs:${manifests()}`,
-      '--grpc-port', String(PORTS.destination),
-      '--admin-port', String(PORTS.destinationAdmin),
-      '--listen-host', HOST,
-    ]);
-    await waitFor(() => httpOk(`http://${HOST}:${PORTS.destinationAdmin}/ready`), { what: 'destination ready', timeoutMs: START_TIMEOUT_MS, intervalMs: 100 });
-
-    runner = new LocalRunner({
-      dir: manifests(),
-      proxyCommand: ['node', BUILT_FILES.proxy],
-      proxyEnv: { TRELLIS_DESTINATION_ADDR: destinationAddr },
-      addressRange: ADDRESSES,
-      cwd: ROOT,
-      logDir: join(dir.path, 'logs'),
-    });
-    await runner.start();
-    sampler = setInterval(() => {
-      for (const r of runner?.replicaInfo() ?? []) for (const pid of r.pids) pids.add(pid);
-    }, 100);
-
-    // As `npm start` runs it: the outbound role on its port, the inbound listeners on free ones, no drain.
-    start('outbound-proxy', ['node', BUILT_FILES.proxy], {
-      TRELLIS_DESTINATION_ADDR: destinationAddr,
-      TRELLIS_OUTBOUND_ADDR: `${HOST}:${PORTS.outbound}`,
-      TRELLIS_INBOUND_HOST: HOST,
-      QUEUE_SERVING_PORT: '0',
-      TRELLIS_INBOUND_H2C_PORT: '0',
-      TRELLIS_ADMIN_PORT: '0',
-      TRELLIS_STATS_PORT: '0',
-      TRELLIS_METRICS_PORT: '0',
-      TRELLIS_DRAIN_QUIET_PERIOD_MS: '0',
-    });
-    await waitFor(() => tcpOpen(PORTS.outbound), { what: 'outbound proxy listening', timeoutMs: START_TIMEOUT_MS, intervalMs: 100 });
+    await mesh.open();
+    await mesh.dir.write('manifests/apps.yaml', manifest(3));
+    await mesh.startDestination(manifests());
+    await mesh.startRunner(manifests(), { TRELLIS_DESTINATION_ADDR: mesh.destinationAddr });
+    await mesh.startOutboundProxy({ TRELLIS_DESTINATION_ADDR: mesh.destinationAddr });
     await waitFor(() => settledAt(3), { what: 'three ready replicas', timeoutMs: START_TIMEOUT_MS, intervalMs: 100 });
     // The outbound proxy has learnt all three once each has answered through it.
     const seen = new Set<string>();
@@ -299,12 +199,7 @@ describe('replicas removed and added under load, end to end', () => {
     );
   }, 3 * START_TIMEOUT_MS);
 
-  afterAll(async () => {
-    await stopAll();
-    // A failed run must not leak: whatever this test started and is still alive is ended here.
-    for (const pid of [...pids].filter(alive)) process.kill(pid, 'SIGKILL');
-    await dir?.remove();
-  }, STOP_TIMEOUT_MS + CHILD_GRACE_MS);
+  afterAll(() => mesh.close(), STOP_TIMEOUT_MS + CHILD_GRACE_MS);
 
   it('loses no request at 300 req/s while spec.replicas goes 3 → 2 → 1 → 2 → 3', async () => {
     const initial = replicas().map((r) => r.podName);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parsePrometheusText } from './prometheus-text';
+import { parsePrometheusText } from '@trellis/viz';
 import { TRAFFIC_METRICS, countTraffic, trafficRates } from './service-traffic';
 
 // The client asked hello (a split) and saw `ok` successes and `failed` failures; the proxy sent `attemptsOk` and

@@ -1,4 +1,4 @@
-import type { Sample } from './prometheus-text';
+import type { Sample } from '@trellis/viz';
 
 // Linkerd's outbound metric names, as the proxy exports them on :9091: route_response_* count each request once
 // as the client saw it (retries inside), response_total counts every attempt sent to an endpoint.
