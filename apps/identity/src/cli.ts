@@ -3,7 +3,9 @@ import {
   DEFAULT_CLOCK_SKEW_ALLOWANCE_MS,
   DEFAULT_LEAF_LIFETIME_MS,
   DEFAULT_TRUST_DOMAIN,
+  identityServiceName,
   isDns1123Subdomain,
+  parseIdentity,
   TOKEN_AUDIENCE,
 } from '@trellis/identity';
 import { DEFAULT_ADMIN_PORT, DEFAULT_GRPC_PORT } from './defaults';
@@ -33,6 +35,7 @@ export interface CliOptions {
   issuerKeyFile: string;
   trustAnchorsFile: string;
   trustDomain: string;
+  serviceIdentity: string;
   tokenValidator: ValidatorKind;
   localTokenKeyFile: string | undefined;
   tokenAudience: string;
@@ -56,6 +59,9 @@ Flags:
   --issuer-key <file>             PEM private key of the issuer, ECDSA P-256 (default ${DEFAULT_ISSUER_KEY})
   --trust-anchors <file>          PEM bundle of trust anchors the issuer chains to (default ${DEFAULT_TRUST_ANCHORS})
   --trust-domain <domain>         trust domain of every identity (default ${DEFAULT_TRUST_DOMAIN})
+  --service-identity <name>       identity of the TLS certificate Certify is served under, signed by the issuer;
+                                  proxies check it (TRELLIS_IDENTITY_SVC_NAME) (default ${identityServiceName()},
+                                  in the --trust-domain given)
   --token-validator kubernetes|local
                                   kubernetes: TokenReview on the API server (in-cluster or KUBECONFIG);
                                   local: HS256 tokens from the local runner (default kubernetes)
@@ -103,6 +109,14 @@ function nonEmpty(name: string, text: string | undefined, fallback: string): str
   return value;
 }
 
+function parseIdentityOrUndefined(name: string): ReturnType<typeof parseIdentity> | undefined {
+  try {
+    return parseIdentity(name);
+  } catch {
+    return undefined;
+  }
+}
+
 /** Parses and validates the command line; throws IdentityServiceError IDENTITY_BAD_FLAG with a clear message. */
 export function parseCli(argv: readonly string[]): CliResult {
   let values: Record<string, string | boolean | undefined>;
@@ -116,6 +130,7 @@ export function parseCli(argv: readonly string[]): CliResult {
         'issuer-key': { type: 'string' },
         'trust-anchors': { type: 'string' },
         'trust-domain': { type: 'string' },
+        'service-identity': { type: 'string' },
         'token-validator': { type: 'string' },
         'local-token-key': { type: 'string' },
         'token-audience': { type: 'string' },
@@ -137,6 +152,10 @@ export function parseCli(argv: readonly string[]): CliResult {
   if (!isDns1123Subdomain(trustDomain)) {
     throw flagError(`--trust-domain must be a lower-case DNS name such as ${DEFAULT_TRUST_DOMAIN}, got ${JSON.stringify(trustDomain)}`);
   }
+  const serviceIdentity = str('service-identity') ?? identityServiceName(trustDomain);
+  if (parseIdentityOrUndefined(serviceIdentity)?.trustDomain !== trustDomain) {
+    throw flagError(`--service-identity must be <sa>.<ns>.serviceaccount.identity.${trustDomain}, got ${JSON.stringify(serviceIdentity)}`);
+  }
   const tokenValidator = oneOf('token-validator', str('token-validator') ?? 'kubernetes', VALIDATORS);
   const localTokenKeyFile = str('local-token-key');
   if (tokenValidator === 'local' && !localTokenKeyFile) throw flagError('--token-validator local needs --local-token-key <file>');
@@ -150,6 +169,7 @@ export function parseCli(argv: readonly string[]): CliResult {
       issuerKeyFile: nonEmpty('issuer-key', str('issuer-key'), DEFAULT_ISSUER_KEY),
       trustAnchorsFile: nonEmpty('trust-anchors', str('trust-anchors'), DEFAULT_TRUST_ANCHORS),
       trustDomain,
+      serviceIdentity,
       tokenValidator,
       localTokenKeyFile,
       tokenAudience: nonEmpty('token-audience', str('token-audience'), TOKEN_AUDIENCE),

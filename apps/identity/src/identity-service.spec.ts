@@ -1,14 +1,17 @@
 import { spawnSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { status } from '@grpc/grpc-js';
+import { connect as tlsConnect } from 'node:tls';
+import { credentials, status } from '@grpc/grpc-js';
 import { KubeConfig } from '@kubernetes/client-node';
 import {
   DEFAULT_CLOCK_SKEW_ALLOWANCE_MS,
   formatIdentity,
+  identityServiceName,
   signLocalToken,
   systemClock,
   TOKEN_AUDIENCE,
 } from '@trellis/identity';
+import { IdentityClient as IdentityGrpcClient } from '@trellis/proto';
 import type { IdentityClient } from '@trellis/proto';
 import { createTempDir, startFakeKubeApi, writeFakeKubeconfig, type FakeKubeApiServer, type TempDir } from '@trellis/testing';
 import { pino } from 'pino';
@@ -23,6 +26,19 @@ const WEB = formatIdentity({ serviceAccount: 'web', namespace: 'shop' });
 const DB = formatIdentity({ serviceAccount: 'db', namespace: 'shop' });
 const LIFETIME_MS = 60 * 60 * 1000;
 const logger = pino({ level: 'silent' });
+
+/** The certificate the gRPC port presents, read with a plain TLS handshake that does not verify it. */
+function servedCertificate(port: number): Promise<X509Certificate> {
+  return new Promise((resolve, reject) => {
+    const socket = tlsConnect({ host: '127.0.0.1', port, rejectUnauthorized: false, ALPNProtocols: ['h2'] }, () => {
+      const cert = socket.getPeerX509Certificate();
+      socket.destroy();
+      if (cert === undefined) reject(new Error('no certificate'));
+      else resolve(cert);
+    });
+    socket.once('error', reject);
+  });
+}
 
 async function metricsText(adminPort: number): Promise<string> {
   return (await fetch(`http://127.0.0.1:${adminPort}/metrics`)).text();
@@ -58,8 +74,9 @@ describe('identity service with local tokens, through a real gRPC client', () =>
       host: '127.0.0.1',
       grpcPort: 0,
       adminPort: 0,
+      serviceIdentity: identityServiceName(),
     });
-    client = identityClient(service.grpcPort);
+    client = identityClient(service.grpcPort, pki.anchor.certificatePem);
   });
 
   afterAll(async () => {
@@ -109,6 +126,24 @@ describe('identity service with local tokens, through a real gRPC client', () =>
     expect(good.ok).toBe(true);
   });
 
+  it('serves over TLS under its own identity, signed by the issuer: a client expecting another name or plaintext gets nothing', async () => {
+    const served = await servedCertificate(service.grpcPort);
+    expect(served.subjectAltName).toBe(`DNS:${identityServiceName()}`);
+    expect(served.checkIssued(new X509Certificate(pki.issuer.certificatePem))).toBe(true);
+    const impostor = identityClient(service.grpcPort, pki.anchor.certificatePem, WEB);
+    const plaintext = new IdentityGrpcClient(`127.0.0.1:${service.grpcPort}`, credentials.createInsecure());
+    try {
+      for (const other of [impostor, plaintext]) {
+        const outcome = await callCertify(other, { identity: WEB, token: await token(), csr: await csrFor(WEB) });
+        expect(outcome.ok).toBe(false);
+        if (!outcome.ok) expect(outcome.error.code).toBe(status.UNAVAILABLE);
+      }
+    } finally {
+      impostor.close();
+      plaintext.close();
+    }
+  });
+
   it('refuses a request larger than the limit without reading it', async () => {
     const outcome = await callCertify(client, { identity: WEB, token: 'x'.repeat(100_000), csr: await csrFor(WEB) });
     expect(outcome.ok).toBe(false);
@@ -156,8 +191,9 @@ describe('identity service with Kubernetes TokenReview, through the real client 
       host: '127.0.0.1',
       grpcPort: 0,
       adminPort: 0,
+      serviceIdentity: identityServiceName(),
     });
-    client = identityClient(service.grpcPort);
+    client = identityClient(service.grpcPort, pki.anchor.certificatePem);
     api.addServiceAccountToken('web-token', { namespace: 'shop', serviceAccount: 'web', audiences: [TOKEN_AUDIENCE] });
     api.addServiceAccountToken('api-audience-token', { namespace: 'shop', serviceAccount: 'web' });
   });
@@ -226,9 +262,10 @@ describe('identity service under more calls than it serves at once', () => {
       host: '127.0.0.1',
       grpcPort: 0,
       adminPort: 0,
+      serviceIdentity: identityServiceName(),
       maxConcurrent: 1,
     });
-    const client = identityClient(service.grpcPort);
+    const client = identityClient(service.grpcPort, pki.anchor.certificatePem);
     try {
       const first = callCertify(client, { identity: WEB, token: 't', csr: await csrFor(WEB) });
       await validating;

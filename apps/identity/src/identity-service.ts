@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
-import { Server, ServerCredentials } from '@grpc/grpc-js';
+import { experimental, Server, type ServerCredentials } from '@grpc/grpc-js';
 import type { Clock, Issuer, RandomBytes, ValidatedLeafOptions } from '@trellis/identity';
 import { IdentityService } from '@trellis/proto';
 import type { Logger } from 'pino';
@@ -8,6 +8,7 @@ import { createAdminServer } from './admin-server';
 import { createCertifyHandler } from './certify-handler';
 import { MAX_CONCURRENT_CERTIFY, MAX_REQUEST_BYTES, SHUTDOWN_GRACE_MS } from './defaults';
 import { IdentityMetrics } from './metrics';
+import { ServingCertificate } from './serving-certificate';
 import type { TokenValidator } from './token-validator';
 
 export interface IdentityServiceOptions {
@@ -21,6 +22,8 @@ export interface IdentityServiceOptions {
   host: string;
   grpcPort: number;
   adminPort: number;
+  /** The identity Certify is served under (TLS); proxies check the certificate for it. */
+  serviceIdentity: string;
   maxConcurrent?: number;
 }
 
@@ -32,10 +35,10 @@ export interface RunningIdentityService {
   close(): Promise<void>;
 }
 
-function bindGrpc(server: Server, host: string, port: number): Promise<number> {
+function bindGrpc(server: Server, host: string, port: number, credentials: ServerCredentials): Promise<number> {
   const address = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
   return new Promise((resolve, reject) => {
-    server.bindAsync(address, ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound)));
+    server.bindAsync(address, credentials, (err, bound) => (err ? reject(err) : resolve(bound)));
   });
 }
 
@@ -52,8 +55,19 @@ function shutdownGrpc(server: Server): Promise<void> {
   });
 }
 
-/** Linkerd's Identity service (Certify) on gRPC plus the admin server. */
+/**
+ * Linkerd's Identity service (Certify) on gRPC over TLS, under a certificate its own issuer signs for
+ * `serviceIdentity`, plus the admin server (plain HTTP).
+ */
 export async function startIdentityService(options: IdentityServiceOptions): Promise<RunningIdentityService> {
+  const serving = await ServingCertificate.start({
+    issuer: options.issuer,
+    identity: options.serviceIdentity,
+    leaf: { clock: options.clock, random: options.random, ...options.leaf },
+    logger: options.logger,
+  });
+  // grpc-js passes its first argument on as the serving (identity) certificate; no client certificate is asked.
+  const credentials = experimental.createCertificateProviderServerCredentials(serving, null, false);
   const metrics = new IdentityMetrics(Date.parse(options.issuer.certificate.validTo));
   let shuttingDown = false;
   const grpc = new Server({
@@ -76,12 +90,13 @@ export async function startIdentityService(options: IdentityServiceOptions): Pro
   const admin = createAdminServer({ registry: metrics.registry, isReady: () => !shuttingDown });
   let grpcPort: number;
   try {
-    grpcPort = await bindGrpc(grpc, options.host, options.grpcPort);
+    grpcPort = await bindGrpc(grpc, options.host, options.grpcPort, credentials);
     admin.listen(options.adminPort, options.host);
     await once(admin, 'listening');
   } catch (err) {
     grpc.forceShutdown();
     admin.close();
+    serving.close();
     throw err;
   }
   const adminPort = (admin.address() as AddressInfo).port;
@@ -89,6 +104,7 @@ export async function startIdentityService(options: IdentityServiceOptions): Pro
   const close = () => {
     closing ??= (async () => {
       shuttingDown = true;
+      serving.close();
       await shutdownGrpc(grpc);
       admin.closeAllConnections();
       await new Promise<void>((resolve) => admin.close(() => resolve()));

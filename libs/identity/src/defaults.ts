@@ -31,3 +31,8 @@ export const SERIAL_NUMBER_BYTES = 16;
 /** The key and signature algorithm of every key Trellis makes: ECDSA P-256 with SHA-256, as Linkerd uses. */
 export const EC_KEY_ALGORITHM = { name: 'ECDSA', namedCurve: 'P-256' } as const;
 export const EC_SIGNING_ALGORITHM = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
+
+/** The identity service's ServiceAccount and namespace, as deploy/control-plane names them; its serving certificate
+ * is for this workload's identity. Source: Linkerd (`linkerd-identity` in `linkerd`, LINKERD2_PROXY_IDENTITY_SVC_NAME). */
+export const IDENTITY_SERVICE_ACCOUNT = 'trellis-identity';
+export const CONTROL_PLANE_NAMESPACE = 'trellis-system';

@@ -5,6 +5,7 @@ export { systemClock } from './types';
 export * from './defaults';
 export {
   formatIdentity,
+  identityServiceName,
   parseIdentity,
   isDns1123Label,
   isDns1123Subdomain,

@@ -1,4 +1,4 @@
-import { DEFAULT_TRUST_DOMAIN } from './defaults';
+import { CONTROL_PLANE_NAMESPACE, DEFAULT_TRUST_DOMAIN, IDENTITY_SERVICE_ACCOUNT } from './defaults';
 import { IdentityError } from './errors';
 
 // A workload identity is `<sa>.<ns>.serviceaccount.identity.<trust-domain>` (Linkerd's form): the ServiceAccount
@@ -103,4 +103,9 @@ export function serviceAccountFromUsername(username: string): { namespace: strin
 
 export function serviceAccountUsername(namespace: string, serviceAccount: string): string {
   return `${SERVICE_ACCOUNT_USER_PREFIX}${namespace}:${serviceAccount}`;
+}
+
+/** The identity the identity service serves Certify under: a proxy checks the service's certificate for it. */
+export function identityServiceName(trustDomain: string = DEFAULT_TRUST_DOMAIN): string {
+  return formatIdentity({ serviceAccount: IDENTITY_SERVICE_ACCOUNT, namespace: CONTROL_PLANE_NAMESPACE, trustDomain });
 }

@@ -5,6 +5,7 @@ import {
   createIssuer,
   createTrustAnchor,
   generateKeyPair,
+  identityServiceName,
   loadIssuer,
   systemClock,
   type CaMaterial,
@@ -31,8 +32,12 @@ export async function createTestPki(): Promise<TestPki> {
   return { anchor, issuer, loaded };
 }
 
-export function identityClient(port: number): IdentityClient {
-  return new IdentityClient(`127.0.0.1:${port}`, credentials.createInsecure());
+/** A client over TLS that checks the service's certificate against the anchor, for `serverIdentity`. */
+export function identityClient(port: number, anchorPem: string, serverIdentity = identityServiceName()): IdentityClient {
+  return new IdentityClient(`127.0.0.1:${port}`, credentials.createSsl(Buffer.from(anchorPem)), {
+    'grpc.ssl_target_name_override': serverIdentity,
+    'grpc.default_authority': serverIdentity,
+  });
 }
 
 export type CertifyOutcome = { ok: true; response: CertifyResponse } | { ok: false; error: ServiceError };

@@ -48,13 +48,14 @@ afterAll(async () => {
   await dir?.remove();
 });
 
-async function start(name: string, tokenFile: string, registry = new Registry()): Promise<ProxyIdentity> {
+async function start(name: string, tokenFile: string, registry = new Registry(), env: Record<string, string> = {}): Promise<ProxyIdentity> {
   const identity = await startIdentity({
     env: {
       TRELLIS_IDENTITY_ADDR: `127.0.0.1:${service.grpcPort}`,
       TRELLIS_IDENTITY_TOKEN_FILE: tokenFile,
       TRELLIS_IDENTITY_TRUST_ANCHORS: pki.trustAnchors,
       TRELLIS_IDENTITY_NAME: name,
+      ...env,
     },
     registry,
     logger,
@@ -147,6 +148,19 @@ describe('proxy identity client against the real identity service', () => {
     },
     RENEWAL_TEST_TIMEOUT_MS + 60_000,
   );
+
+  it("talks to the identity service over TLS only when its certificate carries the expected identity", async () => {
+    const registry = new Registry();
+    const impostor = await start(WEB, await tokenFile('svc-name-token', 'shop', 'web'), registry, {
+      TRELLIS_IDENTITY_SVC_NAME: 'someone-else.trellis-system.serviceaccount.identity.cluster.local',
+    });
+    const unavailable = async () => {
+      const line = (await registry.metrics()).split('\n').find((l) => l.startsWith('identity_certify_failures_total{reason="unavailable"}'));
+      return line ? Number(line.split(' ')[1]) : 0;
+    };
+    await waitFor(async () => (await unavailable()) >= 1, { timeoutMs: 10_000 });
+    expect(impostor.current()).toBeUndefined();
+  });
 
   it('gives the data path what mTLS needs: TLS 1.3 both ways, peer identities, foreign anchors unverified', async () => {
     const web = await start(WEB, await tokenFile('web-token-2', 'shop', 'web'));

@@ -47,6 +47,7 @@ describe('loadIdentityConfig', () => {
       addr: 'identity.trellis-system.svc.cluster.local:8080',
       tokenFile: DEFAULT_TOKEN_FILE,
       name: 'web.shop.serviceaccount.identity.cluster.local',
+      svcName: 'trellis-identity.trellis-system.serviceaccount.identity.cluster.local',
       trustAnchorsPem: pki.anchorPem,
     });
     expect(config?.trustAnchors).toHaveLength(1);
@@ -62,6 +63,13 @@ describe('loadIdentityConfig', () => {
     ).toBe('web.a.serviceaccount.identity.example.org');
   });
 
+  it("expects the identity service under the control plane's identity in this workload's trust domain, unless told", () => {
+    const env = { ...base(), TRELLIS_IDENTITY_NAME: 'web.shop.serviceaccount.identity.example.org' };
+    expect(loadIdentityConfig(env)?.svcName).toBe('trellis-identity.trellis-system.serviceaccount.identity.example.org');
+    const named = { ...env, TRELLIS_IDENTITY_SVC_NAME: 'id.mesh.serviceaccount.identity.example.org' };
+    expect(loadIdentityConfig(named)?.svcName).toBe('id.mesh.serviceaccount.identity.example.org');
+  });
+
   it.each([
     [{ TRELLIS_IDENTITY_ADDR: 'nope' }, 'TRELLIS_IDENTITY_ADDR', /not host:port/],
     [{ TRELLIS_IDENTITY_ADDR: 'a:0' }, 'TRELLIS_IDENTITY_ADDR', /not host:port/],
@@ -70,6 +78,7 @@ describe('loadIdentityConfig', () => {
     [{ TRELLIS_IDENTITY_TRUST_ANCHORS: '/nonexistent/anchors.pem' }, 'TRELLIS_IDENTITY_TRUST_ANCHORS', /cannot read/],
     [{ TRELLIS_IDENTITY_NAME: 'web.shop' }, 'TRELLIS_IDENTITY_NAME', /malformed/],
     [{ TRELLIS_IDENTITY_NAME: '' }, 'TRELLIS_IDENTITY_NAME', /unset/],
+    [{ TRELLIS_IDENTITY_SVC_NAME: 'identity.example.org' }, 'TRELLIS_IDENTITY_SVC_NAME', /malformed/],
   ])('refuses %j naming %s', (override, variable, message) => {
     const error = configError({ ...base(), ...override });
     expect(error.variable).toBe(variable);

@@ -3,6 +3,7 @@ import {
   DEFAULT_TRUST_DOMAIN,
   formatIdentity,
   IdentityError,
+  identityServiceName,
   parseIdentity,
   parseTrustAnchors,
 } from '@trellis/identity';
@@ -19,7 +20,8 @@ export const DEFAULT_TOKEN_FILE = '/var/run/secrets/tokens/trellis-identity-toke
 
 export const IDENTITY_ENV = [
   { name: 'TRELLIS_IDENTITY_DISABLED', fallback: 'false', meaning: 'true: no workload identity (no certificate, no mTLS)' },
-  { name: 'TRELLIS_IDENTITY_ADDR', fallback: '(none: identity off)', meaning: 'identity service gRPC host:port (Certify)' },
+  { name: 'TRELLIS_IDENTITY_ADDR', fallback: '(none: identity off)', meaning: 'identity service gRPC host:port (Certify, over TLS)' },
+  { name: 'TRELLIS_IDENTITY_SVC_NAME', fallback: identityServiceName(), meaning: "the identity service's identity, checked on its certificate (in this workload's trust domain)" },
   { name: 'TRELLIS_IDENTITY_TOKEN_FILE', fallback: DEFAULT_TOKEN_FILE, meaning: 'ServiceAccount token file, re-read for every Certify' },
   { name: 'TRELLIS_IDENTITY_TRUST_ANCHORS', fallback: '(required)', meaning: 'PEM file of the trust anchors' },
   { name: 'TRELLIS_IDENTITY_NAME', fallback: 'from SA and namespace', meaning: "this workload's identity, <sa>.<ns>.serviceaccount.identity.<trust-domain>" },
@@ -34,6 +36,8 @@ export interface IdentityConfig {
   tokenFile: string;
   /** This workload's identity name. */
   name: string;
+  /** The identity the identity service's TLS certificate must carry. */
+  svcName: string;
   trustAnchorsPem: string;
   trustAnchors: X509Certificate[];
 }
@@ -72,6 +76,18 @@ function readName(env: Env): string {
   }
 }
 
+function readSvcName(env: Env, name: string): string {
+  const explicit = readOptionalString(env, 'TRELLIS_IDENTITY_SVC_NAME');
+  try {
+    if (explicit === undefined) return identityServiceName(parseIdentity(name).trustDomain);
+    parseIdentity(explicit);
+    return explicit;
+  } catch (error) {
+    if (error instanceof IdentityError) throw new ConfigError('TRELLIS_IDENTITY_SVC_NAME', error.message, { cause: error });
+    throw error;
+  }
+}
+
 function readTrustAnchors(env: Env): { trustAnchorsPem: string; trustAnchors: X509Certificate[] } {
   const file = readOptionalString(env, 'TRELLIS_IDENTITY_TRUST_ANCHORS');
   if (file === undefined) throw new ConfigError('TRELLIS_IDENTITY_TRUST_ANCHORS', 'required when TRELLIS_IDENTITY_ADDR is set (a PEM file)');
@@ -93,10 +109,12 @@ export function loadIdentityConfig(env: Env): IdentityConfig | undefined {
   if (readBoolean(env, 'TRELLIS_IDENTITY_DISABLED', false)) return undefined;
   const addr = readAddr(env);
   if (addr === undefined) return undefined;
+  const name = readName(env);
   return {
     addr,
     tokenFile: readString(env, 'TRELLIS_IDENTITY_TOKEN_FILE', DEFAULT_TOKEN_FILE),
-    name: readName(env),
+    name,
+    svcName: readSvcName(env, name),
     ...readTrustAnchors(env),
   };
 }

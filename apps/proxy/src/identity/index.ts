@@ -46,7 +46,11 @@ export async function startIdentity(options: StartIdentityOptions): Promise<Prox
   const config = loadIdentityConfig(options.env);
   if (!config) return undefined;
   const logger = options.logger.child({ component: 'identity' });
-  const channel = new IdentityGrpcClient(config.addr, credentials.createInsecure());
+  // As Linkerd's proxy: TLS to the identity service, its certificate checked against the trust anchors for svcName.
+  const channel = new IdentityGrpcClient(config.addr, credentials.createSsl(Buffer.from(config.trustAnchorsPem)), {
+    'grpc.ssl_target_name_override': config.svcName,
+    'grpc.default_authority': config.svcName,
+  });
   const client = await IdentityClient.start({
     config,
     api: channel,

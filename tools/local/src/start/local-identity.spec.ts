@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { credentials, status } from '@grpc/grpc-js';
-import { createCsr, generateKeyPair } from '@trellis/identity';
+import { createCsr, generateKeyPair, identityServiceName } from '@trellis/identity';
 import { IdentityClient, type CertifyResponse } from '@trellis/proto';
 import { createTempDir, waitFor, type TempDir } from '@trellis/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -33,7 +33,12 @@ beforeAll(async () => {
   });
   const ports = await waitForIdentityPorts(child, logFile);
   addr = `127.0.0.1:${ports.grpcPort}`;
-  client = new IdentityClient(addr, credentials.createInsecure());
+  // As a proxy does: TLS, the service's certificate checked against the anchors for the identity service's name.
+  const anchors = await readFile(identity.proxyEnv('default', addr).TRELLIS_IDENTITY_TRUST_ANCHORS!);
+  client = new IdentityClient(addr, credentials.createSsl(anchors), {
+    'grpc.ssl_target_name_override': identityServiceName(),
+    'grpc.default_authority': identityServiceName(),
+  });
 });
 
 afterAll(async () => {
