@@ -82,7 +82,7 @@ export async function startDestination(options: DestinationOptions): Promise<Run
       metrics.invalidServiceAnnotation(namespace, service, annotation);
       logger.warn({ namespace, service, annotation, reason }, 'Service annotation ignored; its default applies');
     },
-  });
+  }, options.identityTrustDomain);
   const policies = new PolicyWatcher(source, profiles, options.clusterDomain, {
     invalidRoute: (kind, namespace, name, reason, message) => {
       metrics.invalidRoute(kind, reason);

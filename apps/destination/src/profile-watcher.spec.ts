@@ -1,4 +1,4 @@
-import type { Service } from '@trellis/kube';
+import type { Pod, Service } from '@trellis/kube';
 import type { DestinationProfile } from '@trellis/proto';
 import { describe, expect, it } from 'vitest';
 import type { Authority } from './authority';
@@ -104,5 +104,35 @@ describe('ProfileWatcher: backend policy from Service annotations', () => {
     expect(received).toHaveLength(2);
     expect(received[1]?.backendPolicy).toBeUndefined();
     watcher.close();
+  });
+});
+
+describe('ProfileWatcher: a pod IP', () => {
+  const pod = (containers: string[], serviceAccountName?: string): Pod => ({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'cart-1', namespace: 'shop' },
+    spec: { containers: containers.map((name) => ({ name })), ...(serviceAccountName ? { serviceAccountName } : {}) },
+    status: { podIP: '10.1.0.7' },
+  } as Pod);
+  const endpointOf = (watcher: ProfileWatcher) => watcher.subscribe({ kind: 'ip', ip: '10.1.0.7', port: 8080 }, undefined, () => undefined).initial.endpoint;
+
+  it("carries the meshed pod's identity when identity is on, as Get does, and none otherwise", () => {
+    for (const [containers, trustDomain, identity] of [
+      [['app', 'trellis-proxy'], 'cluster.local', 'cart.shop.serviceaccount.identity.cluster.local'],
+      [['app'], 'cluster.local', undefined],
+      [['app', 'trellis-proxy'], undefined, undefined],
+    ] as const) {
+      const memory = createMemorySource();
+      memory.put(pod([...containers], 'cart'));
+      const pods = new PodIndex(memory.source.pods);
+      pods.load();
+      const watcher = new ProfileWatcher(memory.source, pods, 'cluster.local', {}, trustDomain);
+      const endpoint = endpointOf(watcher);
+      expect(endpoint?.addr?.port).toBe(8080);
+      const strategy = endpoint?.tlsIdentity?.strategy;
+      expect(strategy?.$case === 'dnsLikeIdentity' ? strategy.value.name : undefined).toBe(identity);
+      watcher.close();
+    }
   });
 });

@@ -54,6 +54,8 @@ export class ProfileWatcher {
     private readonly pods: PodIndex,
     private readonly clusterDomain: string,
     private readonly hooks: ProfileWatcherHooks = {},
+    /** With identity on: a pod IP's profile endpoint carries the pod's identity, as its Get endpoint does. */
+    private readonly trustDomain?: string,
   ) {
     this.subscription.add(source.serviceProfiles.events$.subscribe((e) => this.onProfile(e)));
     this.subscription.add(source.pods.events$.subscribe(() => this.markIpViews()));
@@ -175,7 +177,7 @@ export class ProfileWatcher {
   private compute(authority: Authority, clientNamespace: string | undefined): DestinationProfile {
     if (authority.kind === 'service') return this.serviceProfile(authority.service, authority.namespace, authority.port, clientNamespace);
     const pod = this.pods.byIp(authority.ip);
-    if (pod) return buildProfile(undefined, { fullyQualifiedName: '', endpoint: toWeightedAddr(authority.ip, authority.port, pod)?.addr });
+    if (pod) return buildProfile(undefined, { fullyQualifiedName: '', endpoint: toWeightedAddr(authority.ip, authority.port, pod, undefined, this.trustDomain)?.addr });
     const service = this.source.services.list().find((s) => s.spec?.clusterIP === authority.ip);
     if (service) return this.serviceProfile(service.metadata.name, namespaceOf(service), authority.port, clientNamespace);
     const addr = toTcpAddress(authority.ip, authority.port);
