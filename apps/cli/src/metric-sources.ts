@@ -1,18 +1,12 @@
-import { parsePrometheusText, workloadOfSamples, type Scrape } from '@trellis/viz';
+import { PROXY_METRICS_PORT, type MetricSource } from '@trellis/viz';
 import { CliError } from './errors';
 import { hostPort } from './flags';
-import { httpGet } from './http-get';
 import { readLocalMesh, type LocalMesh } from './local-replicas';
 
-/** The proxy's Prometheus port (:9091, DESIGN.md); in local mode also the outbound proxy's on 127.0.0.1. */
-export const PROXY_METRICS_PORT = 9091;
-export const LOCAL_OUTBOUND_METRICS = `127.0.0.1:${PROXY_METRICS_PORT}`;
+export { PROXY_METRICS_PORT, scrapeAll, type MetricSource, type ScrapeRound } from '@trellis/viz';
 
-export interface MetricSource {
-  address: string;
-  /** `namespace/name`, when known before scraping. */
-  workload?: string;
-}
+/** In local mode the outbound proxy's Prometheus port on 127.0.0.1. */
+export const LOCAL_OUTBOUND_METRICS = `127.0.0.1:${PROXY_METRICS_PORT}`;
 
 export interface TargetFlags {
   dir?: string | undefined;
@@ -45,28 +39,4 @@ export async function metricSources(command: string, flags: TargetFlags): Promis
   const mesh = await readLocalMesh(flags.dir);
   const replicas = mesh.replicas.map((r) => ({ address: `${r.address}:${PROXY_METRICS_PORT}`, workload: r.workload }));
   return { sources: [...extra, ...replicas], mesh };
-}
-
-export interface ScrapeRound {
-  scrapes: Scrape[];
-  /** Sources that did not answer, with the reason (a replica may be stopping). */
-  errors: string[];
-}
-
-/** Reads every source's /metrics at once. */
-export async function scrapeAll(sources: readonly MetricSource[]): Promise<ScrapeRound> {
-  const results = await Promise.allSettled(sources.map((s) => httpGet(s.address, '/metrics')));
-  const scrapes: Scrape[] = [];
-  const errors: string[] = [];
-  results.forEach((r, i) => {
-    const source = sources[i]!;
-    if (r.status === 'rejected') errors.push((r.reason as Error).message);
-    else if (r.value.status !== 200) errors.push(`${source.address}: /metrics answered ${r.value.status}`);
-    else {
-      const samples = parsePrometheusText(r.value.body);
-      const workload = source.workload ?? workloadOfSamples(samples);
-      scrapes.push({ source: source.address, samples, ...(workload === undefined ? {} : { workload }) });
-    }
-  });
-  return { scrapes, errors };
 }

@@ -16,6 +16,7 @@ describe('parseCli', () => {
         logLevel: 'info',
         streamQueueLimit: 100,
         writeRouteStatus: false,
+        dashboardMetrics: [],
       },
     });
   });
@@ -27,8 +28,13 @@ describe('parseCli', () => {
     ]);
     expect(result).toEqual({
       kind: 'run',
-      options: { source: 'fs:./m', grpcPort: 0, policyPort: 0, adminPort: 0, listenHost: '127.0.0.1', clusterDomain: 'example.org', logLevel: 'debug', streamQueueLimit: 5, writeRouteStatus: true },
+      options: { source: 'fs:./m', grpcPort: 0, policyPort: 0, adminPort: 0, listenHost: '127.0.0.1', clusterDomain: 'example.org', logLevel: 'debug', streamQueueLimit: 5, writeRouteStatus: true, dashboardMetrics: [] },
     });
+  });
+
+  it('reads the dashboard flags: the autoscaler and repeated extra proxies', () => {
+    const result = parseCli(['--dashboard-autoscaler', '127.0.0.1:9997', '--dashboard-metrics', '127.0.0.1:9091', '--dashboard-metrics', '[::1]:19091']);
+    expect(result.kind === 'run' && result.options).toMatchObject({ dashboardAutoscaler: '127.0.0.1:9997', dashboardMetrics: ['127.0.0.1:9091', '[::1]:19091'] });
   });
 
   it('takes the policy port from --policy-port, else 8090, else ephemeral when only --grpc-port is chosen', () => {
@@ -60,6 +66,8 @@ describe('parseCli', () => {
     [['--source', 'fs:'], /--source: source "fs:" needs a directory/],
     [['--cluster-domain', 'bad_domain'], /--cluster-domain must be a DNS name/],
     [['--log-level', 'loud'], /--log-level must be one of/],
+    [['--dashboard-metrics', 'http://x:1'], /--dashboard-metrics must be host:port, got "http:\/\/x:1"/],
+    [['--dashboard-autoscaler', 'autoscaler'], /--dashboard-autoscaler must be host:port/],
     [['--nope'], /Unknown option '--nope'/],
     [['--grpc-port'], /argument missing/],
     [['extra'], /positional/],

@@ -13,6 +13,7 @@ import { DestinationError } from './errors';
 const DEFAULT_LISTEN_HOST = '0.0.0.0';
 const DEFAULT_LOG_LEVEL = 'info';
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+const HOST_PORT = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):[0-9]{1,5}$/;
 const DOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -29,6 +30,10 @@ export interface CliOptions {
   /** Set: meshed pods' endpoints carry their identity in this trust domain. */
   identityTrustDomain: string | undefined;
   writeRouteStatus: boolean;
+  /** The autoscaler's admin address, for the dashboard's decisions. */
+  dashboardAutoscaler: string | undefined;
+  /** Proxies' metrics addresses the dashboard reads besides the source's meshed pods. */
+  dashboardMetrics: string[];
 }
 
 export type CliResult = { kind: 'run'; options: CliOptions } | { kind: 'help'; text: string };
@@ -52,6 +57,10 @@ Flags:
   --stream-queue-limit <n>       messages a stream may fall behind before RESOURCE_EXHAUSTED (default ${DEFAULT_STREAM_QUEUE_LIMIT_MESSAGES})
   --write-route-status           write route acceptance to HTTPRoute/GRPCRoute status.parents (kubernetes source;
                                  needs patch on httproutes/status and grpcroutes/status)
+  --dashboard-autoscaler <h:p>   autoscaler admin address whose /metrics the dashboard (/dashboard/ on the admin
+                                 port) shows decisions from (default: none)
+  --dashboard-metrics <h:p>      a proxy metrics address the dashboard reads besides every meshed pod's :9091
+                                 (repeatable; local mode's outbound proxy)
   --help                         print this help
 `;
 
@@ -68,7 +77,7 @@ function integer(name: string, text: string | undefined, fallback: number, min: 
 
 /** Parses and validates the command line; throws DestinationError DST_BAD_FLAG with a clear message. */
 export function parseCli(argv: readonly string[]): CliResult {
-  let values: Record<string, string | boolean | undefined>;
+  let values: Record<string, string | boolean | string[] | undefined>;
   try {
     ({ values } = parseArgs({
       args: [...argv],
@@ -85,6 +94,8 @@ export function parseCli(argv: readonly string[]): CliResult {
         'log-level': { type: 'string' },
         'stream-queue-limit': { type: 'string' },
         'write-route-status': { type: 'boolean' },
+        'dashboard-autoscaler': { type: 'string' },
+        'dashboard-metrics': { type: 'string', multiple: true },
         help: { type: 'boolean' },
       },
     }));
@@ -110,6 +121,11 @@ export function parseCli(argv: readonly string[]): CliResult {
   const grpcPort = integer('grpc-port', str('grpc-port'), DEFAULT_GRPC_PORT, 0, 65535);
   const policyPort = integer('policy-port', str('policy-port'), str('grpc-port') === undefined ? DEFAULT_POLICY_PORT : 0, 0, 65535);
   if (policyPort !== 0 && policyPort === grpcPort) throw flagError(`--policy-port must differ from --grpc-port (both ${grpcPort})`);
+  const dashboardAutoscaler = str('dashboard-autoscaler');
+  const dashboardMetrics = (values['dashboard-metrics'] as string[] | undefined) ?? [];
+  for (const [flag, address] of [...dashboardMetrics.map((m) => ['dashboard-metrics', m]), ...(dashboardAutoscaler === undefined ? [] : [['dashboard-autoscaler', dashboardAutoscaler]])]) {
+    if (!HOST_PORT.test(address ?? '')) throw flagError(`--${flag} must be host:port, got ${JSON.stringify(address)}`);
+  }
   const logLevel = str('log-level') ?? DEFAULT_LOG_LEVEL;
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
     throw flagError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(logLevel)}`);
@@ -127,6 +143,8 @@ export function parseCli(argv: readonly string[]): CliResult {
       logLevel: logLevel as LogLevel,
       streamQueueLimit: integer('stream-queue-limit', str('stream-queue-limit'), DEFAULT_STREAM_QUEUE_LIMIT_MESSAGES, 1, 1_000_000),
       writeRouteStatus: values['write-route-status'] === true,
+      dashboardAutoscaler,
+      dashboardMetrics,
     },
   };
 }

@@ -5,6 +5,7 @@ import type { Source } from '@trellis/kube';
 import type { Logger } from 'pino';
 import { Subscription, filter, firstValueFrom } from 'rxjs';
 import { createAdminServer } from './admin-server';
+import { startMeshDashboard, type DashboardOptions } from './dashboard';
 import { SHUTDOWN_GRACE_MS } from './defaults';
 import { EndpointWatcher } from './endpoint-watcher';
 import { DESTINATION_SERVICE, StreamRegistry, createDestinationHandlers } from './grpc-service';
@@ -28,6 +29,8 @@ export interface DestinationOptions {
   identityTrustDomain?: string;
   /** Write route acceptance into HTTPRoute/GRPCRoute status.parents (needs a source that can, and RBAC). */
   writeRouteStatus?: boolean;
+  /** The live dashboard on the admin port (/dashboard/): where the autoscaler and proxies outside the source are. */
+  dashboard?: Omit<DashboardOptions, 'onErrors'>;
 }
 
 export interface RunningDestination {
@@ -123,7 +126,8 @@ export async function startDestination(options: DestinationOptions): Promise<Run
     OUTBOUND_POLICIES_SERVICE,
     createPolicyHandlers({ policies, metrics, logger, clusterDomain: options.clusterDomain, streamQueueLimit: options.streamQueueLimit, ready }, registry),
   );
-  const admin = createAdminServer({ registry: metrics.registry, isReady: () => synced });
+  const dashboard = options.dashboard && startMeshDashboard(source, { ...options.dashboard, onErrors: (errors) => logger.debug({ errors }, 'dashboard: proxies not read') });
+  const admin = createAdminServer({ registry: metrics.registry, isReady: () => synced, ...(dashboard ? { dashboard } : {}) });
   let grpcPort: number;
   let policyPort: number;
   try {
@@ -135,6 +139,7 @@ export async function startDestination(options: DestinationOptions): Promise<Run
     grpc.forceShutdown();
     policyGrpc.forceShutdown();
     admin.close();
+    dashboard?.refresher.close();
     subscriptions.unsubscribe();
     endpoints.close();
     profiles.close();
@@ -150,6 +155,7 @@ export async function startDestination(options: DestinationOptions): Promise<Run
       await Promise.all([shutdownGrpc(grpc), shutdownGrpc(policyGrpc)]);
       admin.closeAllConnections();
       await new Promise<void>((resolve) => admin.close(() => resolve()));
+      dashboard?.refresher.close();
       subscriptions.unsubscribe();
       endpoints.close();
       profiles.close();

@@ -33,6 +33,7 @@ async function main(): Promise<void> {
     ...(options.identityTrustDomain === undefined ? {} : { identityTrustDomain: options.identityTrustDomain }),
     streamQueueLimit: options.streamQueueLimit,
     writeRouteStatus: options.writeRouteStatus,
+    dashboard: { autoscaler: options.dashboardAutoscaler, extraMetrics: options.dashboardMetrics },
   }).catch(async (err: unknown) => {
     logger.fatal({ err }, 'cannot start');
     await source.close();

@@ -40,6 +40,7 @@ function tryLines(options: StartOptions, mesh: LocalMesh): string[] {
   return [
     '',
     `Trellis local mesh is up. Manifests: ${mesh.manifestDir}  Logs: ${mesh.logDir}`,
+    `Dashboard: http://127.0.0.1:${options.destinationAdminPort}/dashboard/   (served by the destination's admin port)`,
     'Try:',
     `  curl -x ${proxy} http://${http}/hello`,
     `  curl -x ${proxy} 'http://${http}/fail?rate=0.3'     # failures the proxy retries`,
@@ -49,7 +50,7 @@ function tryLines(options: StartOptions, mesh: LocalMesh): string[] {
     options.autoscaler
       ? `  edit spec.replicas in ${mesh.manifestDir} to scale by hand: start with --no-autoscaler, or the autoscaler puts its own count back`
       : `  edit spec.replicas in ${mesh.manifestDir} to scale by hand`,
-    `  npx trellis stat --dir ${mesh.manifestDir}    # golden metrics per Deployment; npx trellis dashboard --dir ... for a live page`,
+    `  npx trellis stat --dir ${mesh.manifestDir}    # golden metrics per Deployment`,
     'Ctrl-C stops everything.',
     '',
   ];

@@ -1,10 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { DashboardState, parsePrometheusText, type Round } from '@trellis/viz';
-import { httpGet } from '../http-get';
+import { dashboardAnswer, dashboardPage, startDashboardRefresher, type MetricSource, type Round } from '@trellis/viz';
 import type { LocalMesh } from '../local-replicas';
-import { scrapeAll, type MetricSource } from '../metric-sources';
-import { dashboardPage } from './page';
 
 export interface DashboardOptions {
   host: string;
@@ -40,64 +37,45 @@ function replicasOf(mesh: LocalMesh | undefined): Round['replicas'] {
 }
 
 /**
- * Serves the dashboard page and its state, refreshing the state every interval: every proxy and the
- * autoscaler scraped once per round, rounds never overlapping. GET / (the page), GET /api/state (JSON;
- * 503 before the first round), anything else 404.
+ * Serves the dashboard page (@trellis/viz, the same page the destination's admin port serves under /dashboard/)
+ * at / and its state at /api/state, refreshed every interval from the proxies this CLI was pointed at.
  */
 export async function startDashboard(options: DashboardOptions): Promise<Dashboard> {
-  const state = new DashboardState();
+  const refresher = startDashboardRefresher({
+    intervalMs: options.intervalMs,
+    sources: async () => {
+      const { sources, mesh } = await options.sources();
+      const replicas = replicasOf(mesh);
+      return { sources, ...(replicas ? { replicas } : {}) };
+    },
+    autoscaler: options.autoscaler,
+    now: options.now,
+    onErrors: options.onErrors,
+  });
   const page = dashboardPage(options.intervalMs);
-  let waiters: (() => void)[] = [];
-  let timer: NodeJS.Timeout | undefined;
-  let closed = false;
-
-  const round = async () => {
-    const { sources, mesh } = await options.sources().catch(() => ({ sources: [] as MetricSource[], mesh: undefined }));
-    const [scraped, autoscaler] = await Promise.all([
-      scrapeAll(sources),
-      options.autoscaler === undefined ? undefined : httpGet(options.autoscaler, '/metrics').then((a) => parsePrometheusText(a.body), () => undefined),
-    ]);
-    if (scraped.errors.length > 0) options.onErrors(scraped.errors);
-    const replicas = replicasOf(mesh);
-    state.update({ at: options.now(), scrapes: scraped.scrapes, ...(autoscaler ? { autoscaler } : {}), ...(replicas ? { replicas } : {}) });
-    const done = waiters;
-    waiters = [];
-    for (const w of done) w();
-  };
-  const loop = () => {
-    void round().finally(() => {
-      if (!closed) timer = setTimeout(loop, options.intervalMs);
-    });
-  };
-
   const server: Server = createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
-    if (req.method !== 'GET') {
-      res.writeHead(405, { allow: 'GET' }).end('method not allowed\n');
-    } else if (path === '/') {
-      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }).end(page);
-    } else if (path === '/api/state') {
-      const snapshot = state.snapshot();
-      if (snapshot === undefined) res.writeHead(503, { 'content-type': 'text/plain' }).end('no reading yet\n');
-      else res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify(snapshot));
-    } else {
-      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
-    }
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    const answer = path.startsWith('/') ? dashboardAnswer(req.method, path.slice(1), refresher, page) : undefined;
+    if (answer === undefined) res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+    else res.writeHead(answer.status, answer.headers).end(answer.body);
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host, () => resolve());
-  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port, options.host, () => resolve());
+    });
+  } catch (err) {
+    refresher.close();
+    throw err;
+  }
   const { port } = server.address() as AddressInfo;
-  loop();
   let closing: Promise<void> | undefined;
   return {
     url: `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}/`,
-    nextRound: () => new Promise<void>((resolve) => waiters.push(resolve)),
+    nextRound: () => refresher.nextRound(),
     close() {
       closing ??= new Promise<void>((resolve) => {
-        closed = true;
-        clearTimeout(timer);
+        refresher.close();
         server.closeAllConnections();
         server.close(() => resolve());
       });

@@ -118,6 +118,9 @@ export async function startLocalMesh(options: StartOptions, ctx: MeshContext): P
       '--listen-host', LOOPBACK,
       // Every replica's proxy is certified (below), so endpoints carry identities and each hop between proxies is mTLS.
       '--identity-trust-domain', DEFAULT_TRUST_DOMAIN,
+      // The dashboard on the admin port reads every replica's proxy from the slices, plus these two.
+      '--dashboard-metrics', `${LOOPBACK}:${options.metricsPort}`,
+      ...(options.autoscaler ? ['--dashboard-autoscaler', autoscalerAddr] : []),
     ]);
     await waitForHttp(destination.child, `http://${LOOPBACK}:${options.destinationAdminPort}/ready`, destination.logFile, ctx.signal);
     ctx.print(`destination ready on ${destinationAddr} (admin :${options.destinationAdminPort})`);

@@ -13,7 +13,8 @@ import { DEMO_LOAD } from './demo-load';
 import { BUILT_FILES } from './local-mesh';
 
 // The operator's surface on a fresh `npm start`: `trellis check` passes, `trellis stat` sees the Deployments, and
-// the dashboard page (in headless Chromium) shows a Service whose rate changes when load runs. Own ports and
+// the dashboard page the destination serves on its admin port (in headless Chromium) shows a Service whose rate
+// changes when load runs. Own ports and
 // loopback addresses, so it can run beside local-mesh.spec.ts.
 const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..', '..', '..');
 const PORTS = { outbound: 34_140, destination: 38_086, destinationAdmin: 39_996, autoscaler: 39_997, metrics: 39_091 };
@@ -142,22 +143,19 @@ describe('trellis CLI and dashboard on a fresh npm start', () => {
     expect(rows.find((x) => x.name === 'demo/hello-v1')?.meshed).toMatch(/^\d+\/\d+$/);
   });
 
-  it('the dashboard shows the services, and the rate of demo/hello changes when load runs', async () => {
-    const server = spawn(
-      process.execPath,
-      [TRELLIS_BIN, 'dashboard', '--dir', dir, '--metrics', `127.0.0.1:${PORTS.metrics}`, '--autoscaler', `127.0.0.1:${PORTS.autoscaler}`, '--port', '0', '--interval', '1s'],
-      { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    dashboard = server;
-    let printed = '';
-    server.stdout?.on('data', (d: Buffer) => (printed += d.toString()));
-    const url = await waitFor(() => /trellis dashboard on (\S+)/.exec(printed)?.[1], { what: 'dashboard url', timeoutMs: 30_000, intervalMs: 100 });
+  it("the control plane's dashboard (the banner's URL) shows the services, replicas and decisions, and demo/hello's rate changes when load runs", async () => {
+    const url = /Dashboard: (\S+)/.exec(output)?.[1] ?? '';
+    expect(url).toBe(`http://127.0.0.1:${PORTS.destinationAdmin}/dashboard/`);
     browser = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, args: CHROMIUM_ARGS });
     const page = await browser.newPage();
     await page.goto(url);
     const rps = page.locator('[data-service="demo/hello"] td.rps');
     await expect.poll(() => rps.textContent(), { timeout: 20_000 }).toBe('0.0');
-    expect(await page.locator('[data-deployment="demo/hello-v1"]').count()).toBe(1);
+    const hello = page.locator('[data-deployment="demo/hello-v1"] td');
+    await expect.poll(() => hello.nth(1).textContent(), { timeout: 20_000 }).toMatch(/^[1-9]\d* \/ [1-9]\d*$/);
+    await expect.poll(() => hello.nth(2).textContent(), { timeout: 20_000 }).toMatch(/^\d+/);
+    // hello-v2 is both a Service and a Deployment: a node in each column of the topology.
+    expect(await page.locator('[data-node="demo/hello-v2"]').count()).toBe(2);
 
     let sent = 0;
     const worker = async () => {
@@ -172,6 +170,23 @@ describe('trellis CLI and dashboard on a fresh npm start', () => {
     await load;
     expect(await page.locator('[data-edge="client -> demo/hello"]').count()).toBe(1);
   }, 90_000);
+
+  it('trellis dashboard still serves the same page from the CLI', async () => {
+    const server = spawn(
+      process.execPath,
+      [TRELLIS_BIN, 'dashboard', '--dir', dir, '--metrics', `127.0.0.1:${PORTS.metrics}`, '--autoscaler', `127.0.0.1:${PORTS.autoscaler}`, '--port', '0', '--interval', '1s'],
+      { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    dashboard = server;
+    let printed = '';
+    server.stdout?.on('data', (d: Buffer) => (printed += d.toString()));
+    const url = await waitFor(() => /trellis dashboard on (\S+)/.exec(printed)?.[1], { what: 'dashboard url', timeoutMs: 30_000, intervalMs: 100 });
+    const state = await waitFor(async () => {
+      const res = await fetch(new URL('api/state', url));
+      return res.status === 200 ? ((await res.json()) as { deployments: { name: string }[] }) : undefined;
+    }, { what: 'a reading', timeoutMs: 20_000, intervalMs: 200 });
+    expect(state.deployments.map((d) => d.name)).toContain('demo/hello-v1');
+  });
 
   it("the banner's load command makes the autoscaler add hello-v1 replicas", async () => {
     const load = spawn(

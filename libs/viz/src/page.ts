@@ -1,5 +1,6 @@
-// The dashboard page: plain HTML, CSS and a script, no build step. It polls /api/state and draws with DOM
-// calls only (textContent, createElementNS), so label values from metrics are never parsed as markup.
+// The dashboard page: plain HTML, CSS and a script, no build step. It polls api/state (relative to the page, so it
+// works under any prefix) and draws with DOM calls only (textContent, createElementNS), so label values from
+// metrics are never parsed as markup.
 
 const STYLE = `
 body { font: 14px/1.4 system-ui, sans-serif; margin: 1.5rem; color: #1d2430; background: #f7f8fa; }
