@@ -1,6 +1,7 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { admit, type MutatingWebhook } from './admission';
 import type { FakeObject, StoreResult, StoredEvent } from './object-store';
 import { FakeObjectStore } from './object-store';
 import { PatchError, jsonPatch, mergePatch } from './patch';
@@ -383,6 +384,19 @@ export async function startFakeKubeApi(options: FakeKubeApiOptions = {}): Promis
     }
   };
 
+  /** The mutating webhooks registered in the store, called on a create as the API server would (admission.ts). */
+  const mutatingAdmission = async (resource: ResourceType, namespace: string | undefined, object: FakeObject): Promise<FakeObject> => {
+    const configs = resources.find((r) => r.kind === 'MutatingWebhookConfiguration');
+    const webhooks = configs ? store.list(configs).flatMap((c) => (c as unknown as { webhooks?: MutatingWebhook[] }).webhooks ?? []) : [];
+    if (webhooks.length === 0) return object;
+    const namespaces = resources.find((r) => r.kind === 'Namespace');
+    const nsObject = namespace === undefined || !namespaces ? undefined : store.get(namespaces, undefined, namespace);
+    const namespaceLabels = { ...nsObject?.metadata.labels, ...(namespace === undefined ? {} : { 'kubernetes.io/metadata.name': namespace }) };
+    const outcome = await admit(webhooks, { resource, namespace, namespaceLabels, object });
+    if (!outcome.allowed) throw new HttpError(outcome.code, outcome.message);
+    return outcome.object as FakeObject;
+  };
+
   const handleCollection = async (req: IncomingMessage, res: ServerResponse, path: ResourcePath, query: URLSearchParams) => {
     if (req.method === 'GET') {
       const watch = query.get('watch');
@@ -398,7 +412,8 @@ export async function startFakeKubeApi(options: FakeKubeApiOptions = {}): Promis
     const namespace = namespaceFor(path.resource, path.namespace ?? body.metadata.namespace);
     body.metadata = { ...body.metadata, ...(namespace === undefined ? {} : { namespace }) };
     delete body.metadata.resourceVersion;
-    sendJson(res, 201, wire(path.resource, unwrap(store.create(path.resource, body))));
+    const admitted = await mutatingAdmission(path.resource, namespace, body);
+    sendJson(res, 201, wire(path.resource, unwrap(store.create(path.resource, admitted))));
   };
 
   const record = (req: IncomingMessage, url: URL): RecordedRequest => {

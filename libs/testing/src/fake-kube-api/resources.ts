@@ -17,6 +17,8 @@ export const DEFAULT_RESOURCES: readonly ResourceType[] = [
   { group: 'discovery.k8s.io', version: 'v1', plural: 'endpointslices', kind: 'EndpointSlice', namespaced: true, builtin: true },
   { group: 'apps', version: 'v1', plural: 'deployments', kind: 'Deployment', namespaced: true, builtin: true },
   { group: 'coordination.k8s.io', version: 'v1', plural: 'leases', kind: 'Lease', namespaced: true, builtin: true },
+  // Read on every create: its webhooks are called as the API server's mutating admission does (admission.ts).
+  { group: 'admissionregistration.k8s.io', version: 'v1', plural: 'mutatingwebhookconfigurations', kind: 'MutatingWebhookConfiguration', namespaced: false, builtin: true },
   { group: 'linkerd.io', version: 'v1alpha2', plural: 'serviceprofiles', kind: 'ServiceProfile', namespaced: true, builtin: false },
   // Gateway API (standard channel, v1.2+): a cluster has these only once their CRDs are installed.
   { group: 'gateway.networking.k8s.io', version: 'v1', plural: 'httproutes', kind: 'HTTPRoute', namespaced: true, builtin: false },
