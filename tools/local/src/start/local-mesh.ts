@@ -8,6 +8,7 @@ import type { Child } from '../process/child';
 import { describeExit, spawnChild } from '../process/child';
 import { LocalRunner, PROXY_NODE_FLAGS, SLICE_FOLDER } from '../runner/runner';
 import { throwIfAborted, waitForHttp, waitForPort } from './control-plane';
+import { followDestinationProblems, type ProblemFollower } from './destination-problems';
 import { prepareLocalIdentity, waitForIdentityPorts } from './local-identity';
 import type { StartOptions } from './start-options';
 
@@ -99,8 +100,11 @@ export async function startLocalMesh(options: StartOptions, ctx: MeshContext): P
     report: (m) => ctx.print(`runner: ${m}`),
   });
 
+  // Manifest problems only the destination finds (an invalid ServiceProfile or route) reach the console too.
+  let problems: ProblemFollower | undefined;
   const stop = async (keepFiles: boolean) => {
     expectExit = true;
+    problems?.close();
     const [destination, ...rest] = children;
     await Promise.all(rest.map((c) => c.stop(CONTROL_PLANE_GRACE_MS)));
     await runner.close();
@@ -122,6 +126,7 @@ export async function startLocalMesh(options: StartOptions, ctx: MeshContext): P
       '--dashboard-metrics', `${LOOPBACK}:${options.metricsPort}`,
       ...(options.autoscaler ? ['--dashboard-autoscaler', autoscalerAddr] : []),
     ]);
+    problems = followDestinationProblems(destination.logFile, manifestDir, (m) => ctx.print(`destination: ${m}`));
     await waitForHttp(destination.child, `http://${LOOPBACK}:${options.destinationAdminPort}/ready`, destination.logFile, ctx.signal);
     ctx.print(`destination ready on ${destinationAddr} (admin :${options.destinationAdminPort})`);
 
