@@ -1,26 +1,27 @@
-import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
+import type { IncomingRequest, OutgoingResponse } from '../http1/server-kind';
 import { Exchange } from './exchange';
 import { connectionTlsOf, type ConnectionTls } from './mesh-tls';
 
-function onResponseClose(this: ServerResponse & { exchange: Http1Exchange }): void {
+function onResponseClose(this: OutgoingResponse & { exchange: Http1Exchange }): void {
   this.exchange.closed();
 }
 
-/** An HTTP/1.1 exchange over node:http's request and response. */
+/** An HTTP/1.1 exchange over either HTTP/1.1 server's request and response (node:http's or ours). */
 export class Http1Exchange extends Exchange {
   readonly isHttp2 = false;
-  readonly headers: IncomingMessage['headers'];
+  readonly headers: IncomingHttpHeaders;
 
   constructor(
-    readonly req: IncomingMessage,
-    readonly res: ServerResponse,
+    readonly req: IncomingRequest,
+    readonly res: OutgoingResponse,
     nowMs: number,
   ) {
     const headers = req.headers;
     super(headers, nowMs);
     this.headers = headers;
     // A shared listener instead of a closure per request.
-    (res as ServerResponse & { exchange: Http1Exchange }).exchange = this;
+    (res as OutgoingResponse & { exchange: Http1Exchange }).exchange = this;
     res.once('close', onResponseClose);
   }
 
@@ -36,7 +37,7 @@ export class Http1Exchange extends Exchange {
     return this.req.httpVersion;
   }
 
-  get body(): IncomingMessage {
+  get body(): IncomingRequest {
     return this.req;
   }
 

@@ -1,4 +1,4 @@
-import { createServer as createHttp1Server, type IncomingMessage, type Server as Http1Server, type ServerResponse } from 'node:http';
+import { createServer as createHttp1Server, type IncomingMessage, type ServerResponse } from 'node:http';
 import {
   createServer as createHttp2Server,
   type Http2Server,
@@ -9,6 +9,8 @@ import {
   type ServerHttp2Stream,
 } from 'node:http2';
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
+import { Http1Server as TrellisHttp1Server } from '../http1/server';
+import { http1ServerKind, type Http1ServerKind, type IncomingRequest, type OutgoingResponse } from '../http1/server-kind';
 import { clientErrorCode, rawErrorResponse } from '../proxy-error';
 import { MeshTlsAcceptor, PLAINTEXT, TLS_HANDSHAKE_RECORD, type InboundTls } from './mesh-tls';
 
@@ -24,8 +26,8 @@ export type RequestListener = (
   res: ServerResponse | Http2ServerResponse,
 ) => void;
 
-/** Handles one HTTP/1.1 request. */
-export type Http1Listener = (req: IncomingMessage, res: ServerResponse) => void;
+/** Handles one HTTP/1.1 request, from either HTTP/1.1 server. */
+export type Http1Listener = (req: IncomingRequest, res: OutgoingResponse) => void;
 /** Handles one HTTP/2 request on its stream, without Node's compatibility layer. */
 export type StreamListener = (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => void;
 
@@ -38,29 +40,61 @@ function refuseBadRequest(err: Error & { code?: string }, socket: Socket): void 
   socket.end(rawErrorResponse(clientErrorCode(err.code)));
 }
 
+/** The HTTP/1.1 server of the listeners, whichever it is: takes detected connections, drains, cuts. */
+interface Http1Side {
+  accept(socket: Socket): void;
+  drain(): void;
+  destroy(): void;
+}
+
+function nodeHttp1(listener: (req: IncomingMessage, res: ServerResponse) => void): Http1Side {
+  const server = createHttp1Server({ maxHeaderSize: MAX_HEADER_BYTES, requestTimeout: 0 }, listener);
+  server.on('clientError', refuseBadRequest);
+  return {
+    accept: (socket) => {
+      // The parser gets the unshifted bytes as 'data' once the socket flows again.
+      server.emit('connection', socket);
+      socket.resume();
+    },
+    drain: () => server.closeIdleConnections(),
+    destroy: () => server.closeAllConnections(),
+  };
+}
+
+function trellisHttp1(listener: Http1Listener): Http1Side {
+  const server = new TrellisHttp1Server(listener);
+  return {
+    accept: (socket) => server.accept(socket),
+    drain: () => server.closeIdleConnections(),
+    destroy: () => server.closeAllConnections(),
+  };
+}
+
 /**
  * The inbound protocol servers: one HTTP/1.1 and one HTTP/2 (h2c) server that never listen
  * themselves; listeners hand them connections. Sessions and sockets are tracked for draining.
  * HTTP/2 requests go to `onStream` when given, else through Node's compatibility layer to `listener`.
  */
 export class InboundServers {
-  readonly http1: Http1Server;
+  private readonly http1: Http1Side;
   readonly http2: Http2Server;
   private readonly sessions = new Set<ServerHttp2Session>();
   /** Connections whose protocol is not known yet (no bytes received). */
   private readonly undecided = new Set<Socket>();
   private readonly tlsAcceptor: MeshTlsAcceptor | undefined;
 
+  /** A test app's servers: Node's for both protocols, through the HTTP/2 compatibility layer. */
   constructor(listener: RequestListener);
-  constructor(listener: Http1Listener, onStream: StreamListener, inboundTls?: InboundTls);
+  /** The proxy's: HTTP/1.1 on the server `kind` names (TRELLIS_HTTP1_SERVER), HTTP/2 on raw streams. */
+  constructor(listener: Http1Listener, onStream: StreamListener, inboundTls?: InboundTls, kind?: Http1ServerKind);
   constructor(
     listener: RequestListener | Http1Listener,
     onStream?: StreamListener,
     /** Mutual TLS from other proxies, detected on the same port; undefined when this proxy has no identity. */
     private readonly inboundTls?: InboundTls,
+    kind: Http1ServerKind = onStream === undefined ? 'node' : http1ServerKind(),
   ) {
-    this.http1 = createHttp1Server({ maxHeaderSize: MAX_HEADER_BYTES, requestTimeout: 0 }, listener);
-    this.http1.on('clientError', refuseBadRequest);
+    this.http1 = kind === 'node' ? nodeHttp1(listener as RequestListener) : trellisHttp1(listener as Http1Listener);
     const http2Options = { maxSendHeaderBlockLength: MAX_HEADER_BYTES };
     // Without a stream listener, the only listener takes both protocols (first overload).
     if (onStream === undefined) this.http2 = createHttp2Server(http2Options, listener as RequestListener);
@@ -102,14 +136,14 @@ export class InboundServers {
 
   /** Draining: close idle HTTP/1.1 connections and ask HTTP/2 clients to go away after their streams. */
   drain(): void {
-    this.http1.closeIdleConnections();
+    this.http1.drain();
     for (const session of this.sessions) session.close();
   }
 
   /** Cuts every remaining connection (after the drain deadline). */
   destroy(): void {
     for (const socket of this.undecided) socket.destroy();
-    this.http1.closeAllConnections();
+    this.http1.destroy();
     for (const session of this.sessions) session.destroy();
   }
 
@@ -126,14 +160,13 @@ export class InboundServers {
       socket.setTimeout(0);
       socket.pause();
     };
-    const handTo = (server: Http1Server | Http2Server) => {
+    const handTo = (protocol: 'h1' | 'h2') => {
       stopReading();
       if (!decrypted) this.inboundTls?.onAccepted(PLAINTEXT);
       socket.unshift(buffered);
-      server.emit('connection', socket);
-      // The HTTP/2 session reads the unshifted bytes itself and then owns the socket's handle; the
-      // HTTP/1.1 parser gets them as 'data' once the socket flows again.
-      if (server === this.http1) socket.resume();
+      // The HTTP/2 session reads the unshifted bytes itself and then owns the socket's handle.
+      if (protocol === 'h1') this.http1.accept(socket);
+      else this.http2.emit('connection', socket);
     };
     const onData = (chunk: Buffer) => {
       buffered = buffered.length === 0 ? chunk : Buffer.concat([buffered, chunk]);
@@ -143,8 +176,8 @@ export class InboundServers {
         return;
       }
       const length = Math.min(buffered.length, HTTP2_PREFACE.length);
-      if (buffered.compare(HTTP2_PREFACE, 0, length, 0, length) !== 0) handTo(this.http1);
-      else if (buffered.length >= HTTP2_PREFACE.length) handTo(this.http2);
+      if (buffered.compare(HTTP2_PREFACE, 0, length, 0, length) !== 0) handTo('h1');
+      else if (buffered.length >= HTTP2_PREFACE.length) handTo('h2');
     };
     const onError = () => socket.destroy();
     this.undecided.add(socket);

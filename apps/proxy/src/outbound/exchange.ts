@@ -1,6 +1,6 @@
 import http2, { type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
+import type { IncomingRequest, OutgoingResponse } from '../http1/server-kind';
 import { errorHeaders, errorResponse, isGrpcContentType } from '../proxy-error';
 import { OutboundError } from './errors';
 import { h1RequestHeaders, h2RequestHeaders, responseHeaders } from './headers';
@@ -50,7 +50,7 @@ function firstValue(value: string | string[] | undefined): string | undefined {
 }
 
 /** Splits an HTTP/1.1 request-target; absolute-form `http://host/path` gives its own authority. */
-function h1Target(req: IncomingMessage): { authority: string | undefined; path: string } {
+function h1Target(req: IncomingRequest): { authority: string | undefined; path: string } {
   const url = req.url ?? '/';
   if (url.startsWith('/') || url === '*') return { authority: req.headers.host, path: url };
   const lower = url.slice(0, 7).toLowerCase();
@@ -86,8 +86,8 @@ class H1Exchange extends BaseExchange implements Exchange {
   readonly hasBody: boolean;
 
   constructor(
-    private readonly req: IncomingMessage,
-    private readonly res: ServerResponse,
+    private readonly req: IncomingRequest,
+    private readonly res: OutgoingResponse,
     onClose: () => void,
   ) {
     super();
@@ -133,7 +133,8 @@ class H1Exchange extends BaseExchange implements Exchange {
       res.end();
       return Promise.resolve();
     }
-    return r.pipeTo(res);
+    // Both servers' responses are the Writable-like sink pipeTo uses (write, end, 'drain', 'finish', 'close', destroy).
+    return r.pipeTo(res as unknown as Writable);
   }
 
   fail(err: unknown): void {
@@ -152,7 +153,7 @@ class H1Exchange extends BaseExchange implements Exchange {
  * The exchange of an HTTP/1.1 request; `onClose` runs when its response closes (finished or not).
  * Throws OutboundError for a request target the proxy does not accept.
  */
-export function h1Exchange(req: IncomingMessage, res: ServerResponse, onClose: () => void): Exchange {
+export function h1Exchange(req: IncomingRequest, res: OutgoingResponse, onClose: () => void): Exchange {
   return new H1Exchange(req, res, onClose);
 }
 

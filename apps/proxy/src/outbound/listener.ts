@@ -1,7 +1,9 @@
-import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import http from 'node:http';
 import http2, { type Http2Session, type ServerHttp2Stream, type IncomingHttpHeaders } from 'node:http2';
 import net, { type Socket } from 'node:net';
 import type { Logger } from 'pino';
+import { Http1Server } from '../http1/server';
+import { http1ServerKind, type IncomingRequest, type OutgoingResponse } from '../http1/server-kind';
 import { clientErrorCode, errorHeaders, errorResponse, rawErrorResponse } from '../proxy-error';
 import { h1Exchange, h2Exchange, type Exchange } from './exchange';
 
@@ -27,10 +29,41 @@ function detect(buffered: Buffer): 'h2' | 'h1' | null {
   return 'h1';
 }
 
+/** The HTTP/1.1 side of the listener: requests, CONNECT (a tunnel) and upgrades (refused). */
+interface Http1Handlers {
+  request(req: IncomingRequest, res: OutgoingResponse): void;
+  connect(req: IncomingRequest, socket: Socket, head: Buffer): void;
+  upgrade(req: IncomingRequest, socket: Socket): void;
+}
+
+/** Node's HTTP/1.1 server (TRELLIS_HTTP1_SERVER=node); malformed requests get 400/431 from `clientError`. */
+function nodeHttp1(handlers: Http1Handlers): (socket: Socket) => void {
+  const h1 = http.createServer({ maxHeaderSize: MAX_HEADER_BYTES }, handlers.request);
+  h1.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+    if (!socket.writable || err.code === 'ECONNRESET') {
+      socket.destroy();
+      return;
+    }
+    socket.end(rawErrorResponse(clientErrorCode(err.code)));
+  });
+  h1.on('connect', handlers.connect);
+  h1.on('upgrade', handlers.upgrade);
+  return (socket) => {
+    h1.emit('connection', socket);
+    socket.resume();
+  };
+}
+
+/** Trellis's HTTP/1.1 server (the default); it answers malformed requests itself. */
+function trellisHttp1(handlers: Http1Handlers): (socket: Socket) => void {
+  const h1 = new Http1Server(handlers.request, { onConnect: handlers.connect, onUpgrade: handlers.upgrade });
+  return (socket) => h1.accept(socket);
+}
+
 /**
  * One port for HTTP/1.1 and HTTP/2 with prior knowledge: each connection's first bytes are read,
- * put back, and the socket handed to Node's HTTP/1.1 or HTTP/2 server. Malformed HTTP/1.1
- * requests get 400/431 from `clientError`; upgrades get 501.
+ * put back, and the socket handed to the HTTP/1.1 server (TRELLIS_HTTP1_SERVER: ours or Node's) or
+ * Node's HTTP/2 server. Malformed HTTP/1.1 requests get 400/431; upgrades get 501.
  */
 export function startListener(opts: {
   host: string;
@@ -49,7 +82,7 @@ export function startListener(opts: {
   // The request path answers every error itself; anything reaching here is a bug, logged, never fatal.
   const onHandlerError = (err: unknown) => logger.error({ err }, 'outbound request handler failed');
 
-  const h1 = http.createServer({ maxHeaderSize: MAX_HEADER_BYTES }, (req: IncomingMessage, res: ServerResponse) => {
+  const onRequest = (req: IncomingRequest, res: OutgoingResponse) => {
     const socket = req.socket;
     h1Busy.set(socket, (h1Busy.get(socket) ?? 0) + 1);
     const done = () => {
@@ -64,21 +97,15 @@ export function startListener(opts: {
     } catch (err) {
       res.once('close', done);
       const e = errorResponse(err);
-      res.writeHead(e.status, errorHeaders(e, false)).end(`${e.reason}\n`);
+      res.writeHead(e.status, errorHeaders(e, false));
+      res.end(`${e.reason}\n`);
       return;
     }
     handle(ex).catch(onHandlerError);
-  });
-  h1.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
-    if (!socket.writable || err.code === 'ECONNRESET') {
-      socket.destroy();
-      return;
-    }
-    socket.end(rawErrorResponse(clientErrorCode(err.code)));
-  });
+  };
   // CONNECT to a plain-HTTP port opens a tunnel whose requests go through this same proxy
   // (their Host header names the service), so HTTPS_PROXY-style clients work; TLS ports are refused.
-  h1.on('connect', (req: IncomingMessage, socket: Socket, head: Buffer) => {
+  const onConnect = (req: IncomingRequest, socket: Socket, head: Buffer) => {
     const port = /:(\d+)$/.exec(req.url ?? '')?.[1];
     if (port === undefined || port === '443') {
       socket.end(rawErrorResponse('CONNECT_TO_TLS_PORT', 'allow: GET, HEAD, POST, PUT, DELETE, PATCH, OPTIONS\r\n'));
@@ -87,10 +114,12 @@ export function startListener(opts: {
     socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
     if (head.length > 0) socket.unshift(head);
     detectProtocol(socket);
-  });
-  h1.on('upgrade', (_req: IncomingMessage, socket: Socket) => {
+  };
+  const onUpgrade = (_req: IncomingRequest, socket: Socket) => {
     socket.end(rawErrorResponse('UPGRADE_UNSUPPORTED'));
-  });
+  };
+  const handlers = { request: onRequest, connect: onConnect, upgrade: onUpgrade };
+  const acceptH1 = http1ServerKind() === 'node' ? nodeHttp1(handlers) : trellisHttp1(handlers);
 
   const h2 = http2.createServer({ maxHeaderListPairs: 256 });
   h2.on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, flags: number) => {
@@ -120,10 +149,7 @@ export function startListener(opts: {
       if (protocol === 'h2') {
         h2Sockets.add(socket);
         h2.emit('connection', socket);
-      } else {
-        h1.emit('connection', socket);
-        socket.resume();
-      }
+      } else acceptH1(socket);
     };
     socket.on('data', onData);
     socket.once('close', () => clearTimeout(timer));
