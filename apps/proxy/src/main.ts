@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { ConfigError } from './config/errors';
+import { http1ServerKind } from './http1/server-kind';
 import { envHelp, inboundHelp, loadInboundConfig } from './config/inbound-config';
 import { systemClock } from '@trellis/identity';
 import { IDENTITY_ENV, loadIdentityConfig, startIdentity, type ProxyIdentity } from './identity/index';
@@ -25,6 +26,7 @@ function help(): string {
     envHelp('Identity (a certificate from the identity service; mutual TLS between proxies):', IDENTITY_ENV),
     '',
     'Both: TRELLIS_LOG_LEVEL  log level (default: info)',
+    '      TRELLIS_HTTP1_SERVER  HTTP/1.1 server of the listeners: trellis or node (default: trellis)',
     '',
   ].join('\n');
 }
@@ -34,6 +36,7 @@ function loadConfig() {
   const inbound = loadInboundConfig(process.env, hostname());
   loadOutboundConfig(process.env);
   loadIdentityConfig(process.env);
+  http1ServerKind(process.env);
   return inbound;
 }
 
