@@ -260,14 +260,18 @@ function framing(headers: Record<string, string | string[]>, contentLengths: num
   return length === 0 ? NO_BODY : { length, chunked: false };
 }
 
-/** Where a request head ends in `buf` (the offset of its CRLFCRLF), or -1; refuses stray CR/LF seen so far. */
-function findHeadEnd(buf: Buffer, from: number): number {
-  const end = buf.indexOf(HEAD_END, from);
-  const scanned = buf.toString('latin1', from, end < 0 ? buf.length : end);
-  if (STRAY_LF.test(scanned)) fail('BARE_LF', 'a line ends with LF alone');
+/** Refuses a CR not followed by LF or an LF not preceded by CR in `text`; `partial`: more may follow it. */
+function checkLineEnds(text: string, partial: boolean): void {
+  if (STRAY_LF.test(text)) fail('BARE_LF', 'a line ends with LF alone');
+  const cr = STRAY_CR.exec(text);
   // A CR at the very end of a partial head may still get its LF.
-  const cr = STRAY_CR.exec(scanned);
-  if (cr !== null && (end >= 0 || cr.index < scanned.length - 1)) fail('BARE_CR', 'a CR not followed by LF');
+  if (cr !== null && (!partial || cr.index < text.length - 1)) fail('BARE_CR', 'a CR not followed by LF');
+}
+
+/** Where a head or trailer section ends in `buf` (the offset of its CRLFCRLF), or -1; refuses stray CR/LF seen so far. */
+function findHeadEnd(buf: Buffer): number {
+  const end = buf.indexOf(HEAD_END);
+  if (end < 0) checkLineEnds(buf.toString('latin1'), true);
   return end;
 }
 
@@ -372,14 +376,15 @@ export class RequestParser {
     while (skipped < 2 * MAX_LEADING_EMPTY_LINES && input[skipped] === CR && input[skipped + 1] === LF) skipped += 2;
     if (skipped === input.length || (input.length - skipped === 1 && input[skipped] === CR)) return -1;
     const buf = skipped === 0 ? input : input.subarray(skipped);
-    const end = findHeadEnd(buf, 0);
+    const end = findHeadEnd(buf);
     if (end < 0) {
       this.checkPartialHead(buf);
       return -1;
     }
     if (end + 2 > MAX_REQUEST_HEAD_BYTES) fail('HEAD_TOO_LARGE', 'request head too large');
-    const lines = buf.toString('latin1', 0, end).split('\r\n');
-    this.message(lines);
+    const text = buf.toString('latin1', 0, end);
+    checkLineEnds(text, false);
+    this.message(text.split('\r\n'));
     return skipped + end + 4;
   }
 
@@ -500,13 +505,15 @@ export class RequestParser {
       this.events.onEnd({});
       return 2;
     }
-    const end = findHeadEnd(buf, 0);
+    const end = findHeadEnd(buf);
     if (end < 0) {
       if (buf.length > MAX_REQUEST_HEAD_BYTES) fail('HEAD_TOO_LARGE', 'trailer section too large');
       return -1;
     }
     if (end > MAX_REQUEST_HEAD_BYTES) fail('HEAD_TOO_LARGE', 'trailer section too large');
-    const lines = buf.toString('latin1', 0, end).split('\r\n');
+    const text = buf.toString('latin1', 0, end);
+    checkLineEnds(text, false);
+    const lines = text.split('\r\n');
     if (lines.length > MAX_HEADER_FIELDS) fail('TOO_MANY_FIELDS', `more than ${MAX_HEADER_FIELDS} trailer fields`);
     const trailers = parseTrailers(lines);
     this.state = 'done';
