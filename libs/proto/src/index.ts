@@ -8,6 +8,9 @@ export * from './generated/outbound';
 // reached through these namespaces: httpRoute.HttpRouteMatch, grpcRoute.GrpcRouteMatch, ...
 export * as httpRoute from './generated/http_route';
 export * as grpcRoute from './generated/grpc_route';
+// inbound.proto and outbound.proto both define `ProxyProtocol`, `HttpRoute` and `GrpcRoute`, so the inbound
+// policy types are reached through a namespace: inbound.Server, inbound.Authz, inbound.InboundServerPoliciesService, ...
+export * as inbound from './generated/inbound';
 export { Duration } from './generated/google/protobuf/duration';
 export * from './generated/identity';
 export { Timestamp } from './generated/google/protobuf/timestamp';

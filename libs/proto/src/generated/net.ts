@@ -21,6 +21,15 @@ export interface IPAddress {
     | undefined;
 }
 
+/**
+ * A CIDR block: the network's first address and the length of its prefix in bits (0..32 for IPv4,
+ * 0..128 for IPv6).
+ */
+export interface IPNetwork {
+  ip?: IPAddress | undefined;
+  prefixLen: number;
+}
+
 /** An IPv6 address as two big-endian 64-bit halves. */
 export interface IPv6 {
   first: string;
@@ -120,6 +129,82 @@ export const IPAddress: MessageFns<IPAddress> = {
         break;
       }
     }
+    return message;
+  },
+};
+
+function createBaseIPNetwork(): IPNetwork {
+  return { ip: undefined, prefixLen: 0 };
+}
+
+export const IPNetwork: MessageFns<IPNetwork> = {
+  encode(message: IPNetwork, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.ip !== undefined) {
+      IPAddress.encode(message.ip, writer.uint32(10).fork()).join();
+    }
+    if (message.prefixLen !== 0) {
+      writer.uint32(16).uint32(message.prefixLen);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): IPNetwork {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const end = length === undefined ? reader.len : reader.pos + length;
+    const message = createBaseIPNetwork();
+    while (reader.pos < end) {
+      const tag = reader.uint32();
+      switch (tag >>> 3) {
+        case 1: {
+          if (tag !== 10) {
+            break;
+          }
+
+          message.ip = IPAddress.decode(reader, reader.uint32());
+          continue;
+        }
+        case 2: {
+          if (tag !== 16) {
+            break;
+          }
+
+          message.prefixLen = reader.uint32();
+          continue;
+        }
+      }
+      if ((tag & 7) === 4 || tag === 0) {
+        break;
+      }
+      reader.skip(tag & 7);
+    }
+    return message;
+  },
+
+  fromJSON(object: any): IPNetwork {
+    return {
+      ip: isSet(object.ip) ? IPAddress.fromJSON(object.ip) : undefined,
+      prefixLen: isSet(object.prefixLen) ? globalThis.Number(object.prefixLen) : 0,
+    };
+  },
+
+  toJSON(message: IPNetwork): unknown {
+    const obj: any = {};
+    if (message.ip !== undefined) {
+      obj.ip = IPAddress.toJSON(message.ip);
+    }
+    if (message.prefixLen !== 0) {
+      obj.prefixLen = Math.round(message.prefixLen);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<IPNetwork>, I>>(base?: I): IPNetwork {
+    return IPNetwork.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<IPNetwork>, I>>(object: I): IPNetwork {
+    const message = createBaseIPNetwork();
+    message.ip = (object.ip !== undefined && object.ip !== null) ? IPAddress.fromPartial(object.ip) : undefined;
+    message.prefixLen = object.prefixLen ?? 0;
     return message;
   },
 };
