@@ -1,4 +1,18 @@
-import type { Deployment, EndpointSlice, GRPCRoute, HTTPRoute, Informer, KubeObject, Pod, ResourceKind, Service, ServiceProfile, Source, WatchEvent } from '@trellis/kube';
+import type {
+  Deployment,
+  EndpointSlice,
+  GRPCRoute,
+  HTTPRoute,
+  Informer,
+  KubeObject,
+  LinkerdPolicyResource,
+  Pod,
+  ResourceKind,
+  Service,
+  ServiceProfile,
+  Source,
+  WatchEvent,
+} from '@trellis/kube';
 import { namespaceOf } from '@trellis/kube';
 import { BehaviorSubject, NEVER, Subject } from 'rxjs';
 
@@ -49,6 +63,11 @@ export function createMemorySource(options: { synced?: boolean } = {}) {
     Deployment: new MemoryInformer<Deployment>(),
     HTTPRoute: new MemoryInformer<HTTPRoute>(),
     GRPCRoute: new MemoryInformer<GRPCRoute>(),
+    Server: new MemoryInformer<LinkerdPolicyResource>(),
+    AuthorizationPolicy: new MemoryInformer<LinkerdPolicyResource>(),
+    MeshTLSAuthentication: new MemoryInformer<LinkerdPolicyResource>(),
+    NetworkAuthentication: new MemoryInformer<LinkerdPolicyResource>(),
+    HTTPLocalRateLimitPolicy: new MemoryInformer<LinkerdPolicyResource>(),
   };
   const informerOf = (obj: KubeObject) => informers[obj.kind as ResourceKind] as unknown as MemoryInformer<KubeObject> | undefined;
   const stats = { lists: 1, restarts: 0, events: 0, lastLagMs: 0 };
@@ -60,9 +79,16 @@ export function createMemorySource(options: { synced?: boolean } = {}) {
     deployments: informers.Deployment,
     httpRoutes: informers.HTTPRoute,
     grpcRoutes: informers.GRPCRoute,
+    linkerdPolicy: {
+      servers: informers.Server,
+      authorizationPolicies: informers.AuthorizationPolicy,
+      meshTLSAuthentications: informers.MeshTLSAuthentication,
+      networkAuthentications: informers.NetworkAuthentication,
+      httpLocalRateLimitPolicies: informers.HTTPLocalRateLimitPolicy,
+    },
     synced$: synced.asObservable(),
     errors$: NEVER,
-    stats: () => ({ Service: stats, EndpointSlice: stats, Pod: stats, ServiceProfile: stats, Deployment: stats, HTTPRoute: stats, GRPCRoute: stats }),
+    stats: () => Object.fromEntries(Object.keys(informers).map((kind) => [kind, stats])) as Record<ResourceKind, typeof stats>,
     close: async () => {
       for (const informer of Object.values(informers)) informer.close();
     },

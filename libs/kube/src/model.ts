@@ -156,6 +156,24 @@ export interface GRPCRoute extends KubeObject {
   status?: unknown;
 }
 
+// Linkerd's policy.linkerd.io resources. As with routes, sources do not validate their specs: the destination
+// service does, before use (a malformed one is rejected on its own and the last valid version stays in force).
+export interface LinkerdPolicyResource extends KubeObject {
+  spec?: Record<string, unknown>;
+  status?: unknown;
+}
+
+/** policy.linkerd.io/v1beta3 Server: a port of the pods a selector picks, and its protocol. */
+export type LinkerdServer = LinkerdPolicyResource;
+/** policy.linkerd.io/v1alpha1 AuthorizationPolicy: who may reach a Server, an HTTPRoute or a namespace. */
+export type AuthorizationPolicy = LinkerdPolicyResource;
+/** policy.linkerd.io/v1alpha1 MeshTLSAuthentication: client identities (or ServiceAccounts). */
+export type MeshTLSAuthentication = LinkerdPolicyResource;
+/** policy.linkerd.io/v1alpha1 NetworkAuthentication: client networks (CIDRs with exceptions). */
+export type NetworkAuthentication = LinkerdPolicyResource;
+/** policy.linkerd.io/v1alpha1 HTTPLocalRateLimitPolicy: requests per second for a Server. */
+export type HTTPLocalRateLimitPolicy = LinkerdPolicyResource;
+
 export interface Deployment extends KubeObject {
   spec?: {
     replicas?: number;
@@ -168,7 +186,23 @@ export interface Deployment extends KubeObject {
   status?: { replicas?: number; readyReplicas?: number };
 }
 
-export type ResourceKind = 'Service' | 'EndpointSlice' | 'Pod' | 'ServiceProfile' | 'Deployment' | 'HTTPRoute' | 'GRPCRoute';
+export type ResourceKind =
+  | 'Service'
+  | 'EndpointSlice'
+  | 'Pod'
+  | 'ServiceProfile'
+  | 'Deployment'
+  | 'HTTPRoute'
+  | 'GRPCRoute'
+  | 'Server'
+  | 'AuthorizationPolicy'
+  | 'MeshTLSAuthentication'
+  | 'NetworkAuthentication'
+  | 'HTTPLocalRateLimitPolicy';
+
+/** The policy.linkerd.io kinds (docs/policy.md). */
+export const LINKERD_POLICY_KINDS = ['Server', 'AuthorizationPolicy', 'MeshTLSAuthentication', 'NetworkAuthentication', 'HTTPLocalRateLimitPolicy'] as const;
+export type LinkerdPolicyKind = (typeof LINKERD_POLICY_KINDS)[number];
 
 export const RESOURCE_KINDS: readonly ResourceKind[] = [
   'Service',
@@ -178,13 +212,15 @@ export const RESOURCE_KINDS: readonly ResourceKind[] = [
   'Deployment',
   'HTTPRoute',
   'GRPCRoute',
+  ...LINKERD_POLICY_KINDS,
 ];
 
 /**
- * Kinds served by CRDs a cluster may not have installed (Gateway API is not part of Kubernetes itself).
+ * Kinds served by CRDs a cluster may not have installed (Gateway API and Linkerd's policy API are not part of
+ * Kubernetes itself).
  * The kubernetes source treats "not found" (or "forbidden") on their list as an empty, synced kind and keeps retrying.
  */
-export const OPTIONAL_KINDS: ReadonlySet<ResourceKind> = new Set(['HTTPRoute', 'GRPCRoute']);
+export const OPTIONAL_KINDS: ReadonlySet<ResourceKind> = new Set(['HTTPRoute', 'GRPCRoute', ...LINKERD_POLICY_KINDS]);
 
 /** The apiVersion each kind is served under (and defaulted to in manifests that omit it). */
 export const API_VERSIONS: Readonly<Record<ResourceKind | 'Endpoints', string>> = {
@@ -196,6 +232,11 @@ export const API_VERSIONS: Readonly<Record<ResourceKind | 'Endpoints', string>> 
   ServiceProfile: 'linkerd.io/v1alpha2',
   HTTPRoute: 'gateway.networking.k8s.io/v1',
   GRPCRoute: 'gateway.networking.k8s.io/v1',
+  Server: 'policy.linkerd.io/v1beta3',
+  AuthorizationPolicy: 'policy.linkerd.io/v1alpha1',
+  MeshTLSAuthentication: 'policy.linkerd.io/v1alpha1',
+  NetworkAuthentication: 'policy.linkerd.io/v1alpha1',
+  HTTPLocalRateLimitPolicy: 'policy.linkerd.io/v1alpha1',
 };
 
 // Namespace used when an object omits one, as kubectl does.
@@ -212,6 +253,11 @@ export interface KindMap {
   Deployment: Deployment;
   HTTPRoute: HTTPRoute;
   GRPCRoute: GRPCRoute;
+  Server: LinkerdServer;
+  AuthorizationPolicy: AuthorizationPolicy;
+  MeshTLSAuthentication: MeshTLSAuthentication;
+  NetworkAuthentication: NetworkAuthentication;
+  HTTPLocalRateLimitPolicy: HTTPLocalRateLimitPolicy;
 }
 
 export function namespaceOf(obj: KubeObject): string {

@@ -1,7 +1,7 @@
 import { Subject } from 'rxjs';
-import type { KubeObject } from './model';
+import type { KubeObject, LinkerdServer, ResourceKind } from './model';
 import { namespaceOf } from './model';
-import type { Informer, InformerStats, WatchEvent } from './source';
+import type { Informer, InformerStats, LinkerdPolicyInformers, WatchEvent } from './source';
 
 /**
  * The cache behind one Informer. Writers (the sources) call upsert/remove/replaceAll; readers see
@@ -82,4 +82,15 @@ export class ObjectStore<T extends KubeObject> implements Informer<T> {
   close(): void {
     this.subject.complete();
   }
+}
+
+/** The policy.linkerd.io informers of a source whose stores are keyed by kind. */
+export function linkerdPolicyInformers(stores: Record<ResourceKind, ObjectStore<KubeObject>>): LinkerdPolicyInformers {
+  return {
+    servers: stores.Server as unknown as ObjectStore<LinkerdServer>,
+    authorizationPolicies: stores.AuthorizationPolicy,
+    meshTLSAuthentications: stores.MeshTLSAuthentication,
+    networkAuthentications: stores.NetworkAuthentication,
+    httpLocalRateLimitPolicies: stores.HTTPLocalRateLimitPolicy,
+  };
 }

@@ -1,5 +1,20 @@
 import type { Observable } from 'rxjs';
-import type { Deployment, EndpointSlice, GRPCRoute, HTTPRoute, KubeObject, Pod, ResourceKind, Service, ServiceProfile } from './model';
+import type {
+  AuthorizationPolicy,
+  Deployment,
+  EndpointSlice,
+  GRPCRoute,
+  HTTPLocalRateLimitPolicy,
+  HTTPRoute,
+  KubeObject,
+  LinkerdServer,
+  MeshTLSAuthentication,
+  NetworkAuthentication,
+  Pod,
+  ResourceKind,
+  Service,
+  ServiceProfile,
+} from './model';
 
 export interface WatchEvent<T> {
   type: 'ADDED' | 'MODIFIED' | 'DELETED';
@@ -39,6 +54,15 @@ export interface RouteStatusWriter {
   writeRouteStatus(kind: 'HTTPRoute' | 'GRPCRoute', namespace: string, name: string, status: object): Promise<void>;
 }
 
+/** Linkerd's policy.linkerd.io resources (docs/policy.md). */
+export interface LinkerdPolicyInformers {
+  readonly servers: Informer<LinkerdServer>;
+  readonly authorizationPolicies: Informer<AuthorizationPolicy>;
+  readonly meshTLSAuthentications: Informer<MeshTLSAuthentication>;
+  readonly networkAuthentications: Informer<NetworkAuthentication>;
+  readonly httpLocalRateLimitPolicies: Informer<HTTPLocalRateLimitPolicy>;
+}
+
 /** One interface, two implementations: createKubernetesSource(opts) and createFsSource(dir, opts). */
 export interface Source {
   readonly services: Informer<Service>;
@@ -48,6 +72,8 @@ export interface Source {
   readonly deployments: Informer<Deployment>;
   readonly httpRoutes: Informer<HTTPRoute>;
   readonly grpcRoutes: Informer<GRPCRoute>;
+  /** Both real sources have it; a hand-built Source (a test's) may leave it out, meaning no policy resources. */
+  readonly linkerdPolicy?: LinkerdPolicyInformers;
   /** Present when the source can write route status (kubernetes). */
   readonly routeStatus?: RouteStatusWriter;
   /** Emits false until every informer has done its initial list, then true (and again on relist state changes). */

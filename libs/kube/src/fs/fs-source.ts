@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { BehaviorSubject, Subject, distinctUntilChanged } from 'rxjs';
 import type { Deployment, EndpointSlice, GRPCRoute, HTTPRoute, KubeObject, Pod, ResourceKind, Service, ServiceProfile } from '../model';
 import { RESOURCE_KINDS, namespaceOf } from '../model';
-import { ObjectStore } from '../object-store';
+import { ObjectStore, linkerdPolicyInformers } from '../object-store';
 import type { InformerStats, Source, SourceError, SourceLogger } from '../source';
 import { createDirWatchers } from './dir-watchers';
 import { MAX_MANIFEST_FILES, isHiddenPath, isManifestPath, listManifestTree } from './list-manifest-files';
@@ -291,6 +291,7 @@ export function createFsSource(directory: string, options: FsSourceOptions = {})
     deployments: stores.Deployment as unknown as ObjectStore<Deployment>,
     httpRoutes: stores.HTTPRoute as unknown as ObjectStore<HTTPRoute>,
     grpcRoutes: stores.GRPCRoute as unknown as ObjectStore<GRPCRoute>,
+    linkerdPolicy: linkerdPolicyInformers(stores),
     synced$: synced.pipe(distinctUntilChanged()),
     errors$: errors.asObservable(),
     stats: allStats,

@@ -5,13 +5,15 @@ import { filter, firstValueFrom, toArray } from 'rxjs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createSource } from '../create-source';
 import type { KubeObject } from '../model';
+import { RESOURCE_KINDS } from '../model';
 import type { Informer, Source, SourceError, WatchEvent } from '../source';
 import { createKubernetesSource } from './kubernetes-source';
 
 const TOKEN = 'kube-source-token';
 const FAST_BACKOFF = { initialMs: 20, maxMs: 200 };
-// One watch per kind: Service, EndpointSlice, Pod, ServiceProfile, Deployment, HTTPRoute, GRPCRoute.
-const ALL_WATCHES = 7;
+// One watch per kind: Service, EndpointSlice, Pod, ServiceProfile, Deployment, HTTPRoute, GRPCRoute, and the five
+// policy.linkerd.io kinds.
+const ALL_WATCHES = 12;
 
 const service = (name: string, port = 80, namespace = 'default') => ({
   apiVersion: 'v1',
@@ -212,7 +214,7 @@ describe('kubernetes source against the fake API server', () => {
     await waitFor(() => server.openWatches() === ALL_WATCHES, { what: 'watches restarted' });
     expect(errors.length).toBeGreaterThanOrEqual(ALL_WATCHES);
     expect(errors[0]).toMatchObject({ source: 'kubernetes', reason: expect.stringMatching(/list\/watch failed.*restarting in \d+ ms/) });
-    expect(new Set(errors.map((e) => e.kind))).toEqual(new Set(['Service', 'EndpointSlice', 'Pod', 'ServiceProfile', 'Deployment', 'HTTPRoute', 'GRPCRoute']));
+    expect(new Set(errors.map((e) => e.kind))).toEqual(new Set(RESOURCE_KINDS));
     expect(s.stats().Service).toMatchObject({ lists: 1, restarts: 1 });
     expect(events.map((e) => [e.type, e.object.metadata.name])).toEqual([
       ['ADDED', 'b'],

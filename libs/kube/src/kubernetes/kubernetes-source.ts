@@ -11,7 +11,7 @@ import {
 import { BehaviorSubject, Subject, distinctUntilChanged } from 'rxjs';
 import type { Deployment, EndpointSlice, GRPCRoute, HTTPRoute, KubeObject, Pod, ResourceKind, Service, ServiceProfile } from '../model';
 import { API_VERSIONS, OPTIONAL_KINDS, RESOURCE_KINDS, namespaceOf } from '../model';
-import { ObjectStore } from '../object-store';
+import { ObjectStore, linkerdPolicyInformers } from '../object-store';
 import type { InformerStats, RouteStatusWriter, Source, SourceError, SourceLogger } from '../source';
 import type { BackoffOptions } from './backoff';
 import { backoffDelayMs } from './backoff';
@@ -71,17 +71,23 @@ const KINDS: Record<ResourceKind, KindSpec> = {
   },
   HTTPRoute: gatewayRoutes('httproutes'),
   GRPCRoute: gatewayRoutes('grpcroutes'),
+  Server: customObjects('policy.linkerd.io', 'v1beta3', 'servers'),
+  AuthorizationPolicy: customObjects('policy.linkerd.io', 'v1alpha1', 'authorizationpolicies'),
+  MeshTLSAuthentication: customObjects('policy.linkerd.io', 'v1alpha1', 'meshtlsauthentications'),
+  NetworkAuthentication: customObjects('policy.linkerd.io', 'v1alpha1', 'networkauthentications'),
+  HTTPLocalRateLimitPolicy: customObjects('policy.linkerd.io', 'v1alpha1', 'httplocalratelimitpolicies'),
 };
 
 function gatewayRoutes(plural: string): KindSpec {
+  return customObjects('gateway.networking.k8s.io', 'v1', plural);
+}
+
+function customObjects(group: string, version: string, plural: string): KindSpec {
   return {
-    path: `/apis/gateway.networking.k8s.io/v1/${plural}`,
+    path: `/apis/${group}/${version}/${plural}`,
     list: (kc) => {
       const api = kc.makeApiClient(CustomObjectsApi);
-      return () =>
-        api.listClusterCustomObject({ group: 'gateway.networking.k8s.io', version: 'v1', plural }) as Promise<
-          KubernetesListObject<KubernetesObject>
-        >;
+      return () => api.listClusterCustomObject({ group, version, plural }) as Promise<KubernetesListObject<KubernetesObject>>;
     },
   };
 }
@@ -277,6 +283,7 @@ export function createKubernetesSource(options: KubernetesSourceOptions = {}): S
     deployments: stores.Deployment as unknown as ObjectStore<Deployment>,
     httpRoutes: stores.HTTPRoute as unknown as ObjectStore<HTTPRoute>,
     grpcRoutes: stores.GRPCRoute as unknown as ObjectStore<GRPCRoute>,
+    linkerdPolicy: linkerdPolicyInformers(stores),
     routeStatus,
     synced$: synced.pipe(distinctUntilChanged()),
     errors$: errors.asObservable(),

@@ -23,6 +23,12 @@ export const DEFAULT_RESOURCES: readonly ResourceType[] = [
   // Gateway API (standard channel, v1.2+): a cluster has these only once their CRDs are installed.
   { group: 'gateway.networking.k8s.io', version: 'v1', plural: 'httproutes', kind: 'HTTPRoute', namespaced: true, builtin: false },
   { group: 'gateway.networking.k8s.io', version: 'v1', plural: 'grpcroutes', kind: 'GRPCRoute', namespaced: true, builtin: false },
+  // Linkerd's policy API (its CRDs, likewise optional).
+  { group: 'policy.linkerd.io', version: 'v1beta3', plural: 'servers', kind: 'Server', namespaced: true, builtin: false },
+  { group: 'policy.linkerd.io', version: 'v1alpha1', plural: 'authorizationpolicies', kind: 'AuthorizationPolicy', namespaced: true, builtin: false },
+  { group: 'policy.linkerd.io', version: 'v1alpha1', plural: 'meshtlsauthentications', kind: 'MeshTLSAuthentication', namespaced: true, builtin: false },
+  { group: 'policy.linkerd.io', version: 'v1alpha1', plural: 'networkauthentications', kind: 'NetworkAuthentication', namespaced: true, builtin: false },
+  { group: 'policy.linkerd.io', version: 'v1alpha1', plural: 'httplocalratelimitpolicies', kind: 'HTTPLocalRateLimitPolicy', namespaced: true, builtin: false },
 ];
 
 export function apiVersionOf(resource: ResourceType): string {
