@@ -17,8 +17,22 @@ describe('parseCli', () => {
         streamQueueLimit: 100,
         writeRouteStatus: false,
         dashboardMetrics: [],
+        defaultInboundPolicy: 'all-unauthenticated',
+        clusterNetworks: expect.any(Array),
       },
     });
+  });
+
+  it("defaults --cluster-networks to Linkerd's clusterNetworks", () => {
+    const result = parseCli([]);
+    const texts = result.kind === 'run' ? result.options.clusterNetworks.map((c) => c.text) : [];
+    expect(texts).toEqual(['10.0.0.0/8', '100.64.0.0/10', '172.16.0.0/12', '192.168.0.0/16', 'fd00::/8']);
+  });
+
+  it('reads --default-inbound-policy and --cluster-networks', () => {
+    const result = parseCli(['--default-inbound-policy', 'cluster-authenticated', '--cluster-networks', '10.1.2.3/16, fd12::/16']);
+    expect(result.kind === 'run' && result.options.defaultInboundPolicy).toBe('cluster-authenticated');
+    expect(result.kind === 'run' && result.options.clusterNetworks.map((c) => c.text)).toEqual(['10.1.0.0/16', 'fd12::/16']);
   });
 
   it('reads every flag, ports 0 included', () => {
@@ -28,7 +42,20 @@ describe('parseCli', () => {
     ]);
     expect(result).toEqual({
       kind: 'run',
-      options: { source: 'fs:./m', grpcPort: 0, policyPort: 0, adminPort: 0, listenHost: '127.0.0.1', clusterDomain: 'example.org', logLevel: 'debug', streamQueueLimit: 5, writeRouteStatus: true, dashboardMetrics: [] },
+      options: {
+        source: 'fs:./m',
+        grpcPort: 0,
+        policyPort: 0,
+        adminPort: 0,
+        listenHost: '127.0.0.1',
+        clusterDomain: 'example.org',
+        logLevel: 'debug',
+        streamQueueLimit: 5,
+        writeRouteStatus: true,
+        dashboardMetrics: [],
+        defaultInboundPolicy: 'all-unauthenticated',
+        clusterNetworks: expect.any(Array),
+      },
     });
   });
 
@@ -63,6 +90,9 @@ describe('parseCli', () => {
     [['--policy-port', 'http'], /--policy-port must be an integer/],
     [['--grpc-port', '9000', '--policy-port', '9000'], /--policy-port must differ from --grpc-port \(both 9000\)/],
     [['--source', 'etcd'], /--source: unknown source "etcd"/],
+    [['--default-inbound-policy', 'allow'], /--default-inbound-policy must be one of all-unauthenticated, all-authenticated, cluster-unauthenticated, cluster-authenticated, deny, got "allow"/],
+    [['--cluster-networks', '10.0.0.0/33'], /--cluster-networks: "10.0.0.0\/33" is not a CIDR: the prefix length must be 0 to 32/],
+    [['--cluster-networks', 'ten/8'], /--cluster-networks: "ten\/8" is not a CIDR/],
     [['--source', 'fs:'], /--source: source "fs:" needs a directory/],
     [['--cluster-domain', 'bad_domain'], /--cluster-domain must be a DNS name/],
     [['--log-level', 'loud'], /--log-level must be one of/],

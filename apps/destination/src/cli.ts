@@ -1,13 +1,20 @@
 import { parseArgs } from 'node:util';
 import { parseSourceSpec } from '@trellis/kube';
+import type { Cidr } from './cidr';
+import { parseCidrList } from './cidr';
 import {
   DEFAULT_ADMIN_PORT,
   DEFAULT_CLUSTER_DOMAIN,
+  DEFAULT_CLUSTER_NETWORKS,
+  DEFAULT_INBOUND_POLICY,
   DEFAULT_GRPC_PORT,
   DEFAULT_POLICY_PORT,
   DEFAULT_STREAM_QUEUE_LIMIT_MESSAGES,
+  MAX_POLICY_NETWORKS,
 } from './defaults';
 import { DestinationError } from './errors';
+import type { DefaultInboundPolicy } from './policy-schema';
+import { DEFAULT_INBOUND_POLICIES } from './policy-schema';
 
 // Bind address for both servers: every interface, as a control plane in a cluster needs.
 const DEFAULT_LISTEN_HOST = '0.0.0.0';
@@ -34,19 +41,22 @@ export interface CliOptions {
   dashboardAutoscaler: string | undefined;
   /** Proxies' metrics addresses the dashboard reads besides the source's meshed pods. */
   dashboardMetrics: string[];
+  defaultInboundPolicy: DefaultInboundPolicy;
+  clusterNetworks: Cidr[];
 }
 
 export type CliResult = { kind: 'run'; options: CliOptions } | { kind: 'help'; text: string };
 
 export const USAGE = `Usage: destination [flags]
 
-Trellis destination service: Linkerd's Destination API (Get, GetProfile) and OutboundPolicies API (Get, Watch)
-over gRPC.
+Trellis destination service: Linkerd's Destination API (Get, GetProfile), OutboundPolicies API (Get, Watch) and
+InboundServerPolicies API (GetPort, WatchPort) over gRPC.
 
 Flags:
-  --source kubernetes|fs:<dir>   where Services, EndpointSlices, Pods, ServiceProfiles, HTTPRoutes and GRPCRoutes come from (default kubernetes)
+  --source kubernetes|fs:<dir>   where Services, EndpointSlices, Pods, ServiceProfiles, HTTPRoutes, GRPCRoutes and
+                                 policy.linkerd.io resources come from (default kubernetes)
   --grpc-port <port>             Destination gRPC port, 0 for an ephemeral one (default ${DEFAULT_GRPC_PORT})
-  --policy-port <port>           OutboundPolicies gRPC port, 0 for an ephemeral one (default ${DEFAULT_POLICY_PORT}; ephemeral
+  --policy-port <port>           OutboundPolicies and InboundServerPolicies gRPC port, 0 for an ephemeral one (default ${DEFAULT_POLICY_PORT}; ephemeral
                                  when --grpc-port is given without it, so chosen ports never take ${DEFAULT_POLICY_PORT} by surprise)
   --admin-port <port>            admin HTTP port for /metrics, /ready, /live; 0 for ephemeral (default ${DEFAULT_ADMIN_PORT})
   --listen-host <address>        address both servers bind (default ${DEFAULT_LISTEN_HOST})
@@ -55,6 +65,11 @@ Flags:
                                  proxies use mutual TLS to them (default: off, plaintext)
   --log-level <level>            ${LOG_LEVELS.join('|')} (default ${DEFAULT_LOG_LEVEL})
   --stream-queue-limit <n>       messages a stream may fall behind before RESOURCE_EXHAUSTED (default ${DEFAULT_STREAM_QUEUE_LIMIT_MESSAGES})
+  --default-inbound-policy <p>   policy of pod ports no Server selects, unless the pod's
+                                 config.linkerd.io/default-inbound-policy annotation names another:
+                                 ${DEFAULT_INBOUND_POLICIES.join('|')} (default ${DEFAULT_INBOUND_POLICY})
+  --cluster-networks <cidrs>     comma-separated networks the cluster-* policies admit
+                                 (default ${DEFAULT_CLUSTER_NETWORKS})
   --write-route-status           write route acceptance to HTTPRoute/GRPCRoute status.parents (kubernetes source;
                                  needs patch on httproutes/status and grpcroutes/status)
   --dashboard-autoscaler <h:p>   autoscaler admin address whose /metrics the dashboard (/dashboard/ on the admin
@@ -96,6 +111,8 @@ export function parseCli(argv: readonly string[]): CliResult {
         'write-route-status': { type: 'boolean' },
         'dashboard-autoscaler': { type: 'string' },
         'dashboard-metrics': { type: 'string', multiple: true },
+        'default-inbound-policy': { type: 'string' },
+        'cluster-networks': { type: 'string' },
         help: { type: 'boolean' },
       },
     }));
@@ -130,6 +147,13 @@ export function parseCli(argv: readonly string[]): CliResult {
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
     throw flagError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(logLevel)}`);
   }
+  const defaultInboundPolicy = str('default-inbound-policy') ?? DEFAULT_INBOUND_POLICY;
+  if (!(DEFAULT_INBOUND_POLICIES as readonly string[]).includes(defaultInboundPolicy)) {
+    throw flagError(`--default-inbound-policy must be one of ${DEFAULT_INBOUND_POLICIES.join(', ')}, got ${JSON.stringify(defaultInboundPolicy)}`);
+  }
+  const networks = parseCidrList(str('cluster-networks') ?? DEFAULT_CLUSTER_NETWORKS);
+  if (!networks.ok) throw flagError(`--cluster-networks: ${networks.reason}`);
+  if (networks.cidrs.length > MAX_POLICY_NETWORKS) throw flagError(`--cluster-networks: at most ${MAX_POLICY_NETWORKS} networks`);
   return {
     kind: 'run',
     options: {
@@ -145,6 +169,8 @@ export function parseCli(argv: readonly string[]): CliResult {
       writeRouteStatus: values['write-route-status'] === true,
       dashboardAutoscaler,
       dashboardMetrics,
+      defaultInboundPolicy: defaultInboundPolicy as DefaultInboundPolicy,
+      clusterNetworks: networks.cidrs,
     },
   };
 }

@@ -86,3 +86,16 @@ export const POLICY_ACCRUAL_JITTER_RATIO = 0.5;
 export const GATEWAY_DEFAULT_BACKEND_WEIGHT = 1;
 // Longest regular expression a route may carry (ours): keeps hostile input from costing compile time.
 export const MAX_ROUTE_REGEX_CHARS = 1024;
+
+// InboundServerPolicies (docs/policy.md).
+// Linkerd's default inbound policy (policy-controller --default-policy, proxy.defaultInboundPolicy).
+export const DEFAULT_INBOUND_POLICY = 'all-unauthenticated' as const;
+// Linkerd's default clusterNetworks (helm values: clusterNetworks), the networks cluster-* policies admit.
+export const DEFAULT_CLUSTER_NETWORKS = '10.0.0.0/8,100.64.0.0/10,172.16.0.0/12,192.168.0.0/16,fd00::/8';
+// Linkerd's default identity trust domain (identityTrustDomain: cluster.local), used to spell ServiceAccount
+// identities in policies when --identity-trust-domain is not given.
+export const DEFAULT_IDENTITY_TRUST_DOMAIN = 'cluster.local';
+// Pod annotation choosing the default inbound policy of a pod's ports that no Server selects (Linkerd's name).
+export const DEFAULT_INBOUND_POLICY_ANNOTATION = 'config.linkerd.io/default-inbound-policy';
+// Most CIDRs a NetworkAuthentication (or --cluster-networks) may list, and exceptions per CIDR (ours).
+export const MAX_POLICY_NETWORKS = 64;

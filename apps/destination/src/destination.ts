@@ -5,12 +5,17 @@ import type { Source } from '@trellis/kube';
 import type { Logger } from 'pino';
 import { Subscription, filter, firstValueFrom } from 'rxjs';
 import { createAdminServer } from './admin-server';
+import { parseCidrList } from './cidr';
 import { startMeshDashboard, type DashboardOptions } from './dashboard';
-import { SHUTDOWN_GRACE_MS } from './defaults';
+import { DEFAULT_CLUSTER_NETWORKS, DEFAULT_IDENTITY_TRUST_DOMAIN, DEFAULT_INBOUND_POLICY, SHUTDOWN_GRACE_MS } from './defaults';
 import { EndpointWatcher } from './endpoint-watcher';
 import { DESTINATION_SERVICE, StreamRegistry, createDestinationHandlers } from './grpc-service';
+import type { Cidr } from './cidr';
+import { INBOUND_SERVER_POLICIES_SERVICE, createInboundHandlers } from './inbound-grpc-service';
+import { InboundWatcher } from './inbound-watcher';
 import { DestinationMetrics } from './metrics';
 import { OUTBOUND_POLICIES_SERVICE, createPolicyHandlers } from './policy-grpc-service';
+import type { DefaultInboundPolicy } from './policy-schema';
 import { PolicyWatcher } from './policy-watcher';
 import { PodIndex } from './pod-index';
 import { ProfileWatcher } from './profile-watcher';
@@ -20,13 +25,17 @@ export interface DestinationOptions {
   logger: Logger;
   host: string;
   grpcPort: number;
-  /** OutboundPolicies (Get, Watch) on a second gRPC server (DESIGN.md: 8090). */
+  /** OutboundPolicies (Get, Watch) and InboundServerPolicies (GetPort, WatchPort) on a second gRPC server (DESIGN.md: 8090). */
   policyPort: number;
   adminPort: number;
   clusterDomain: string;
   streamQueueLimit: number;
   /** Set: endpoints of meshed pods carry their workload identity in this trust domain (mTLS between proxies). */
   identityTrustDomain?: string;
+  /** The inbound policy of pod ports no Server selects (default all-unauthenticated). */
+  defaultInboundPolicy?: DefaultInboundPolicy;
+  /** The networks cluster-* policies admit (default Linkerd's clusterNetworks). */
+  clusterNetworks?: Cidr[];
   /** Write route acceptance into HTTPRoute/GRPCRoute status.parents (needs a source that can, and RBAC). */
   writeRouteStatus?: boolean;
   /** The live dashboard on the admin port (/dashboard/): where the autoscaler and proxies outside the source are. */
@@ -40,6 +49,12 @@ export interface RunningDestination {
   metrics: DestinationMetrics;
   /** Ends every stream with OK, stops the servers and the watchers. Idempotent; the source is the caller's. */
   close(): Promise<void>;
+}
+
+function defaultClusterNetworks(): Cidr[] {
+  const parsed = parseCidrList(DEFAULT_CLUSTER_NETWORKS);
+  if (!parsed.ok) throw new Error(`DEFAULT_CLUSTER_NETWORKS: ${parsed.reason}`);
+  return parsed.cidrs;
 }
 
 function bindGrpc(server: Server, host: string, port: number): Promise<number> {
@@ -62,7 +77,7 @@ function shutdownGrpc(server: Server): Promise<void> {
   });
 }
 
-/** Composes the destination service: source → watchers → gRPC streams (Destination; OutboundPolicies), plus the admin server. */
+/** Composes the destination service: source → watchers → gRPC streams (Destination; OutboundPolicies and InboundServerPolicies), plus the admin server. */
 export async function startDestination(options: DestinationOptions): Promise<RunningDestination> {
   const { source, logger } = options;
   const metrics = new DestinationMetrics(source);
@@ -99,6 +114,21 @@ export async function startDestination(options: DestinationOptions): Promise<Run
       logger.warn({ kind, namespace, name, reason }, 'route status not written; retried at the next change');
     },
   }, { ...(options.writeRouteStatus && source.routeStatus ? { writer: source.routeStatus } : {}), now: () => new Date() });
+  const inbound = new InboundWatcher(
+    source,
+    pods,
+    {
+      defaultPolicy: options.defaultInboundPolicy ?? DEFAULT_INBOUND_POLICY,
+      clusterNetworks: options.clusterNetworks ?? defaultClusterNetworks(),
+      trustDomain: options.identityTrustDomain ?? DEFAULT_IDENTITY_TRUST_DOMAIN,
+    },
+    {
+      invalidPolicy: (kind, namespace, name, reason, message) => {
+        metrics.invalidPolicy(kind, reason);
+        logger.warn({ kind, namespace, name, reason, message }, 'policy rejected; the last valid version stays in force');
+      },
+    },
+  );
   subscriptions.add(
     source.errors$.subscribe((error) => {
       metrics.sourceError(error.source);
@@ -111,6 +141,7 @@ export async function startDestination(options: DestinationOptions): Promise<Run
     pods.load();
     profiles.load();
     policies.load();
+    inbound.load();
     logger.info({}, 'source synced');
   });
   ready.catch(() => undefined);
@@ -125,6 +156,10 @@ export async function startDestination(options: DestinationOptions): Promise<Run
   policyGrpc.addService(
     OUTBOUND_POLICIES_SERVICE,
     createPolicyHandlers({ policies, metrics, logger, clusterDomain: options.clusterDomain, streamQueueLimit: options.streamQueueLimit, ready }, registry),
+  );
+  policyGrpc.addService(
+    INBOUND_SERVER_POLICIES_SERVICE,
+    createInboundHandlers({ inbound, metrics, logger, streamQueueLimit: options.streamQueueLimit, ready }, registry),
   );
   const dashboard = options.dashboard && startMeshDashboard(source, { ...options.dashboard, onErrors: (errors) => logger.debug({ errors }, 'dashboard: proxies not read') });
   const admin = createAdminServer({ registry: metrics.registry, isReady: () => synced, ...(dashboard ? { dashboard } : {}) });
@@ -144,6 +179,7 @@ export async function startDestination(options: DestinationOptions): Promise<Run
     endpoints.close();
     profiles.close();
     policies.close();
+    inbound.close();
     throw err;
   }
   const adminPort = (admin.address() as AddressInfo).port;
@@ -160,6 +196,7 @@ export async function startDestination(options: DestinationOptions): Promise<Run
       endpoints.close();
       profiles.close();
       policies.close();
+      inbound.close();
     })();
     return closing;
   };

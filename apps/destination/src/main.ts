@@ -34,6 +34,8 @@ async function main(): Promise<void> {
     streamQueueLimit: options.streamQueueLimit,
     writeRouteStatus: options.writeRouteStatus,
     dashboard: { autoscaler: options.dashboardAutoscaler, extraMetrics: options.dashboardMetrics },
+    defaultInboundPolicy: options.defaultInboundPolicy,
+    clusterNetworks: options.clusterNetworks,
   }).catch(async (err: unknown) => {
     logger.fatal({ err }, 'cannot start');
     await source.close();

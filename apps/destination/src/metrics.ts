@@ -2,7 +2,7 @@ import type { ResourceKind, Source } from '@trellis/kube';
 import type { Update } from '@trellis/proto';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 
-export type StreamMethod = 'get' | 'get_profile' | 'outbound_watch';
+export type StreamMethod = 'get' | 'get_profile' | 'outbound_watch' | 'inbound_watch';
 
 /** Every metric the destination service exports; names and labels are an API (docs/destination.md). */
 export class DestinationMetrics {
@@ -15,7 +15,7 @@ export class DestinationMetrics {
   });
   private readonly updatesSent = new Counter({
     name: 'destination_updates_sent_total',
-    help: 'Messages written to streams, by type (add, remove, no_endpoints, profile, outbound_policy)',
+    help: 'Messages written to streams, by type (add, remove, no_endpoints, profile, outbound_policy, inbound_policy)',
     labelNames: ['type'],
     registers: [this.registry],
   });
@@ -43,6 +43,12 @@ export class DestinationMetrics {
     labelNames: ['kind', 'reason'],
     registers: [this.registry],
   });
+  private readonly policyInvalid = new Counter({
+    name: 'destination_policy_invalid_total',
+    help: 'policy.linkerd.io resources (and HTTPRoutes attached to a Server) rejected, by kind and reason (the last valid version stays in force)',
+    labelNames: ['kind', 'reason'],
+    registers: [this.registry],
+  });
   private readonly sourceErrors = new Counter({
     name: 'destination_source_errors_total',
     help: 'Problems reported by the source (broken files, unknown kinds, watch failures)',
@@ -51,7 +57,7 @@ export class DestinationMetrics {
   });
   private readonly streamsOpened = new Counter({
     name: 'destination_streams_opened_total',
-    help: 'Get, GetProfile and OutboundPolicies.Watch streams accepted',
+    help: 'Get, GetProfile, OutboundPolicies.Watch and InboundServerPolicies.WatchPort streams accepted',
     labelNames: ['method'],
     registers: [this.registry],
   });
@@ -61,6 +67,7 @@ export class DestinationMetrics {
     noEndpoints: this.updatesSent.labels('no_endpoints'),
     profile: this.updatesSent.labels('profile'),
     outboundPolicy: this.updatesSent.labels('outbound_policy'),
+    inboundPolicy: this.updatesSent.labels('inbound_policy'),
   };
 
   constructor(source: Source) {
@@ -102,6 +109,14 @@ export class DestinationMetrics {
 
   policySent(): void {
     this.sent.outboundPolicy.inc();
+  }
+
+  inboundPolicySent(): void {
+    this.sent.inboundPolicy.inc();
+  }
+
+  invalidPolicy(kind: string, reason: string): void {
+    this.policyInvalid.inc({ kind, reason });
   }
 
   invalidRoute(kind: string, reason: string): void {
