@@ -90,7 +90,7 @@ describe('parseCli', () => {
     [['--policy-port', 'http'], /--policy-port must be an integer/],
     [['--grpc-port', '9000', '--policy-port', '9000'], /--policy-port must differ from --grpc-port \(both 9000\)/],
     [['--source', 'etcd'], /--source: unknown source "etcd"/],
-    [['--default-inbound-policy', 'allow'], /--default-inbound-policy must be one of all-unauthenticated, all-authenticated, cluster-unauthenticated, cluster-authenticated, deny, got "allow"/],
+    [['--default-inbound-policy', 'allow'], /--default-inbound-policy must be one of all-unauthenticated, all-authenticated, cluster-unauthenticated, cluster-authenticated, deny, audit, got "allow"/],
     [['--cluster-networks', '10.0.0.0/33'], /--cluster-networks: "10.0.0.0\/33" is not a CIDR: the prefix length must be 0 to 32/],
     [['--cluster-networks', 'ten/8'], /--cluster-networks: "ten\/8" is not a CIDR/],
     [['--source', 'fs:'], /--source: source "fs:" needs a directory/],

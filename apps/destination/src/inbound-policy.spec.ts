@@ -84,6 +84,7 @@ describe('buildInboundServer: a Server selects the port', () => {
     ]);
     const routes = message.protocol?.kind?.$case === 'http1' ? message.protocol.kind.value.routes : [];
     expect(routes.map((r) => r.metadata?.kind)).toEqual([{ $case: 'default', value: 'default' }]);
+    expect(routes[0]?.authorizations).toEqual(message.authorizations);
   });
 
   it('a Server without AuthorizationPolicies denies (accessPolicy deny); accessPolicy adds its default authorization', () => {
@@ -164,9 +165,12 @@ describe('buildInboundServer: default policies when no Server selects the port',
     ['cluster-unauthenticated', [{ nets: 2, authn: 'unauthenticated' }]],
     ['cluster-authenticated', [{ nets: 2, authn: 'any identity' }]],
     ['deny', []],
+    ['audit', [{ nets: 2, authn: 'unauthenticated' }]],
   ] as const)('%s', (name, expected) => {
     const message = defaults(name);
     expect(summary(message)).toEqual(expected);
+    const routes = message.protocol?.kind?.$case === 'detect' ? message.protocol.kind.value.httpRoutes : [];
+    expect(routes.map((r) => r.authorizations)).toEqual([message.authorizations]);
     expect(message.labels).toEqual({ group: '', kind: 'default', name });
     expect(kindOf(message)).toBe('detect');
   });

@@ -132,7 +132,10 @@ function authorization(policy: AuthorizationPolicyT, index: InboundIndex, option
   };
 }
 
-/** The authorizations of a default policy (Linkerd's names); `deny` has none. */
+/**
+ * The authorizations of a default policy (Linkerd's names); `deny` has none. `audit` admits everyone like
+ * all-unauthenticated, under an authorization the proxy recognises by its name and logs.
+ */
 export function defaultAuthorizations(policy: DefaultInboundPolicy, clusterNetworks: Cidr[]): inbound.Authz[] {
   if (policy === 'deny') return [];
   const networks = (policy.startsWith('cluster-') ? clusterNetworks : ALL_NETWORKS).map((net) => network(net));
@@ -146,29 +149,32 @@ export function defaultAuthorizations(policy: DefaultInboundPolicy, clusterNetwo
   ];
 }
 
-const defaultHttpRoute = (): inbound.HttpRoute => ({
+// Every route carries the Server's authorizations followed by its own: a proxy authorizes a request against
+// the authorizations of the route it matched, so the Server's are copied into each route (the Server's own
+// list stays set too, for opaque and TLS ports and for proxies that read it).
+const defaultHttpRoute = (authorizations: inbound.Authz[]): inbound.HttpRoute => ({
   metadata: { kind: { $case: 'default', value: 'default' } },
   hosts: [],
-  authorizations: [],
+  authorizations,
   rules: [{ matches: [{ path: { kind: { $case: 'prefix', value: '/' } }, headers: [], queryParams: [] }], filters: [] }],
 });
 
-const defaultGrpcRoute = (): inbound.GrpcRoute => ({
+const defaultGrpcRoute = (authorizations: inbound.Authz[]): inbound.GrpcRoute => ({
   metadata: { kind: { $case: 'default', value: 'default' } },
   hosts: [],
-  authorizations: [],
+  authorizations,
   rules: [{ matches: [{ headers: [] }], filters: [] }],
 });
 
-function protocol(server: ServerPolicy, httpRoutes: inbound.HttpRoute[]): inbound.ProxyProtocol {
-  const routes = httpRoutes.length > 0 ? httpRoutes : [defaultHttpRoute()];
+function protocol(server: ServerPolicy, httpRoutes: inbound.HttpRoute[], authorizations: inbound.Authz[]): inbound.ProxyProtocol {
+  const routes = httpRoutes.length > 0 ? httpRoutes : [defaultHttpRoute(authorizations)];
   switch (server.protocol) {
     case 'HTTP/1':
       return { kind: { $case: 'http1', value: { routes } } };
     case 'HTTP/2':
       return { kind: { $case: 'http2', value: { routes } } };
     case 'gRPC':
-      return { kind: { $case: 'grpc', value: { routes: [defaultGrpcRoute()] } } };
+      return { kind: { $case: 'grpc', value: { routes: [defaultGrpcRoute(authorizations)] } } };
     case 'opaque':
       return { kind: { $case: 'opaque', value: {} } };
     case 'TLS':
@@ -196,7 +202,10 @@ function serverMessage(server: ServerPolicy, index: InboundIndex, options: Inbou
       .filter((p) => p.namespace === server.namespace && matches(p))
       .sort(byAge)
       .flatMap((p) => authorization(p, index, options) ?? []);
-  const serverAuthz = authorizationsFor((p) => p.target.kind === 'Namespace' || (p.target.kind === 'Server' && p.target.name === server.name));
+  const serverAuthz = [
+    ...authorizationsFor((p) => p.target.kind === 'Namespace' || (p.target.kind === 'Server' && p.target.name === server.name)),
+    ...defaultAuthorizations(server.accessPolicy, options.clusterNetworks),
+  ];
   const routes = [...index.routes]
     .filter((r) => r.namespace === server.namespace && r.servers.includes(server.name))
     .sort(byAge)
@@ -204,15 +213,15 @@ function serverMessage(server: ServerPolicy, index: InboundIndex, options: Inbou
       (r): inbound.HttpRoute => ({
         metadata: { kind: { $case: 'resource', value: { group: r.group, kind: 'HTTPRoute', name: r.name, namespace: r.namespace, section: '', port: 0 } } },
         hosts: r.hosts,
-        authorizations: authorizationsFor((p) => p.target.kind === 'HTTPRoute' && p.target.name === r.name),
+        authorizations: [...serverAuthz, ...authorizationsFor((p) => p.target.kind === 'HTTPRoute' && p.target.name === r.name)],
         rules: r.rules,
       }),
     );
   const limit = [...index.rateLimits].filter((l) => l.namespace === server.namespace && l.server === server.name).sort(byAge)[0];
   return {
-    protocol: protocol(server, routes),
+    protocol: protocol(server, routes, serverAuthz),
     serverIps: [],
-    authorizations: [...serverAuthz, ...defaultAuthorizations(server.accessPolicy, options.clusterNetworks)],
+    authorizations: serverAuthz,
     labels: { group: POLICY_GROUP, kind: 'server', name: server.name },
     ...(limit ? { httpLocalRateLimit: rateLimitOf(limit, options.trustDomain) } : {}),
   };
@@ -226,10 +235,11 @@ export function defaultPolicyOf(pod: Pod | undefined, fallback: DefaultInboundPo
 
 /** The Server message for a port no Server selects: protocol detection and the default policy. */
 export function defaultServer(policy: DefaultInboundPolicy, clusterNetworks: Cidr[]): inbound.Server {
+  const authorizations = defaultAuthorizations(policy, clusterNetworks);
   return {
-    protocol: { kind: { $case: 'detect', value: { timeout: detectTimeout(), httpRoutes: [defaultHttpRoute()] } } },
+    protocol: { kind: { $case: 'detect', value: { timeout: detectTimeout(), httpRoutes: [defaultHttpRoute(authorizations)] } } },
     serverIps: [],
-    authorizations: defaultAuthorizations(policy, clusterNetworks),
+    authorizations,
     labels: { group: '', kind: 'default', name: policy },
   };
 }

@@ -122,6 +122,11 @@ describe('InboundWatcher', () => {
     const kind = messages.at(-1)?.protocol?.kind;
     const routes = kind?.$case === 'http1' ? kind.value.routes : [];
     expect(routes.map((r) => [r.metadata?.kind?.$case === 'resource' && r.metadata.kind.value.name, r.authorizations.map((a) => a.labels.name)])).toEqual([['api-read', ['read']]]);
+    memory.put(policy('AuthorizationPolicy', 'all', { targetRef: { group: 'policy.linkerd.io', kind: 'Server', name: 'api-http' }, requiredAuthenticationRefs: [] }));
+    await nextTurn();
+    const after = messages.at(-1)?.protocol?.kind;
+    const withServerAuthz = after?.$case === 'http1' ? after.value.routes : [];
+    expect(withServerAuthz.map((r) => r.authorizations.map((a) => a.labels.name))).toEqual([['all', 'read']]);
   });
 
   it('follows the pod: new labels that no Server selects bring the default policy back', async () => {

@@ -33,7 +33,7 @@ const labelSelector = {
 const limit = { type: 'object', required: ['requestsPerSecond'], properties: { requestsPerSecond: { type: 'integer' } } };
 
 /** Linkerd's default inbound policies (config.linkerd.io/default-inbound-policy, Server.spec.accessPolicy). */
-export const DEFAULT_INBOUND_POLICIES = ['all-unauthenticated', 'all-authenticated', 'cluster-unauthenticated', 'cluster-authenticated', 'deny'] as const;
+export const DEFAULT_INBOUND_POLICIES = ['all-unauthenticated', 'all-authenticated', 'cluster-unauthenticated', 'cluster-authenticated', 'deny', 'audit'] as const;
 export type DefaultInboundPolicy = (typeof DEFAULT_INBOUND_POLICIES)[number];
 
 /** Server.spec.proxyProtocol values (Linkerd's; `unknown` means detect). */

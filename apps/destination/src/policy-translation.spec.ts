@@ -115,6 +115,18 @@ describe('translatePolicy: rejected resources, with the reason', () => {
     ['HTTPLocalRateLimitPolicy', { targetRef: { kind: 'Service', name: 'x' } }, 'UnsupportedValue', /must be a policy.linkerd.io Server/],
     [
       'HTTPLocalRateLimitPolicy',
+      { targetRef: { group: 'policy.linkerd.io', kind: 'Server', name: 'x' }, total: { requestsPerSecond: 10 }, identity: { requestsPerSecond: 20 } },
+      'InvalidRate',
+      /spec.identity: requestsPerSecond 20 is above the total 10/,
+    ],
+    [
+      'HTTPLocalRateLimitPolicy',
+      { targetRef: { group: 'policy.linkerd.io', kind: 'Server', name: 'x' }, total: { requestsPerSecond: 10 }, overrides: [{ requestsPerSecond: 11, clientRefs: [{ kind: 'ServiceAccount', name: 'a' }] }] },
+      'InvalidRate',
+      /spec.overrides\[0\]: requestsPerSecond 11 is above the total 10/,
+    ],
+    [
+      'HTTPLocalRateLimitPolicy',
       { targetRef: { group: 'policy.linkerd.io', kind: 'Server', name: 'x' }, overrides: [{ requestsPerSecond: 5, clientRefs: [{ kind: 'Namespace', name: 'a' }] }] },
       'UnsupportedValue',
       /clientRefs\[0\]: core\/Namespace is not a ServiceAccount/,

@@ -234,14 +234,20 @@ function rateLimit(spec: Record<string, unknown>, common: Common): RateLimitT {
   if (target.kind !== 'Server' || groupOf(target) !== POLICY_GROUP || (target.namespace ?? common.namespace) !== common.namespace) {
     throw new PolicyProblem('UnsupportedValue', `spec.targetRef: must be a policy.linkerd.io Server in namespace ${common.namespace}`);
   }
+  const total = raw.total ? rate(raw.total.requestsPerSecond, 'spec.total') : undefined;
+  // Linkerd: a per-identity or override limit above the total could never be reached.
+  const withinTotal = (value: number, where: string) => {
+    if (total !== undefined && value > total) throw new PolicyProblem('InvalidRate', `${where}: requestsPerSecond ${value} is above the total ${total}`);
+    return value;
+  };
   return {
     kind: 'HTTPLocalRateLimitPolicy',
     ...common,
     server: target.name,
-    ...(raw.total ? { total: rate(raw.total.requestsPerSecond, 'spec.total') } : {}),
-    ...(raw.identity ? { identity: rate(raw.identity.requestsPerSecond, 'spec.identity') } : {}),
+    ...(total === undefined ? {} : { total }),
+    ...(raw.identity ? { identity: withinTotal(rate(raw.identity.requestsPerSecond, 'spec.identity'), 'spec.identity') } : {}),
     overrides: (raw.overrides ?? []).map((o, i) => ({
-      requestsPerSecond: rate(o.requestsPerSecond, `spec.overrides[${i}]`),
+      requestsPerSecond: withinTotal(rate(o.requestsPerSecond, `spec.overrides[${i}]`), `spec.overrides[${i}]`),
       clients: serviceAccounts(o.clientRefs, common.namespace, `spec.overrides[${i}]`),
     })),
   };
