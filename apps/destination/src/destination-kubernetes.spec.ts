@@ -8,6 +8,7 @@ import { addrsOf, startHarness } from './testing/destination-harness';
 import { routeObject, serviceObject, sliceObject } from './testing/manifests';
 import type { KubeObjectLike, World } from './testing/scenarios';
 import { defineDestinationScenarios } from './testing/scenarios';
+import { defineInboundScenarios } from './testing/inbound-scenarios';
 import { definePolicyScenarios } from './testing/policy-scenarios';
 
 // Informer restarts in tests: quick, so a dropped watch is resumed well inside a test's wait.
@@ -21,6 +22,15 @@ function informerOf(source: Source, kind: string): Informer<KubeObject> {
     ServiceProfile: source.serviceProfiles,
     HTTPRoute: source.httpRoutes,
     GRPCRoute: source.grpcRoutes,
+    ...(source.linkerdPolicy
+      ? {
+          Server: source.linkerdPolicy.servers,
+          AuthorizationPolicy: source.linkerdPolicy.authorizationPolicies,
+          MeshTLSAuthentication: source.linkerdPolicy.meshTLSAuthentications,
+          NetworkAuthentication: source.linkerdPolicy.networkAuthentications,
+          HTTPLocalRateLimitPolicy: source.linkerdPolicy.httpLocalRateLimitPolicies,
+        }
+      : {}),
   };
   const informer = informers[kind];
   if (!informer) throw new Error(`no informer for ${kind}`);
@@ -55,6 +65,7 @@ async function kubernetesWorld(): Promise<World> {
 
 defineDestinationScenarios('destination on the kubernetes source (fake API server)', kubernetesWorld);
 definePolicyScenarios('OutboundPolicies on the kubernetes source (fake API server)', kubernetesWorld);
+defineInboundScenarios('InboundServerPolicies on the kubernetes source (fake API server)', kubernetesWorld);
 
 describe('destination on the kubernetes source when watches fail', () => {
   let fake: Awaited<ReturnType<typeof startFakeKubeApi>>;

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { createFsSource } from '@trellis/kube';
 import { createTempDir } from '@trellis/testing';
 import { yamlDocs } from './testing/manifests';
+import { defineInboundScenarios } from './testing/inbound-scenarios';
 import { definePolicyScenarios } from './testing/policy-scenarios';
 import type { KubeObjectLike, World } from './testing/scenarios';
 
@@ -33,3 +34,4 @@ async function fsWorld(): Promise<World> {
 }
 
 definePolicyScenarios('OutboundPolicies on the fs source', fsWorld);
+defineInboundScenarios('InboundServerPolicies on the fs source', fsWorld);

@@ -3,7 +3,7 @@ import type { ClientReadableStream, ServiceError } from '@grpc/grpc-js';
 import { credentials } from '@grpc/grpc-js';
 import type { Source } from '@trellis/kube';
 import type { DestinationProfile, OutboundPolicy, TrafficSpec, Update } from '@trellis/proto';
-import { DestinationClient, OutboundPoliciesClient } from '@trellis/proto';
+import { DestinationClient, OutboundPoliciesClient, inbound } from '@trellis/proto';
 import { pino } from 'pino';
 import type { RunningDestination } from '../destination';
 import { startDestination } from '../destination';
@@ -81,6 +81,9 @@ export interface Harness {
   watchPolicy(authority: string, clientNamespace?: string): StreamRecorder<OutboundPolicy>;
   /** OutboundPolicies.Get for any TrafficSpec. */
   getPolicy(spec: TrafficSpec): Promise<OutboundPolicy>;
+  /** InboundServerPolicies.WatchPort and GetPort for a pod port (Linkerd's JSON workload). */
+  watchPort(namespace: string, pod: string, port: number): StreamRecorder<inbound.Server>;
+  getPort(namespace: string, pod: string, port: number): Promise<inbound.Server>;
   metrics(): Promise<string>;
   admin(path: string): Promise<Response>;
   close(): Promise<void>;
@@ -101,6 +104,8 @@ export async function startHarness(source: Source, options: { streamQueueLimit?:
   });
   const client = new DestinationClient(`127.0.0.1:${destination.grpcPort}`, credentials.createInsecure());
   const policyClient = new OutboundPoliciesClient(`127.0.0.1:${destination.policyPort}`, credentials.createInsecure());
+  const inboundClient = new inbound.InboundServerPoliciesClient(`127.0.0.1:${destination.policyPort}`, credentials.createInsecure());
+  const portSpec = (namespace: string, pod: string, port: number) => ({ workload: JSON.stringify({ ns: namespace, pod }), port });
   const recorders: StreamRecorder<unknown>[] = [];
   const track = <T>(r: StreamRecorder<T>) => {
     recorders.push(r as StreamRecorder<unknown>);
@@ -118,12 +123,18 @@ export async function startHarness(source: Source, options: { streamQueueLimit?:
       new Promise((resolve, reject) => {
         policyClient.get(spec, (err, policy) => (err ? reject(err) : resolve(policy)));
       }),
+    watchPort: (namespace, pod, port) => track(new StreamRecorder(inboundClient.watchPort(portSpec(namespace, pod, port)))),
+    getPort: (namespace, pod, port) =>
+      new Promise((resolve, reject) => {
+        inboundClient.getPort(portSpec(namespace, pod, port), (err, server) => (err ? reject(err) : resolve(server)));
+      }),
     metrics: async () => (await admin('/metrics')).text(),
     admin,
     close: async () => {
       for (const r of recorders) if (!r.ended && !r.error) r.cancel();
       client.close();
       policyClient.close();
+      inboundClient.close();
       await destination.close();
     },
   };
