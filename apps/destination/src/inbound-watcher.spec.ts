@@ -55,6 +55,13 @@ const cidrOf = (m: inbound.Server | undefined) => {
 };
 
 describe('InboundWatcher', () => {
+  it('shares one Server object between the streams of one pod port', () => {
+    const { watcher, messages } = setup();
+    const second = watcher.subscribe(REQUEST, () => undefined);
+    expect(second.initial).toBe(messages[0]);
+    second.unsubscribe();
+  });
+
   it('applies a Server, then its AuthorizationPolicy once the authentication it requires exists; one message per change', async () => {
     const { memory, messages, invalid } = setup();
     expect(messages.at(-1)?.labels.name).toBe('all-unauthenticated');
