@@ -82,7 +82,7 @@ beforeAll(async () => {
   destination.setEndpoints(WEB, [{ host: '127.0.0.1', port: server.inbound.ports.http, identity: SERVER_ID }]);
   outboundRegistry = new Registry();
   outbound = await startOutbound({
-    env: { TRELLIS_OUTBOUND_ADDR: '127.0.0.1:0', TRELLIS_DESTINATION_ADDR: `127.0.0.1:${destination.port}` },
+    env: { TRELLIS_OUTBOUND_ADDR: '127.0.0.1:0', TRELLIS_DESTINATION_ADDR: `127.0.0.1:${destination.port}`, TRELLIS_POLICY_PORT: String(destination.port) },
     registry: outboundRegistry,
     logger,
     meshTls: tls(clientIdentity),

@@ -11,7 +11,7 @@ import {
 } from '@trellis/balance';
 import type { BackendPolicy as BackendPolicyMessage } from '@trellis/proto';
 import { hashKeyOf, type HashKeyOf, type HashKeySource } from './hash-key';
-import { durationMs } from './profile';
+import { durationMs } from '@trellis/routes';
 
 /** Envoy's circuit-breaker defaults (max_connections, max_pending_requests, max_requests, max_retries). */
 export const DEFAULT_BREAKER_LIMITS: BreakerLimits = Object.freeze({ connections: 1024, pending: 1024, requests: 1024, retries: 3 });

@@ -1,4 +1,4 @@
-import type { StatusPredicate } from './route-match';
+import type { StatusPredicate } from '@trellis/routes';
 
 export type Classification = 'success' | 'failure';
 

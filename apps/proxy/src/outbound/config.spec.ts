@@ -8,6 +8,7 @@ describe('loadOutboundConfig', () => {
     expect(c).toMatchObject({
       listen: { host: '127.0.0.1', port: 4140 },
       destinationAddr: '127.0.0.1:8086',
+      policyAddr: '127.0.0.1:8090',
       autoscalerAddr: undefined,
       clusterDomain: 'cluster.local',
       namespace: '',
@@ -21,6 +22,7 @@ describe('loadOutboundConfig', () => {
     const c = loadOutboundConfig({
       TRELLIS_OUTBOUND_ADDR: '[::1]:0',
       TRELLIS_DESTINATION_ADDR: 'destination.trellis:8086',
+      TRELLIS_POLICY_PORT: '9443',
       TRELLIS_AUTOSCALER_ADDR: '127.0.0.1:9999',
       TRELLIS_CLUSTER_DOMAIN: 'example.org.',
       SERVING_NAMESPACE: 'demo',
@@ -30,6 +32,7 @@ describe('loadOutboundConfig', () => {
     expect(c).toMatchObject({
       listen: { host: '::1', port: 0 },
       destinationAddr: 'destination.trellis:8086',
+      policyAddr: 'destination.trellis:9443',
       autoscalerAddr: '127.0.0.1:9999',
       clusterDomain: 'example.org',
       namespace: 'demo',
@@ -38,14 +41,17 @@ describe('loadOutboundConfig', () => {
     });
   });
 
-  it('turns the outbound role off', () => {
+  it('turns the outbound role, or only its OutboundPolicies client, off', () => {
     expect(loadOutboundConfig({ TRELLIS_OUTBOUND_ADDR: 'off' }).listen).toBeUndefined();
+    expect(loadOutboundConfig({ TRELLIS_POLICY_PORT: 'off' }).policyAddr).toBeUndefined();
   });
 
   it.each([
     ['TRELLIS_OUTBOUND_ADDR', '4140'],
     ['TRELLIS_OUTBOUND_ADDR', '127.0.0.1:70000'],
     ['TRELLIS_DESTINATION_ADDR', '127.0.0.1:0'],
+    ['TRELLIS_POLICY_PORT', '0'],
+    ['TRELLIS_POLICY_PORT', 'policy:8090'],
     ['TRELLIS_AUTOSCALER_ADDR', 'http://autoscaler:8080'],
     ['TRELLIS_CLUSTER_DOMAIN', 'bad_domain'],
     ['TRELLIS_OUTBOUND_BALANCER', 'fastest'],

@@ -1,28 +1,49 @@
+import { modifyHeaderList, modifyHeaderRecord } from '@trellis/routes';
 import { classify, finalGrpcStatus } from './classify';
 import type { EndpointConnections } from './endpoint-connections';
 import { upstreamError } from './errors';
 import type { Exchange } from './exchange';
-import type { OutboundCall, Service } from './layer';
+import type { OutboundCall, RequestEdits, Service } from './layer';
 import type { RequestAbort } from './request-abort';
 import type { RequestBody } from './request-body';
 import { sendH1, sendH2, type UpstreamResponse } from './upstream';
+
+/** The request target with a filter's path (the query kept). */
+function editedPath(target: string, path: string | undefined): string {
+  if (path === undefined) return target;
+  const q = target.indexOf('?');
+  return q < 0 ? path : path + target.slice(q);
+}
 
 function send(
   ex: Exchange,
   connections: EndpointConnections,
   authority: string,
+  edits: RequestEdits | undefined,
   body: RequestBody,
   abort: RequestAbort,
   onConnected: (() => void) | undefined,
 ): Promise<UpstreamResponse> {
-  if (ex.protocol === 'h2') return sendH2(connections.h2(), ex.h2Headers(), body, abort, onConnected);
-  return sendH1(connections.h1(), ex.method, ex.path, ex.h1Headers(authority), body, abort, onConnected);
+  if (ex.protocol === 'h2') {
+    const headers = ex.h2Headers();
+    if (edits !== undefined) {
+      for (const m of edits.headers) modifyHeaderRecord(headers, m);
+      if (edits.authority !== undefined) headers[':authority'] = edits.authority;
+      if (edits.path !== undefined) headers[':path'] = editedPath(ex.path, edits.path);
+    }
+    return sendH2(connections.h2(), headers, body, abort, onConnected);
+  }
+  if (edits === undefined) return sendH1(connections.h1(), ex.method, ex.path, ex.h1Headers(authority), body, abort, onConnected);
+  let headers = ex.h1Headers(edits.authority ?? authority);
+  for (const m of edits.headers) headers = modifyHeaderList(headers, m);
+  return sendH1(connections.h1(), ex.method, editedPath(ex.path, edits.path), headers, body, abort, onConnected);
 }
 
 /**
  * endpoint pool (the bottom of the stack): sends the attempt on the chosen endpoint's connections,
  * an HTTP/1.1 keep-alive pool or an HTTP/2 session, as the client spoke, and counts it per endpoint
- * (`request_total`, `response_total`, `response_latency_ms`). A failure becomes an OutboundError
+ * (`request_total`, `response_total`, `response_latency_ms`). Route filters' edits (headers, authority,
+ * path) are applied to the request here, as it is sent. A failure becomes an OutboundError
  * that says whether the request left; an aborted call fails with the abort's reason.
  */
 export function endpointPool(): Service {
@@ -33,13 +54,13 @@ export function endpointPool(): Service {
     let r: UpstreamResponse;
     try {
       // The balancer's RTT starts once the connection is up: connect and TLS handshake are not the endpoint's latency.
-      r = await send(ex, endpoint.connections, ex.authority ?? endpoint.id, call.body, call.abort, endpoint.handle && (() => endpoint.handle?.connected()));
+      r = await send(ex, endpoint.connections, ex.authority ?? endpoint.id, call.edits, call.body, call.abort, endpoint.handle && (() => endpoint.handle?.connected()));
     } catch (err) {
       throw call.abort.aborted ? call.abort.reason : upstreamError(err, endpoint.id);
     }
     r.onEnd(() => {
       const grpcStatus = finalGrpcStatus(r);
-      endpoint.series.response(r.status, grpcStatus, classify(call.route.classes, r.status, grpcStatus), performance.now() - started);
+      endpoint.series.response(r.status, grpcStatus, classify(call.rule.classes, r.status, grpcStatus), performance.now() - started);
     });
     return r;
   };

@@ -1,5 +1,5 @@
 import { credentials } from '@grpc/grpc-js';
-import { DestinationClient } from '@trellis/proto';
+import { DestinationClient, OutboundPoliciesClient } from '@trellis/proto';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Env } from '../config/env';
@@ -9,6 +9,7 @@ import { createPoke } from './autoscaler-poke';
 import { loadOutboundConfig } from './config';
 import { startListener } from './listener';
 import { OutboundMetrics } from './metrics';
+import { PolicyDiscovery } from './policy-client';
 import { createOutboundStack } from './stack';
 
 export { OUTBOUND_ENV, loadOutboundConfig, type OutboundConfig } from './config';
@@ -20,7 +21,7 @@ export interface Outbound {
 }
 
 /**
- * The outbound role, composed top to bottom: config -> destination client -> discovery streams
+ * The outbound role, composed top to bottom: config -> destination and policy clients -> discovery and policy streams
  * -> service cache (profiles, backends, balancers, pools) -> request path -> listener.
  * Throws ConfigError on a bad setting.
  */
@@ -40,6 +41,14 @@ export async function startOutbound(opts: { env: Env; registry: Registry; logger
     random,
     logger,
   });
+  const policyClient = config.policyAddr === undefined ? undefined : new OutboundPoliciesClient(config.policyAddr, credentials.createInsecure());
+  const policies = new PolicyDiscovery({
+    api: policyClient,
+    // Linkerd's workload token: the client namespace scopes consumer routes (GAMMA).
+    sourceWorkload: config.namespace === '' ? '' : JSON.stringify({ ns: config.namespace, pod: config.podName }),
+    random,
+    logger,
+  });
   const metrics = new OutboundMetrics(opts.registry, {
     // Read at scrape time, once the stack below exists.
     backends: () => stack.services.backendStates(),
@@ -49,6 +58,7 @@ export async function startOutbound(opts: { env: Env; registry: Registry; logger
   const selfAuthorities = new Set<string>();
   const stack = createOutboundStack({
     discovery,
+    policies,
     metrics,
     logger,
     clock,
@@ -67,14 +77,16 @@ export async function startOutbound(opts: { env: Env; registry: Registry; logger
     logger,
     handle: stack.serve,
   }).catch((err: unknown) => {
+    policies.close();
     client.close();
+    policyClient?.close();
     void stack.services.close();
     throw err;
   });
   selfAuthorities.add(`${listener.host}:${listener.port}`);
   if (config.listen.host === '127.0.0.1') selfAuthorities.add(`localhost:${listener.port}`);
   logger.info(
-    { event: 'listening', outbound: `${listener.host}:${listener.port}`, destination: config.destinationAddr, autoscaler: config.autoscalerAddr },
+    { event: 'listening', outbound: `${listener.host}:${listener.port}`, destination: config.destinationAddr, policy: config.policyAddr, autoscaler: config.autoscalerAddr },
     'outbound listening',
   );
   let closing: Promise<void> | undefined;
@@ -84,7 +96,9 @@ export async function startOutbound(opts: { env: Env; registry: Registry; logger
       (closing ??= (async () => {
         await listener.close();
         await stack.services.close();
+        policies.close();
         client.close();
+        policyClient?.close();
       })()),
   };
 }

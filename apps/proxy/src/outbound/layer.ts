@@ -1,9 +1,9 @@
-import type { CircuitBreakers, RequestHandle } from '@trellis/balance';
+import type { CircuitBreakers, RequestHandle, RetryBudget } from '@trellis/balance';
+import { DEFAULT_RULE, type HeaderModifier, type RequestMatch, type RouteTable, type Rule } from '@trellis/routes';
 import type { Target } from './authority';
 import type { EndpointConnections } from './endpoint-connections';
 import type { Exchange } from './exchange';
 import type { EndpointSeries, RouteSeries } from './metrics';
-import { DEFAULT_ROUTE, type Profile, type Route } from './profile';
 import type { RequestAbort } from './request-abort';
 import type { RequestBody } from './request-body';
 import type { UpstreamResponse } from './upstream';
@@ -13,12 +13,22 @@ export type Service = (call: OutboundCall) => Promise<UpstreamResponse>;
 /** Wraps the rest of the stack; one layer per file, composed in stack.ts. */
 export type Layer = (next: Service) => Service;
 
-/** A service as the application named it: its profile in force and its per-route metric series (service-cache.ts). */
+/** A service as the application named it: its route table in force, retry budget and per-route metric series (service-cache.ts). */
 export interface LogicalTarget {
   readonly authority: string;
-  profile: Profile | undefined;
-  ready(): Promise<Profile>;
-  series(route: Route): RouteSeries;
+  table: RouteTable | undefined;
+  readonly budget: RetryBudget;
+  ready(): Promise<RouteTable>;
+  series(routeName: string): RouteSeries;
+}
+
+/** What route and backend filters change in the request sent upstream (applied by endpoint-pool.ts). */
+export interface RequestEdits {
+  headers: HeaderModifier[];
+  /** Replaces `:authority`/`Host`. */
+  authority: string | undefined;
+  /** Replaces the path (the query is kept). */
+  path: string | undefined;
 }
 
 /** Where a call goes once the split has chosen: one backend's own stack (stack.ts builds it). */
@@ -78,11 +88,15 @@ export class OutboundCall {
   target!: Target;
   /** target: the logical service of a mesh target. */
   logical!: LogicalTarget;
-  /** route: the profile in force and the route the request matched. */
-  profile!: Profile;
-  /** The default route (no classes, no timeout) until the route layer picks one; calls outside the mesh keep it. */
-  route: Route = DEFAULT_ROUTE;
+  /** route: the service's route table and retry budget, the rule the request took and the match that chose it. */
+  table!: RouteTable;
+  budget!: RetryBudget;
+  /** The default rule (no classes, no timeout, no retry) until the route layer picks one; calls outside the mesh keep it. */
+  rule: Rule = DEFAULT_RULE;
+  match: RequestMatch | undefined = undefined;
   routeSeries!: RouteSeries;
+  /** route, split: filter edits to the request; undefined when none. */
+  edits: RequestEdits | undefined = undefined;
   /** retry: the body as it will be sent (buffered when the route is retryable). */
   body: RequestBody = { kind: 'empty' };
   /** split: the backend of this attempt. */
@@ -90,9 +104,10 @@ export class OutboundCall {
   /** balance: the endpoint of this attempt. */
   endpoint!: EndpointChoice;
 
-  constructor(readonly ex: Exchange) {}
+  /** The request's abort signal; retry: a child of it per attempt when attempts have their own timeout. */
+  abort: RequestAbort;
 
-  get abort(): RequestAbort {
-    return this.ex.abort;
+  constructor(readonly ex: Exchange) {
+    this.abort = ex.abort;
   }
 }

@@ -90,7 +90,11 @@ describe('outbound against the real destination service (fs source)', () => {
     destination = await spawnDestination(dir.path);
     registry = new Registry();
     outbound = await startOutbound({
-      env: { TRELLIS_OUTBOUND_ADDR: '127.0.0.1:0', TRELLIS_DESTINATION_ADDR: `127.0.0.1:${destination.grpcPort}` },
+      env: {
+        TRELLIS_OUTBOUND_ADDR: '127.0.0.1:0',
+        TRELLIS_DESTINATION_ADDR: `127.0.0.1:${destination.grpcPort}`,
+        TRELLIS_POLICY_PORT: String(destination.policyPort),
+      },
       registry,
       logger: pino({ level: 'silent' }),
     });
@@ -116,13 +120,13 @@ describe('outbound against the real destination service (fs source)', () => {
     await write(['127.0.0.2', '127.0.0.3']);
     await waitFor(() => b.served > 20, { what: 'traffic to the added endpoint' });
 
-    const grpcPort = destination.grpcPort;
+    const { grpcPort, policyPort } = destination;
     await destination.kill();
     const before = a.served + b.served;
     await waitFor(async () => /outbound_discovery_reconnects\{kind="resolve"\} [1-9]/.test(await registry.metrics()), { intervalMs: 50, what: 'a reconnect' });
     await waitFor(() => a.served + b.served > before + 100, { what: 'traffic while the destination is down' });
 
-    destination = await spawnDestination(dir.path, grpcPort);
+    destination = await spawnDestination(dir.path, grpcPort, policyPort);
     await write(['127.0.0.3']);
     await waitFor(async () => {
       const start = a.served;

@@ -1,6 +1,9 @@
-import { finalClassification, classify } from './classify';
+import type { Random } from '@trellis/balance';
+import type { Retry, Rule } from '@trellis/routes';
+import { classify, finalClassification } from './classify';
 import { OutboundError } from './errors';
 import type { Layer, OutboundCall, Service } from './layer';
+import { RequestAbort } from './request-abort';
 import type { RequestBody } from './request-body';
 import { bufferBody, isReplayable } from './request-body';
 import type { UpstreamResponse } from './upstream';
@@ -13,12 +16,13 @@ export const MAX_UNSENT_RETRIES = 3;
 
 const EMPTY_BODY: RequestBody = { kind: 'empty' };
 
-/** Retryable routes buffer bodies up to MAX_REPLAYABLE_BODY_BYTES; others stream them. */
+/** Rules with a retry buffer bodies up to the retry's max_request_bytes; others stream them. */
 function readBody(call: OutboundCall): RequestBody | Promise<RequestBody> {
   const ex = call.ex;
   if (!ex.hasBody) return EMPTY_BODY;
-  if (!call.route.retryable) return { kind: 'stream', stream: ex.bodySource };
-  return bufferBody(ex.bodySource);
+  const retry = call.rule.retry;
+  if (retry === undefined) return { kind: 'stream', stream: ex.bodySource };
+  return bufferBody(ex.bodySource, retry.maxRequestBytes);
 }
 
 /** A body can go out again if it is held in memory, or streamed but not read yet. */
@@ -30,63 +34,140 @@ function unsent(err: unknown): boolean {
   return err instanceof OutboundError && err.notSent;
 }
 
-/** One attempt, counted per route (`route_actual_*`). */
-async function attempt(next: Service, call: OutboundCall): Promise<UpstreamResponse> {
-  const rs = call.routeSeries;
-  const started = performance.now();
-  rs.actualRequest();
-  const r = await next(call);
-  r.onEnd(() => rs.actualResponse(r.status, finalClassification(call.route, r), performance.now() - started));
-  return r;
+/** Whether the retry's conditions call this response a failure to retry (at its headers). */
+function retryableResponse(retry: Retry, rule: Rule, r: UpstreamResponse): boolean {
+  switch (retry.on.kind) {
+    case 'failure-class':
+      return classify(rule.classes, r.status, r.grpcStatus) === 'failure';
+    case 'status':
+      return retry.on.ranges.some((x) => r.status >= x.start && r.status <= x.end);
+    case 'grpc':
+      return r.grpcStatus !== undefined && retry.on.codes.includes(r.grpcStatus);
+  }
 }
 
 /**
- * retry (budget): two kinds of retry, in one loop.
+ * One attempt, counted per route (`route_actual_*`). With a per-attempt timeout (`backendRequest`,
+ * or the retry's timeout) the attempt runs under a child of the request's abort signal, which the
+ * timer aborts with ROUTE_TIMEOUT; the child ends with the attempt's response headers.
+ */
+async function attempt(next: Service, call: OutboundCall, requestAbort: RequestAbort): Promise<UpstreamResponse> {
+  const rs = call.routeSeries;
+  const started = performance.now();
+  const timeoutMs = call.rule.timeouts.backendRequestMs;
+  rs.actualRequest();
+  let timer: NodeJS.Timeout | undefined;
+  let unlink: (() => void) | undefined;
+  if (timeoutMs !== undefined) {
+    const child = new RequestAbort();
+    unlink = requestAbort.subscribe(() => child.abort(requestAbort.reason));
+    timer = setTimeout(() => child.abort(new OutboundError('ROUTE_TIMEOUT', `an attempt of route ${call.rule.name} timed out after ${timeoutMs} ms`)), timeoutMs);
+    call.abort = child;
+  }
+  try {
+    const r = await next(call);
+    r.onEnd(() => rs.actualResponse(r.status, finalClassification(call.rule, r), performance.now() - started));
+    return r;
+  } finally {
+    clearTimeout(timer);
+    unlink?.();
+    call.abort = requestAbort;
+  }
+}
+
+/** Linkerd's retry backoff: min x 2^(n-1), at most max, plus up to jitter x that at random. */
+function backoffMs(retry: Retry, retries: number, random: Random): number {
+  const b = retry.backoff;
+  if (b === undefined) return 0;
+  const base = Math.min(b.maxMs, b.minMs * 2 ** (retries - 1));
+  return Math.min(b.maxMs, base + base * b.jitter * random());
+}
+
+function sleep(ms: number, abort: RequestAbort): Promise<void> {
+  if (ms <= 0) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const unsubscribe = abort.subscribe(() => {
+      clearTimeout(timer);
+      reject(abort.reason);
+    });
+    const timer = setTimeout(() => {
+      unsubscribe();
+      resolve();
+    }, ms);
+  });
+}
+
+/**
+ * retry: two kinds of retry, in one loop.
  * - A request that never left the proxy (no connection, refused before a byte was written) is sent
- *   again whatever the route says, as linkerd2-proxy does, up to MAX_UNSENT_RETRIES times.
- * - On a retryable route, a response classified as a failure at its headers is retried while the
- *   profile's retry budget allows and the backend's circuit breaker has a `retries` unit free
- *   (Envoy's max_retries: concurrent retries per backend). Bodies up to 64 KiB are replayable.
+ *   again whatever the rule says, as linkerd2-proxy does, up to MAX_UNSENT_RETRIES times.
+ * - On a rule with a retry, a response its conditions call retryable (at its headers), or an attempt
+ *   that timed out, is retried up to `maxRetries` times, with the rule's backoff between attempts,
+ *   while the body is replayable (at most `maxRequestBytes`), the backend's circuit breaker has a
+ *   `retries` unit free (Envoy's max_retries), and, for ServiceProfile routes, the retry budget allows.
  * A failed response that is not retried goes back up as it is.
  */
-export function retryLayer(): Layer {
+export function retryLayer(deps: { random: Random }): Layer {
   return (next) => async (call) => {
     call.body = await readBody(call);
-    const { route, profile, routeSeries: rs } = call;
+    const { rule, budget, routeSeries: rs } = call;
+    const retry = rule.retry;
+    const requestAbort = call.abort;
     let unsentRetries = 0;
+    let retries = 0;
     let releaseRetry: (() => void) | undefined;
-    for (;;) {
-      let r: UpstreamResponse;
-      try {
-        r = await attempt(next, call);
-      } catch (err) {
-        releaseRetry?.();
-        releaseRetry = undefined;
-        if (unsent(err) && unsentRetries < MAX_UNSENT_RETRIES && resendable(call.body) && !call.abort.aborted) {
-          unsentRetries += 1;
-          continue;
-        }
-        throw err;
-      }
-      if (releaseRetry !== undefined) r.onEnd(releaseRetry);
-      releaseRetry = undefined;
-      if (!route.retryable || classify(route.classes, r.status, r.grpcStatus) !== 'failure') return r;
+    /** Takes the units a retry needs, counting why one is not made; true: retry. */
+    const mayRetry = (): boolean => {
+      if (retry === undefined || retries >= retry.maxRetries || requestAbort.aborted) return false;
       if (!isReplayable(call.body)) {
         rs.retryable('body_too_large');
-        return r;
+        return false;
       }
-      if (!profile.budget.withdraw()) {
+      if (retry.budgeted && !budget.withdraw()) {
         rs.retryable('no_budget');
-        return r;
+        return false;
       }
       const breakers = call.backend.breakers;
       if (!breakers.tryAcquire('retries')) {
         rs.retryable('overflow');
-        return r;
+        return false;
       }
       releaseRetry = () => breakers.release('retries');
       rs.retryable('');
+      retries += 1;
+      return true;
+    };
+    /** The rule's backoff before the next attempt; an abort while waiting gives the retry unit back. */
+    const backOff = async (): Promise<void> => {
+      try {
+        await sleep(backoffMs(retry as Retry, retries, deps.random), requestAbort);
+      } catch (err) {
+        releaseRetry?.();
+        releaseRetry = undefined;
+        throw err;
+      }
+    };
+    for (;;) {
+      let r: UpstreamResponse;
+      try {
+        r = await attempt(next, call, requestAbort);
+      } catch (err) {
+        releaseRetry?.();
+        releaseRetry = undefined;
+        if (unsent(err) && unsentRetries < MAX_UNSENT_RETRIES && resendable(call.body) && !requestAbort.aborted) {
+          unsentRetries += 1;
+          continue;
+        }
+        const attemptTimedOut = err instanceof OutboundError && err.code === 'ROUTE_TIMEOUT' && !requestAbort.aborted;
+        if (!attemptTimedOut || !mayRetry()) throw err;
+        await backOff();
+        continue;
+      }
+      if (releaseRetry !== undefined) r.onEnd(releaseRetry);
+      releaseRetry = undefined;
+      if (retry === undefined || !retryableResponse(retry, rule, r) || !mayRetry()) return r;
       r.discard();
+      await backOff();
     }
   };
 }

@@ -1,14 +1,15 @@
-import type { Clock } from '@trellis/balance';
-import type { DestinationProfile } from '@trellis/proto';
+import { RetryBudget, type Clock } from '@trellis/balance';
+import type { DestinationProfile, OutboundPolicy } from '@trellis/proto';
+import { chooseRouteTable, type RetryBudgetSettings, type RouteTable } from '@trellis/routes';
 import type { Logger } from 'pino';
 import type { Subscription } from 'rxjs';
 import type { Discovery } from '../discovery/discovery-client';
-import type { AuthorityOptions } from './authority';
+import { resolveTarget, type AuthorityOptions } from './authority';
 import type { Backend } from './backend';
 import { EndpointConnections } from './endpoint-connections';
 import type { EndpointChoice, LogicalTarget } from './layer';
 import type { BackendState, OutboundMetrics, RouteSeries } from './metrics';
-import { compileProfile, type Profile, type Route } from './profile';
+import type { PolicyDiscovery } from './policy-client';
 
 /** Ours: a logical service or backend unused for this long is closed (its streams and pools with it). */
 export const SERVICE_IDLE_MS = 60_000;
@@ -17,25 +18,39 @@ export const MAX_DIRECT_POOLS = 256;
 
 export interface ServiceCacheDeps {
   discovery: Discovery;
+  policies: PolicyDiscovery;
   metrics: OutboundMetrics;
   logger: Logger;
   clock: Clock;
   authority: AuthorityOptions;
-  /** How long a request waits for the first profile before the default profile is used. */
+  /** How long a request waits for the first policy and profile before routing with what has come. */
   profileWaitMs: number;
   /** Builds a backend's stack (stack.ts). */
   newBackend(authority: string): Backend;
 }
 
+function sameBudget(a: RetryBudget, b: RetryBudget): boolean {
+  return a.ratio === b.ratio && a.minRetriesPerSecond === b.minRetriesPerSecond && a.ttlMs === b.ttlMs;
+}
+
+function newBudget(clock: Clock, settings: RetryBudgetSettings | undefined): RetryBudget {
+  if (settings === undefined) return new RetryBudget({ clock });
+  return new RetryBudget({ clock, ratio: settings.ratio, minRetriesPerSecond: settings.minRetriesPerSecond, ttlMs: settings.ttlMs });
+}
+
 /**
- * A service as the application named it: its profile (routes, budget, split) and the backends
- * its traffic goes to. Until the first profile arrives, requests wait (at most profileWaitMs),
- * then the default profile applies until a real one comes.
+ * A service as the application named it: its route table (from its OutboundPolicy or its
+ * ServiceProfile: chooseRouteTable in @trellis/routes) and the retry budget of its profile, kept
+ * across updates that do not change its settings. Until both the policy stream and the profile
+ * stream have answered, requests wait (at most profileWaitMs); then whatever has come is used.
  */
 export class LogicalService implements LogicalTarget {
-  profile: Profile | undefined;
+  table: RouteTable | undefined;
+  budget: RetryBudget;
   lastUsedMs = performance.now();
-  private readonly subscription: Subscription;
+  private policy: OutboundPolicy | null | undefined;
+  private profile: DestinationProfile | null | undefined;
+  private readonly subscriptions: Subscription[];
   private readonly routeSeries = new Map<string, RouteSeries>();
   private waiting: (() => void)[] = [];
   private waitTimer: NodeJS.Timeout | undefined;
@@ -44,40 +59,66 @@ export class LogicalService implements LogicalTarget {
     readonly authority: string,
     private readonly deps: ServiceCacheDeps,
   ) {
-    this.subscription = deps.discovery.profile(authority).subscribe({
-      next: (p) => this.setProfile(p),
-      error: (err: unknown) => deps.logger.error({ authority, err }, 'profile stream failed'),
-    });
+    this.budget = newBudget(deps.clock, undefined);
+    const logFailure = (what: string) => (err: unknown) => deps.logger.error({ authority, err }, `${what} stream failed`);
+    this.subscriptions = [
+      deps.policies.watch(authority).subscribe({
+        next: (p) => {
+          this.policy = p;
+          this.update();
+        },
+        error: logFailure('policy'),
+      }),
+      deps.discovery.profile(authority).subscribe({
+        next: (p) => {
+          this.profile = p;
+          this.update();
+        },
+        error: logFailure('profile'),
+      }),
+    ];
   }
 
-  /** Resolves once a profile (or the default after the wait) is in force. */
-  ready(): Promise<Profile> {
-    if (this.profile !== undefined) return Promise.resolve(this.profile);
+  /** Resolves once a route table is in force (or the default one after the wait). */
+  ready(): Promise<RouteTable> {
+    if (this.table !== undefined) return Promise.resolve(this.table);
     this.waitTimer ??= setTimeout(() => {
-      this.deps.logger.warn({ authority: this.authority }, 'no profile in time; using the default profile');
-      this.setProfile(null);
+      this.deps.logger.warn({ authority: this.authority, policy: this.policy !== undefined, profile: this.profile !== undefined }, 'no policy or profile in time; routing with what has come');
+      this.policy ??= null;
+      this.profile ??= null;
+      this.update();
     }, this.deps.profileWaitMs);
-    return new Promise((resolve) => this.waiting.push(() => resolve(this.profile as Profile)));
+    return new Promise((resolve) => this.waiting.push(() => resolve(this.table as RouteTable)));
   }
 
-  series(route: Route): RouteSeries {
-    let s = this.routeSeries.get(route.name);
+  series(routeName: string): RouteSeries {
+    let s = this.routeSeries.get(routeName);
     if (s === undefined) {
-      s = this.deps.metrics.route(this.authority, route.name);
-      this.routeSeries.set(route.name, s);
+      s = this.deps.metrics.route(this.authority, routeName);
+      this.routeSeries.set(routeName, s);
     }
     return s;
   }
 
   close(): void {
-    this.subscription.unsubscribe();
+    for (const s of this.subscriptions) s.unsubscribe();
     clearTimeout(this.waitTimer);
     this.waitTimer = undefined;
   }
 
-  private setProfile(message: DestinationProfile | null): void {
-    const opts = { clock: this.deps.clock, authority: this.deps.authority };
-    this.profile = compileProfile(message, this.profile === undefined ? opts : { ...opts, previous: this.profile });
+  private update(): void {
+    if (this.policy === undefined || this.profile === undefined) return;
+    const authority = this.deps.authority;
+    const table = chooseRouteTable(this.policy, this.profile, {
+      resolveAuthority: (a) => {
+        const t = resolveTarget(a, authority);
+        return t?.kind === 'service' ? t.authority : undefined;
+      },
+    });
+    const fresh = newBudget(this.deps.clock, table.budget);
+    if (!sameBudget(this.budget, fresh)) this.budget = fresh;
+    if (this.table?.origin !== table.origin) this.deps.logger.info({ authority: this.authority, origin: table.origin }, 'routes in force');
+    this.table = table;
     clearTimeout(this.waitTimer);
     this.waitTimer = undefined;
     const waiting = this.waiting;

@@ -1,35 +1,53 @@
 import type { Random } from '@trellis/balance';
-import type { BackendTarget, Layer } from './layer';
+import { pickWeighted, type HeaderModifier, type RouteBackend } from '@trellis/routes';
+import { OutboundError } from './errors';
+import type { BackendTarget, Layer, OutboundCall, Service } from './layer';
+import { applyFilters, withResponseModifiers } from './route-filters';
+import type { UpstreamResponse } from './upstream';
 
-/**
- * Picks an index with probability weight / total, from one uniform draw in [0, 1).
- * Weights must be >= 0 with a positive total.
- */
-export function pickWeighted(weights: readonly number[], total: number, draw: number): number {
-  let target = draw * total;
-  for (let i = 0; i < weights.length; i++) {
-    const w = weights[i] ?? 0;
-    if (target < w) return i;
-    target -= w;
-  }
-  // Rounding can leave target just past the last bucket; the last positive weight takes it.
-  for (let i = weights.length - 1; i >= 0; i--) if ((weights[i] ?? 0) > 0) return i;
-  return 0;
+function weightsOf(backends: readonly RouteBackend[]): { weights: number[]; total: number } {
+  const weights = backends.map((b) => b.weight);
+  return { weights, total: weights.reduce((sum, w) => sum + w, 0) };
 }
 
 /**
- * split (Linkerd's traffic split, a profile's dstOverrides): picks the backend of each attempt by
- * weight, or the logical service's own backend when the profile has no split. Every backend has its
- * own resolution, balancer and pools, shared with requests that name that service directly.
+ * split (a rule's weighted backends: an HTTPRoute's backendRefs, a profile's dstOverrides): picks the
+ * backend of each attempt by weight, or the logical service's own backend when the rule names none,
+ * and applies that backend's filters (a backend without an authority never dispatches: its failure
+ * filter answers). Every backend has its own resolution, balancer and pools, shared with requests
+ * that name that service directly.
  */
 export function splitLayer(deps: { backend(authority: string): BackendTarget; random: Random }): Layer {
-  return (next) => (call) => {
-    const profile = call.profile;
-    let authority = call.logical.authority;
-    if (profile.splits.length > 0) {
-      authority = profile.splits[pickWeighted(profile.splitWeights, profile.splitTotal, deps.random())]?.authority ?? authority;
+  const weightCache = new WeakMap<readonly RouteBackend[], { weights: number[]; total: number }>();
+  return (next) => async (call) => {
+    const backends = call.rule.backends;
+    if (backends.length === 0) {
+      call.backend = deps.backend(call.logical.authority);
+      return next(call);
     }
-    call.backend = deps.backend(authority);
-    return next(call);
+    let w = weightCache.get(backends);
+    if (w === undefined) {
+      w = weightsOf(backends);
+      weightCache.set(backends, w);
+    }
+    const chosen = backends[backends.length === 1 ? 0 : pickWeighted(w.weights, w.total, deps.random())] as RouteBackend;
+    if (chosen.filters.length === 0) return send(chosen, call, next);
+    // The backend's filters apply to this attempt only: a retry may pick another backend.
+    const saved = call.edits;
+    call.edits = saved === undefined ? undefined : { ...saved, headers: [...saved.headers] };
+    try {
+      const responseModifiers: HeaderModifier[] = [];
+      const answer = applyFilters(chosen.filters, call, deps.random, responseModifiers);
+      return answer ?? withResponseModifiers(await send(chosen, call, next), responseModifiers);
+    } finally {
+      call.edits = saved;
+    }
   };
+  function send(chosen: RouteBackend, call: OutboundCall, next: Service): Promise<UpstreamResponse> {
+    if (chosen.authority === undefined) {
+      return Promise.reject(new OutboundError('UPSTREAM_FAILED', 'the route backend has no service to send to'));
+    }
+    call.backend = deps.backend(chosen.authority);
+    return next(call);
+  }
 }

@@ -16,6 +16,7 @@ import { forwardLayer } from './forward';
 import type { EndpointTls } from './mesh-connect';
 import { compose, ReadySignal } from './layer';
 import type { OutboundMetrics } from './metrics';
+import type { PolicyDiscovery } from './policy-client';
 import { requestTimeoutLayer } from './request-timeout';
 import { rescue } from './rescue';
 import { retryLayer } from './retry';
@@ -27,6 +28,8 @@ import { targetLayer } from './target';
 
 export interface StackDeps {
   discovery: Discovery;
+  /** OutboundPolicies.Watch per authority (HTTPRoute/GRPCRoute); GetProfile is the fallback. */
+  policies: PolicyDiscovery;
   metrics: OutboundMetrics;
   logger: Logger;
   clock: Clock;
@@ -52,10 +55,10 @@ export interface OutboundStack {
  *
  *   rescue            rescue.ts            the one place errors become responses
  *   target            target.ts            authority -> mesh service, or forward outside the mesh
- *   route             route.ts             ServiceProfile route, budget deposit, per-route metrics
- *   request timeout   request-timeout.ts   the route's timeout, up to the response headers
- *   retry             retry.ts             unsent requests always; failures under the budget
- *   split             split.ts             traffic split -> one backend
+ *   route             route.ts             HTTPRoute/GRPCRoute or ServiceProfile rule, filters, budget deposit, per-route metrics
+ *   request timeout   request-timeout.ts   the rule's request timeout, up to the response headers
+ *   retry             retry.ts             unsent requests always; the rule's retries (count, budget), per-attempt timeout
+ *   split             split.ts             the rule's weighted backends -> one backend, its filters
  *   ── per backend (backend.ts) ──
  *   fail-fast gate    fail-fast.ts         queue while not ready; 503 after the fail-fast timeout
  *   scale-from-zero   scale-from-zero.ts   poke the autoscaler, hold requests until endpoints appear
@@ -66,6 +69,7 @@ export interface OutboundStack {
 export function createOutboundStack(deps: StackDeps): OutboundStack {
   const services: ServiceCache = new ServiceCache({
     discovery: deps.discovery,
+    policies: deps.policies,
     metrics: deps.metrics,
     logger: deps.logger,
     clock: deps.clock,
@@ -77,9 +81,9 @@ export function createOutboundStack(deps: StackDeps): OutboundStack {
   const stack = compose(
     [
       targetLayer({ authority: deps.authority, selfAuthorities: deps.selfAuthorities, logical: (a) => services.logical(a), forward }),
-      routeLayer(),
+      routeLayer({ random: deps.random }),
       requestTimeoutLayer(),
-      retryLayer(),
+      retryLayer({ random: deps.random }),
       splitLayer({ backend: (a) => services.backend(a), random: deps.random }),
     ],
     (call) => call.backend.serve(call),

@@ -14,15 +14,21 @@ export async function buildDestination(): Promise<void> {
 
 export interface DestinationProcess {
   grpcPort: number;
+  /** OutboundPolicies (an ephemeral port, as --grpc-port is given). */
+  policyPort: number;
   child: ChildProcess;
   kill(): Promise<void>;
 }
 
-/** Spawns the destination service on an fs source; resolves once it logs its ports. */
-export async function spawnDestination(dir: string, grpcPort = 0): Promise<DestinationProcess> {
+/** Spawns the destination service on an fs source; resolves once it logs its ports. Ports 0 or unset: any free port. */
+export async function spawnDestination(dir: string, grpcPort = 0, policyPort?: number): Promise<DestinationProcess> {
   const child = spawn(
     process.execPath,
-    [BUNDLE, '--source', `fs:${dir}`, '--grpc-port', String(grpcPort), '--admin-port', '0', '--listen-host', '127.0.0.1', '--log-level', 'info'],
+    [
+      BUNDLE,
+      ...['--source', `fs:${dir}`, '--grpc-port', String(grpcPort), '--admin-port', '0', '--listen-host', '127.0.0.1', '--log-level', 'info'],
+      ...(policyPort === undefined ? [] : ['--policy-port', String(policyPort)]),
+    ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let stdout = '';
@@ -37,7 +43,10 @@ export async function spawnDestination(dir: string, grpcPort = 0): Promise<Desti
   const deadline = Date.now() + START_TIMEOUT_MS;
   while (Date.now() < deadline && child.exitCode === null) {
     const line = stdout.split('\n').find((l) => l.includes('"msg":"listening"'));
-    if (line !== undefined) return { grpcPort: (JSON.parse(line) as { grpcPort: number }).grpcPort, child, kill };
+    if (line !== undefined) {
+      const ports = JSON.parse(line) as { grpcPort: number; policyPort: number };
+      return { grpcPort: ports.grpcPort, policyPort: ports.policyPort, child, kill };
+    }
     await new Promise((r) => setTimeout(r, 50));
   }
   await kill();

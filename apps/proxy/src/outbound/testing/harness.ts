@@ -56,7 +56,8 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
   const destination = await startFakeDestination();
   const registry = new Registry();
   const outbound = await startOutbound({
-    env: { TRELLIS_OUTBOUND_ADDR: '127.0.0.1:0', TRELLIS_DESTINATION_ADDR: `127.0.0.1:${destination.port}`, ...env },
+    // The fake serves no OutboundPolicies: pointing the policy client at it gets UNIMPLEMENTED, the GetProfile fallback.
+    env: { TRELLIS_OUTBOUND_ADDR: '127.0.0.1:0', TRELLIS_DESTINATION_ADDR: `127.0.0.1:${destination.port}`, TRELLIS_POLICY_PORT: String(destination.port), ...env },
     registry,
     logger: pino({ level: process.env['TEST_LOG_LEVEL'] ?? 'silent' }),
   });
