@@ -95,6 +95,7 @@ async function main(): Promise<void> {
   await spawnApp('proxy', ['dist/apps/proxy/main.js'], {
     TRELLIS_OUTBOUND_ADDR: OUTBOUND,
     TRELLIS_DESTINATION_ADDR: `127.0.0.1:${grpcPort}`,
+    TRELLIS_POLICY_PORT: String(destination['policyPort']),
     TRELLIS_INBOUND_HOST: '127.0.0.1',
     TRELLIS_APP_HOST: '127.0.0.21',
     USER_PORT: String(DEMO_PORT),

@@ -13,9 +13,10 @@ import type { RouteTable } from './model';
  * 4. else the default route.
  */
 export function chooseRouteTable(policy: OutboundPolicy | null, profile: DestinationProfile | null, opts: ProfileOptions): RouteTable {
-  if (policy !== null && hasGatewayRoutes(policy)) return tableFromPolicy(policy);
+  const fromPolicy = policy === null ? undefined : tableFromPolicy(policy);
+  if (fromPolicy !== undefined && hasGatewayRoutes(fromPolicy)) return fromPolicy;
   const fromProfile = tableFromProfile(profile, opts);
   if (profile !== null && (profile.routes.length > 0 || profile.dstOverrides.length > 0)) return fromProfile;
-  if (policy !== null) return { ...tableFromPolicy(policy), budget: fromProfile.budget };
+  if (fromPolicy !== undefined) return { ...fromPolicy, budget: fromProfile.budget };
   return fromProfile;
 }

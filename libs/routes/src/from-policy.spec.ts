@@ -120,9 +120,9 @@ describe('tableFromPolicy (HTTP)', () => {
   it('answers nothing for a request no rule matches (404), and tells gateway routes from the default route', () => {
     const only = detect([{ metadata: meta('a'), hosts: [], rules: [rule([prefix('/api')])] }]);
     expect(selectRule(tableFromPolicy(only), request('GET', '/other'))).toBeUndefined();
-    expect(hasGatewayRoutes(only)).toBe(true);
+    expect(hasGatewayRoutes(tableFromPolicy(only))).toBe(true);
     const fallback = detect([{ metadata: { kind: { $case: 'default', value: 'http' } }, hosts: [], rules: [rule([prefix('/')])] }]);
-    expect(hasGatewayRoutes(fallback)).toBe(false);
+    expect(hasGatewayRoutes(tableFromPolicy(fallback))).toBe(false);
     expect(selectRule(tableFromPolicy(fallback), request('GET', '/other'))?.rule.name).toBe(DEFAULT_ROUTE_NAME);
   });
 

@@ -356,7 +356,7 @@ export function tableFromPolicy(policy: OutboundPolicy): RouteTable {
   return { selection: 'gamma', routes, fallback: undefined, budget: undefined, origin: 'policy' };
 }
 
-/** Whether a policy carries Gateway API routes (not only the default route or a translated ServiceProfile). */
-export function hasGatewayRoutes(policy: OutboundPolicy): boolean {
-  return (policyRoutes(policy) ?? []).some((r) => r.source === 'gateway');
+/** Whether a table carries Gateway API routes (not only the default route or a translated ServiceProfile). */
+export function hasGatewayRoutes(table: RouteTable): boolean {
+  return table.routes.some((r) => r.source === 'gateway');
 }

@@ -103,6 +103,22 @@ spec:
 `;
 }
 
+/** The same scenarios from a ServiceProfile: with no route attached, the proxy routes by GetProfile. */
+function profile(name: string, split: boolean): string {
+  return `apiVersion: linkerd.io/v1alpha2
+kind: ServiceProfile
+metadata: { name: ${name}.shop.svc.cluster.local, namespace: shop }
+spec:
+  routes:
+    - name: slow
+      condition: { method: GET, pathRegex: /api/slow }
+      timeout: 200ms
+    - name: flaky
+      condition: { pathRegex: /flaky }
+      isRetryable: true
+${split ? '  dstOverrides:\n    - { authority: cart-v1.shop.svc.cluster.local:80, weight: 800m }\n    - { authority: cart-v2.shop.svc.cluster.local:80, weight: 200m }\n' : ''}`;
+}
+
 function unary(client: Client, method: 'unary' | 'flaky'): Promise<{ err: ServiceError | null }> {
   return new Promise((resolve) => {
     (client as unknown as Record<string, (req: Buffer, cb: (err: ServiceError | null) => void) => void>)[method]!(Buffer.from('hi'), (err) => resolve({ err }));
@@ -115,6 +131,7 @@ describe('outbound routes from OutboundPolicies (HTTPRoute, GRPCRoute) served by
   let web: Outbound;
   let other: Outbound;
   let registry: Registry;
+  let otherRegistry: Registry;
   const backends: TestBackend[] = [];
   const grpc: { port: number; flakyCalls(): number; close(): void }[] = [];
   const timers: NodeJS.Timeout[] = [];
@@ -164,7 +181,13 @@ describe('outbound routes from OutboundPolicies (HTTPRoute, GRPCRoute) served by
       service('echo', 'shop', echoA.port, 9090),
       service('echo-a', 'shop', echoA.port, 9090),
       service('echo-b', 'shop', echoB.port, 9090),
+      service('legacy', 'shop', v1.port),
+      service('legacy-slow', 'shop', slow.port),
+      service('legacy-flaky', 'shop', flaky.port),
       routes(),
+      profile('legacy', true),
+      profile('legacy-slow', false),
+      profile('legacy-flaky', false),
     ].join('---\n');
     const aside = join(dir.path, '.mesh.yaml.tmp');
     await writeFile(aside, manifests);
@@ -172,7 +195,8 @@ describe('outbound routes from OutboundPolicies (HTTPRoute, GRPCRoute) served by
     destination = await spawnDestination(dir.path);
     registry = new Registry();
     web = await startProxy('web', registry);
-    other = await startProxy('other', new Registry());
+    otherRegistry = new Registry();
+    other = await startProxy('other', otherRegistry);
   }, SPAWN_TEST_TIMEOUT_MS);
 
   afterAll(async () => {
@@ -259,5 +283,24 @@ describe('outbound routes from OutboundPolicies (HTTPRoute, GRPCRoute) served by
       expect(await body(web)).toBe('v2');
       expect(await body(other)).toBe('v1');
     }
+  });
+
+  it('serves the same scenarios from a ServiceProfile when no route is attached: split, timeout, budgeted retry', async () => {
+    const port = other.address?.port ?? 0;
+    await waitFor(async () => (await get(port, 'legacy-slow.shop', '/api/slow')).status === 504, { timeoutMs: ROUTES_TIMEOUT_MS, what: 'the profile in force' });
+    const n = 400;
+    let v2 = 0;
+    for (let i = 0; i < n; i++) {
+      const r = await get(port, 'legacy.shop', '/');
+      expect(r.status).toBe(200);
+      if (r.body === 'v2') v2 += 1;
+    }
+    expect(v2).toBeGreaterThanOrEqual(48);
+    expect(v2).toBeLessThanOrEqual(112);
+    // Not a Gateway API route: no rule matches /elsewhere and the profile's default route takes it.
+    expect((await get(port, 'legacy-slow.shop', '/elsewhere')).body).toBe('quick');
+    for (let i = 0; i < 6; i++) expect((await get(port, 'legacy-flaky.shop', '/flaky')).status).toBe(200);
+    // Retried under the profile's budget (Linkerd's default: 10 retries per second at least).
+    expect(metric(await otherRegistry.metrics(), 'route_retryable_total', 'rt_route="flaky",skipped=""')).toBeGreaterThanOrEqual(3);
   });
 });

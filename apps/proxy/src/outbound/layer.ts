@@ -88,8 +88,7 @@ export class OutboundCall {
   target!: Target;
   /** target: the logical service of a mesh target. */
   logical!: LogicalTarget;
-  /** route: the service's route table and retry budget, the rule the request took and the match that chose it. */
-  table!: RouteTable;
+  /** route: the service's retry budget, the rule the request took and the match that chose it. */
   budget!: RetryBudget;
   /** The default rule (no classes, no timeout, no retry) until the route layer picks one; calls outside the mesh keep it. */
   rule: Rule = DEFAULT_RULE;

@@ -23,7 +23,6 @@ export function routeLayer(deps: { random: Random }): Layer {
     }
     const rule = selection.rule;
     const rs = logical.series(rule.name);
-    call.table = table;
     call.budget = logical.budget;
     call.rule = rule;
     call.match = selection.match;
