@@ -66,6 +66,18 @@ spec:
 apiVersion: gateway.networking.k8s.io/v1
 kind: HTTPRoute
 metadata:
+  name: patient-api
+  namespace: shop
+  annotations: { retry.linkerd.io/http: "503", retry.linkerd.io/limit: "1" }
+spec:
+  parentRefs: [{ group: "", kind: Service, name: patient, port: 80 }]
+  rules:
+    - timeouts: { request: 5s, backendRequest: 150ms }
+      backendRefs: [{ name: patient, port: 80 }]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata:
   name: flaky-retry
   namespace: shop
   annotations: { retry.linkerd.io/http: "503", retry.linkerd.io/limit: "2" }
@@ -178,6 +190,7 @@ describe('outbound routes from OutboundPolicies (HTTPRoute, GRPCRoute) served by
       service('users', 'shop', v1.port),
       service('slow', 'shop', slow.port),
       service('flaky', 'shop', flaky.port),
+      service('patient', 'shop', slow.port),
       service('echo', 'shop', echoA.port, 9090),
       service('echo-a', 'shop', echoA.port, 9090),
       service('echo-b', 'shop', echoB.port, 9090),
@@ -242,6 +255,18 @@ describe('outbound routes from OutboundPolicies (HTTPRoute, GRPCRoute) served by
     const unrouted = await get(port, 'slow.shop', '/elsewhere');
     expect(unrouted.status).toBe(404);
     expect(unrouted.headers['l5d-proxy-error']).toBe('no route');
+  });
+
+  it('times out each attempt after backendRequest and retries it, then answers 504', async () => {
+    const port = web.address?.port ?? 0;
+    await waitFor(async () => (await get(port, 'patient.shop', '/api/quick')).status === 200, { timeoutMs: ROUTES_TIMEOUT_MS, what: 'the patient route in force' });
+    const before = slow.served;
+    const r = await get(port, 'patient.shop', '/api/slow');
+    expect(r.status).toBe(504);
+    expect(r.headers['l5d-proxy-error']).toBe('request timed out');
+    // The first attempt and one retry (retry.linkerd.io/limit: 1), each cut after 150 ms.
+    expect(slow.served - before).toBe(2);
+    expect(metric(await registry.metrics(), 'route_retryable_total', 'rt_route="patient-api",skipped=""')).toBe(1);
   });
 
   it('retries a 503 on a route with retry.linkerd.io/http, counting it per route', async () => {
