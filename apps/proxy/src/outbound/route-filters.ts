@@ -1,3 +1,4 @@
+// How the route and split layers apply Gateway API filters to a call; the pure parts are in @trellis/routes.
 import type { Random } from '@trellis/balance';
 import {
   failureApplies,
@@ -13,8 +14,6 @@ import type { Exchange } from './exchange';
 import type { OutboundCall, RequestEdits } from './layer';
 import { injectedFailure, redirectResponse } from './synthetic-response';
 import type { UpstreamResponse } from './upstream';
-
-/** How the route and split layers apply Gateway API filters to a call (pure parts in @trellis/routes). */
 
 export function splitTarget(target: string): { path: string; query: string } {
   const q = target.indexOf('?');
