@@ -53,21 +53,37 @@ function selectInOrder(table: RouteTable, req: RouteRequest): Selection | undefi
   return undefined;
 }
 
+// A match's rank never changes: computed once per match object.
+const ranks = new WeakMap<RequestMatch, readonly number[]>();
+const NO_MATCH_RANK = rank(undefined);
+
+function rankOf(m: RequestMatch): readonly number[] {
+  let r = ranks.get(m);
+  if (r === undefined) {
+    r = rank(m);
+    ranks.set(m, r);
+  }
+  return r;
+}
+
 /** The most specific matching (route, rule, match); ties go to the earlier route, then the earlier rule. */
 function selectByPrecedence(table: RouteTable, req: RouteRequest): Selection | undefined {
   let best: Selection | undefined;
-  let bestRank: readonly number[] = [];
+  let bestRank: readonly number[] = NO_MATCH_RANK;
+  const consider = (route: Route, rule: Rule, match: RequestMatch | undefined, r: readonly number[]) => {
+    if (best === undefined || better(r, bestRank)) {
+      best = { route, rule, match };
+      bestRank = r;
+    }
+  };
   for (const route of table.routes) {
     if (!matchHost(route.hosts, req.host)) continue;
     for (const rule of route.rules) {
-      const candidates: (RequestMatch | undefined)[] = rule.matches.length === 0 ? [undefined] : [...rule.matches];
-      for (const match of candidates) {
-        if (match !== undefined && !matchRequest(match, req)) continue;
-        const r = rank(match);
-        if (best === undefined || better(r, bestRank)) {
-          best = { route, rule, match };
-          bestRank = r;
-        }
+      if (rule.matches.length === 0) consider(route, rule, undefined, NO_MATCH_RANK);
+      for (const match of rule.matches) {
+        // Only a match that would outrank the best so far is worth testing against the request.
+        if (best !== undefined && !better(rankOf(match), bestRank)) continue;
+        if (matchRequest(match, req)) consider(route, rule, match, rankOf(match));
       }
     }
   }
