@@ -128,11 +128,13 @@ describe('outbound against the real destination service (fs source)', () => {
 
     destination = await spawnDestination(dir.path, grpcPort, policyPort);
     await write(['127.0.0.3']);
+    // The resolve stream reconnects on its backoff (doubling to 60 s): after ~13 s of downtime on a busy machine the
+    // next attempt can come 12.8 s (+10 % jitter) after the previous one, on top of the restart itself.
     await waitFor(async () => {
       const start = a.served;
       await new Promise((r) => setTimeout(r, 300));
       return a.served === start;
-    }, { timeoutMs: 15_000, what: 'the removed endpoint to stop getting traffic' });
+    }, { timeoutMs: 30_000, what: 'the removed endpoint to stop getting traffic' });
     const bBefore = b.served;
     await waitFor(() => b.served > bBefore + 50, { what: 'traffic after the restart' });
     await load.stop();
