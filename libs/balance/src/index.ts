@@ -24,3 +24,14 @@ export { TokenBucket, type TokenBucketOptions } from './token-bucket';
 export { OutlierDetector, type Ejection, type OutlierDetectorOptions } from './outlier-detector';
 export { FailFastGate, type GateAdmission, type GateState } from './fail-fast-gate';
 export { CircuitBreakers, type BreakerLimits, type BreakerResource } from './circuit-breakers';
+export {
+  OverloadState,
+  OVERLOAD_ACTIONS,
+  DEFAULT_OVERLOAD_RECOVERY_MS,
+  DEFAULT_OVERLOAD_RECOVERY_RATIO,
+  type OverloadAction,
+  type OverloadOptions,
+  type OverloadSample,
+  type OverloadTransition,
+  type OverloadTrigger,
+} from './overload';
