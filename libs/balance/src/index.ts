@@ -3,6 +3,7 @@ export type {
   BalancerKind,
   Clock,
   Endpoint,
+  EndpointLoadView,
   EndpointUpdate,
   PickResult,
   Picker,

@@ -34,6 +34,20 @@ describe.each(BALANCER_KINDS)('%s balancer', (kind) => {
     expect(b.size()).toBe(0);
   });
 
+  it("shows an endpoint's load for introspection: in flight, and the peak-EWMA cost that counts them", () => {
+    const { clock, b } = balancer(kind);
+    b.update({ type: 'reset', endpoints: [ep('a'), ep('b')] });
+    const idle = b.loadOf('a');
+    const handle = b.start('a');
+    clock.advance(10);
+    expect(b.loadOf('a')).toMatchObject({ pending: 1, active: 1 });
+    expect(b.loadOf('a')?.cost).toBeCloseTo(2 * (b.loadOf('a')?.rttMs ?? 0), 9);
+    handle.end();
+    expect(b.loadOf('a')).toMatchObject({ pending: 0, active: 0 });
+    expect(idle?.rttMs).toBeGreaterThan(0);
+    expect(b.loadOf('gone')).toBeUndefined();
+  });
+
   it('returns the only endpoint directly', () => {
     const { b } = balancer(kind);
     b.update({ type: 'add', endpoints: [ep('solo')] });

@@ -1,7 +1,7 @@
 import { applyUpdate } from './endpoint-set';
 import { EndpointLoad, LoadHandle } from './endpoint-load';
 import { EMPTY_PICKER, type PickerFactory } from './picker';
-import type { Balancer, Clock, Endpoint, EndpointUpdate, Picker, Random, RequestHandle } from './types';
+import type { Balancer, Clock, Endpoint, EndpointLoadView, EndpointUpdate, Picker, Random, RequestHandle } from './types';
 
 export interface LoadBalancerOptions<T> {
   clock: Clock;
@@ -56,6 +56,13 @@ export class LoadBalancer<T> implements Balancer<T> {
 
   size(): number {
     return this.endpoints.size;
+  }
+
+  loadOf(endpointId: string): EndpointLoadView | undefined {
+    const load = this.loads.get(endpointId);
+    if (load === undefined) return undefined;
+    const now = this.now();
+    return { rttMs: load.at(now), cost: load.cost(now), pending: load.pending, active: load.active };
   }
 
   close(): void {

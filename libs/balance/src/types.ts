@@ -52,8 +52,22 @@ export interface Balancer<T> {
   start(endpointId: string): RequestHandle;
   /** Endpoints available for new picks. */
   size(): number;
+  /** Read-only view of an endpoint's load for introspection; undefined when it is not in the balancer. */
+  loadOf(endpointId: string): EndpointLoadView | undefined;
   /** Idempotent. Afterwards the picker returns no-endpoint and updates are ignored. */
   close(): void;
+}
+
+/** What introspection shows of an endpoint's load: the peak-EWMA cost and the requests in flight. */
+export interface EndpointLoadView {
+  /** Peak-EWMA RTT estimate at the time of reading, ms. */
+  readonly rttMs: number;
+  /** RTT estimate x (in flight + 1): what P2C compares. */
+  readonly cost: number;
+  /** Requests sent and not yet answered (the peak-EWMA pending count). */
+  readonly pending: number;
+  /** Requests not yet ended (the least-request active count). */
+  readonly active: number;
 }
 
 export type BalancerKind = 'peak-ewma' | 'least-request' | 'round-robin' | 'random' | 'ring-hash' | 'maglev';
