@@ -1,11 +1,18 @@
+import cluster from 'node:cluster';
 import type { Server as NetServer } from 'node:net';
+
+/**
+ * A port is this process's alone, except in a supervised worker (TRELLIS_PROXY_WORKERS): there the supervisor
+ * holds the listening socket and node:cluster shares it between the workers of every generation.
+ */
+export const EXCLUSIVE_LISTEN = !cluster.isWorker;
 
 /** Binds a server and resolves with the port it got (useful when asked for port 0). */
 export function listen(server: NetServer, port: number, host: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const onError = (err: Error) => reject(err);
     server.once('error', onError);
-    server.listen({ port, host, exclusive: true }, () => {
+    server.listen({ port, host, exclusive: EXCLUSIVE_LISTEN }, () => {
       server.off('error', onError);
       const address = server.address();
       resolve(typeof address === 'object' && address !== null ? address.port : port);

@@ -1,4 +1,7 @@
+import cluster from 'node:cluster';
 import { hostname } from 'node:os';
+import { effectiveConfig } from './admin/effective-config';
+import { introspectionRoutes, type WorkerSnapshot } from './admin/introspection';
 import { ConfigError } from './config/errors';
 import { http1ServerKind } from './http1/server-kind';
 import { envHelp, inboundHelp, loadInboundConfig } from './config/inbound-config';
@@ -8,7 +11,13 @@ import { meshTls as meshTlsOf, type MeshTls } from './identity/mesh-tls';
 import { startInbound } from './inbound/index';
 import { createLogger, type Logger } from './logger';
 import { createMetricsRegistry, startMetricsServer } from './metrics-server';
-import { loadOutboundConfig, OUTBOUND_ENV, startOutbound } from './outbound/index';
+import { loadOutboundConfig, OUTBOUND_ENV, startOutbound, type Outbound } from './outbound/index';
+import { commandLineHelp, parseCommandLine } from './process/command-line';
+import { startOverloadManager, type OverloadManager } from './process/overload-manager';
+import { runProbeCommand } from './process/probe-command';
+import { loadProcessConfig, PROCESS_ENV } from './process/process-config';
+import { startSupervisor } from './process/supervisor';
+import { serveAsWorker } from './process/worker';
 
 /** Exit code for a bad setting (the operator must fix the environment). */
 const EXIT_BAD_CONFIG = 2;
@@ -19,11 +28,15 @@ function help(): string {
   return [
     'trellis proxy: the data plane beside every workload.',
     '',
+    commandLineHelp(),
+    '',
     inboundHelp(),
     '',
     envHelp('Outbound (Linkerd-style balancing proxy), configured by environment:', OUTBOUND_ENV),
     '',
     envHelp('Identity (a certificate from the identity service; mutual TLS between proxies):', IDENTITY_ENV),
+    '',
+    envHelp('Process model (workers, hot restart on SIGHUP or POST /hot-restart, overload manager):', PROCESS_ENV),
     '',
     'Both: TRELLIS_LOG_LEVEL  log level (default: info)',
     '      TRELLIS_HTTP1_SERVER  HTTP/1.1 server of the listeners: trellis or node (default: trellis)',
@@ -37,7 +50,41 @@ function loadConfig() {
   loadOutboundConfig(process.env);
   loadIdentityConfig(process.env);
   http1ServerKind(process.env);
-  return inbound;
+  return { inbound, processConfig: loadProcessConfig(process.env) };
+}
+
+/** Generation of this process: 1, or the one its supervisor forked it in. */
+const GENERATION = Number(process.env.TRELLIS_PROXY_GENERATION ?? '1');
+
+/** What this process tells the introspection pages of itself. */
+function snapshotOf(outbound: Outbound, overload: OverloadManager): WorkerSnapshot {
+  return { pid: process.pid, generation: GENERATION, overload: { sample: overload.sample, active: overload.active() }, outbound: outbound.describe() };
+}
+
+/** TRELLIS_PROXY_WORKERS: the supervisor forks the workers (this same program) and serves the pod's admin, stats and metrics. */
+async function supervise(config: ReturnType<typeof loadConfig>, workers: number, logger: Logger): Promise<void> {
+  const supervisor = await startSupervisor({
+    config: config.inbound,
+    workers,
+    logger,
+    effectiveConfig: effectiveConfig(process.env, config.inbound, config.processConfig),
+  });
+  process.on('SIGHUP', () => void supervisor.hotRestart().catch(() => undefined));
+  const stop = (signal: string) => {
+    logger.info({ signal }, 'draining the workers');
+    supervisor.stop().then(
+      () => {
+        logger.info('workers drained; exiting');
+        process.exit(0);
+      },
+      (err: unknown) => {
+        logger.error({ err }, 'shutdown failed');
+        process.exit(EXIT_FAILURE);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
 }
 
 /** Waits for the first certificate: as linkerd2-proxy, the proxy serves nothing until it has its identity. */
@@ -49,33 +96,55 @@ async function certified(identity: ProxyIdentity, logger: Logger): Promise<MeshT
 }
 
 async function main(): Promise<void> {
-  const args = process.argv.slice(2);
-  if (args.length === 1 && (args[0] === '--help' || args[0] === '-h')) {
+  const command = parseCommandLine(process.argv.slice(2));
+  if (command.kind === 'help') {
     process.stdout.write(help());
     return;
   }
-  if (args.length > 0) {
-    process.stderr.write(`trellis proxy: unexpected argument ${args[0]} (the proxy is configured by environment; see --help)\n`);
+  if (command.kind === 'error') {
+    process.stderr.write(`trellis proxy: ${command.message}\n`);
     process.exitCode = EXIT_BAD_CONFIG;
     return;
   }
-  let config;
+  if (command.kind !== 'serve') {
+    process.exitCode = await runProbeCommand(command, process.env, (line) => process.stderr.write(line));
+    return;
+  }
+  let loaded;
   try {
-    config = loadConfig();
+    loaded = loadConfig();
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     process.stderr.write(`trellis proxy: invalid configuration: ${err.message}\n`);
     process.exitCode = EXIT_BAD_CONFIG;
     return;
   }
+  const config = loaded.inbound;
   const logger = createLogger({ level: process.env.TRELLIS_LOG_LEVEL || undefined });
+  const workers = loaded.processConfig.workers;
+  if (cluster.isPrimary && workers !== undefined) {
+    await supervise(loaded, workers, logger);
+    return;
+  }
   const registry = createMetricsRegistry();
   const identity = await startIdentity({ env: process.env, registry, logger });
   const meshTls = identity === undefined ? undefined : await certified(identity, logger);
-  const inbound = await startInbound({ config, registry, logger, meshTls });
-  const outbound = await startOutbound({ env: process.env, registry, logger, meshTls });
-  const metrics = await startMetricsServer({ registry, host: config.host, port: config.metricsPort, logger });
-  logger.info({ event: 'listening', host: config.host, ports: { ...inbound.ports, metrics: metrics.port } }, 'listening');
+  const overload = startOverloadManager({ config: loaded.processConfig.overload, registry, logger });
+  // The admin pages read the outbound role, which starts after the inbound one (and its admin server).
+  let outbound: Outbound | undefined;
+  const adminRoutes = introspectionRoutes({
+    config: () => effectiveConfig(process.env, config, loaded.processConfig),
+    process: () => ({ mode: 'single', generation: GENERATION, workers: [{ id: 0, pid: process.pid, generation: GENERATION, state: 'serving' }] }),
+    snapshots: async () => [
+      { id: 0, pid: process.pid, generation: GENERATION, state: 'serving', snapshot: outbound && snapshotOf(outbound, overload) },
+    ],
+  });
+  const standalone = !cluster.isWorker;
+  const inbound = await startInbound({ config, registry, logger, meshTls, overload, adminRoutes, standalone });
+  outbound = await startOutbound({ env: process.env, registry, logger, meshTls, overload });
+  overload.guard([...inbound.listeners, ...outbound.listeners]);
+  const metrics = standalone ? await startMetricsServer({ registry, host: config.host, port: config.metricsPort, logger }) : undefined;
+  if (standalone) logger.info({ event: 'listening', host: config.host, ports: { ...inbound.ports, metrics: metrics?.port } }, 'listening');
 
   let stopping = false;
   // A second signal cuts the drain short (Ctrl-C twice); in-flight requests still finish.
@@ -91,7 +160,7 @@ async function main(): Promise<void> {
     inbound
       .terminate()
       .then(() => outbound.close())
-      .then(() => Promise.all([metrics.close(), identity?.close(), meshTls?.close()]))
+      .then(() => Promise.all([metrics?.close(), identity?.close(), meshTls?.close(), overload.close()]))
       .then(
         () => {
           logger.info('drained; exiting');
@@ -105,6 +174,24 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  if (cluster.isWorker) {
+    const roles = { inbound, outbound, registry, logger };
+    serveAsWorker({
+      ...roles,
+      snapshot: () => snapshotOf(roles.outbound, overload),
+      handOff: async () => {
+        stopping = true;
+        await inbound.handOff();
+        await roles.outbound.close();
+        await Promise.all([identity?.close(), meshTls?.close(), overload.close()]);
+      },
+      terminate: () => {
+        if (!stopping) stop('supervisor');
+      },
+    });
+  } else {
+    process.on('SIGHUP', () => logger.warn('SIGHUP: hot restart needs the supervisor (set TRELLIS_PROXY_WORKERS); ignored'));
+  }
 }
 
 main().catch((err: unknown) => {

@@ -27,7 +27,8 @@ export function createMetricsRegistry(): Registry {
 
 /** Serves `GET /metrics` in Prometheus text format from one registry. */
 export async function startMetricsServer(options: {
-  registry: Registry;
+  /** One registry, or the supervisor's aggregate over its workers. */
+  registry: Pick<Registry, 'metrics' | 'contentType'>;
   host: string;
   port: number;
   logger: Logger;

@@ -55,6 +55,8 @@ export const PROXY_ERRORS = Object.freeze({
   BREAKER_OPEN: entry(503, 'circuit breaker open', GRPC_UNAVAILABLE),
   SCALE_FROM_ZERO_TIMEOUT: entry(503, 'scale from zero timed out', GRPC_UNAVAILABLE),
   SHUTTING_DOWN: entry(503, 'proxy shutting down', GRPC_UNAVAILABLE),
+  /** Envoy's overload manager (stop_accepting_requests): the proxy sheds new requests under memory or event-loop pressure. */
+  OVERLOADED: entry(503, 'overloaded', GRPC_UNAVAILABLE),
   ROUTE_TIMEOUT: entry(504, 'request timed out', GRPC_DEADLINE_EXCEEDED),
   CONNECT_FAILED: entry(502, 'connection to endpoint failed', GRPC_UNAVAILABLE),
   UPSTREAM_FAILED: entry(502, 'endpoint failed', GRPC_UNAVAILABLE),

@@ -111,6 +111,11 @@ export class Discovery {
     return [...counts.values()];
   }
 
+  /** Every stream and its state, for the admin introspection pages. */
+  streamStates(): { kind: StreamKind; authority: string; state: StreamState }[] {
+    return [...this.states].map(([key, s]) => ({ kind: s.kind, authority: key.slice(key.indexOf(' ') + 1), state: s.state }));
+  }
+
   reconnectCount(kind: StreamKind): number {
     return this.reconnects[kind];
   }

@@ -2,6 +2,7 @@ import type { Tracer } from '@opentelemetry/api';
 import type { Http1Pool } from '../http1/pool';
 import type { InboundConfig } from '../config/inbound-config';
 import type { Logger } from '../logger';
+import type { OverloadGuard } from '../process/overload-manager';
 import type { RequestStats } from '../stats/request-stats';
 import { appMetrics } from './app-metrics';
 import type { Breaker } from './breaker';
@@ -13,6 +14,7 @@ import { forward, type AppHttp2Client } from './forward';
 import { forwarded } from './forwarded';
 import { health } from './health';
 import type { InboundMetrics } from './inbound-metrics';
+import { overload } from './overload';
 import { requestLog } from './request-log';
 import { requestMetrics } from './request-metrics';
 import { stats } from './stats';
@@ -33,6 +35,8 @@ export interface ChainDeps {
   readonly http2: AppHttp2Client;
   readonly now: () => number;
   readonly writeLine: (line: string) => void;
+  /** The overload manager's shedding; undefined: never shed. */
+  readonly overload?: OverloadGuard;
 }
 
 /** The inbound (queue-proxy) chain, outermost first. */
@@ -55,6 +59,7 @@ export function inboundChain(deps: ChainDeps): Handler {
       }),
       tracing(deps.tracer),
       health({ drain: deps.drain, probeApp: deps.probeApp }),
+      ...(deps.overload ? [overload(deps.overload)] : []),
       requestMetrics(deps.metrics, now),
       timeouts({
         overallMs: config.revisionTimeoutMs,

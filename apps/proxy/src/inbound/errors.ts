@@ -3,7 +3,7 @@ import { ProxyError, type ProxyErrorCode } from '../proxy-error';
 export { CLIENT_CLOSED_REQUEST_STATUS } from '../proxy-error';
 
 /** The inbound role's codes in the proxy's error table (proxy-error.ts). */
-export type InboundErrorCode = Extract<ProxyErrorCode, `INBOUND_${string}`> | 'BAD_REQUEST' | 'HEADERS_TOO_LARGE';
+export type InboundErrorCode = Extract<ProxyErrorCode, `INBOUND_${string}`> | 'BAD_REQUEST' | 'HEADERS_TOO_LARGE' | 'OVERLOADED';
 
 /** Every failure the inbound role answers for itself. */
 export class InboundError extends ProxyError<InboundErrorCode> {

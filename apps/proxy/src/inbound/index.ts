@@ -1,10 +1,12 @@
+import type { Server as NetServer } from 'node:net';
 import type { Registry } from 'prom-client';
 import type { MeshTls } from '../identity/mesh-tls';
-import { startAdminServer } from '../admin/admin-server';
+import { startAdminServer, type AdminRoutes } from '../admin/admin-server';
 import { Http1Pool } from '../http1/pool';
 import { QUEUE_DEPTH_PER_CONCURRENCY, type InboundConfig } from '../config/inbound-config';
 import { listen, stopListening } from '../listen';
 import type { Logger } from '../logger';
+import type { OverloadGuard } from '../process/overload-manager';
 import { RequestStats } from '../stats/request-stats';
 import { StatsReporter } from '../stats/stats-reporter';
 import { createStatsRegistry, startStatsServer } from '../stats/stats-server';
@@ -27,6 +29,8 @@ export const DRAIN_GRACE_MS = 1_000;
 export const APP_KEEP_ALIVE_MS = 4_000;
 /** undici's default connect timeout, which the app pool used before. */
 export const APP_CONNECT_TIMEOUT_MS = 10_000;
+/** Ours: on a hand-off (hot restart), connections still open this long after the listeners stopped are cut. */
+export const HAND_OFF_GRACE_MS = 10_000;
 
 export interface InboundPorts {
   readonly http: number;
@@ -39,6 +43,15 @@ export interface Inbound {
   readonly ports: InboundPorts;
   readonly drain: Drain;
   readonly reporter: StatsReporter;
+  /** The data-plane listeners (HTTP/1.1 + h2c, h2c), for the overload manager's connection guard. */
+  readonly listeners: readonly NetServer[];
+  /**
+   * Hot restart: another process took the listening sockets. Stops listening now, answers the next request
+   * on every connection with `connection: close` (HTTP/2: GOAWAY), waits for the requests in flight and
+   * the connections to end (at most HAND_OFF_GRACE_MS), then `close()`. No quiet period: the new
+   * generation is serving already. Idempotent.
+   */
+  handOff(): Promise<void>;
   /**
    * Knative's queue-proxy on SIGTERM: draining at once (probes answer 503), but new connections and requests are
    * still accepted and served until none has arrived for the drain quiet period (at most MAX_DRAIN_MS), because
@@ -60,6 +73,12 @@ export interface InboundOptions {
   readonly writeLine?: (line: string) => void;
   /** This proxy's identity for mutual TLS from other proxies; undefined when identity is off. */
   readonly meshTls?: MeshTls;
+  /** The overload manager's shedding; undefined: never shed. */
+  readonly overload?: OverloadGuard;
+  /** More admin paths (introspection). */
+  readonly adminRoutes?: AdminRoutes;
+  /** False in a supervised worker: the supervisor serves the admin and stats ports for every worker. */
+  readonly standalone?: boolean;
 }
 
 /** Counts requests in flight so shutdown can wait for the last one. */
@@ -115,6 +134,7 @@ export async function startInbound(options: InboundOptions): Promise<Inbound> {
     http2,
     now,
     writeLine: options.writeLine ?? ((line) => process.stdout.write(line)),
+    overload: options.overload,
   });
   const inFlight = new InFlight();
   const run = (ex: Exchange): void => {
@@ -137,14 +157,13 @@ export async function startInbound(options: InboundOptions): Promise<Inbound> {
   const h2cListener = servers.createHttp2Listener();
   const http = await listen(httpListener, config.httpPort, config.host);
   const h2c = await listen(h2cListener, config.h2cPort, config.host);
-  const admin = await startAdminServer({ drain, probeApp, host: config.host, port: config.adminPort });
-  const statsServer = await startStatsServer({
-    reporter,
-    registry: createStatsRegistry(reporter, labels),
-    host: config.host,
-    port: config.statsPort,
-    logger,
-  });
+  const standalone = options.standalone ?? true;
+  const admin = standalone
+    ? await startAdminServer({ drain, probeApp, host: config.host, port: config.adminPort, routes: options.adminRoutes })
+    : undefined;
+  const statsServer = standalone
+    ? await startStatsServer({ reporter, registry: createStatsRegistry(reporter, labels), host: config.host, port: config.statsPort, logger })
+    : undefined;
   reporter.start();
 
   const shutdown = async (): Promise<void> => {
@@ -159,7 +178,7 @@ export async function startInbound(options: InboundOptions): Promise<Inbound> {
     await stopped;
     reporter.close();
     http2.close();
-    await Promise.all([pool.close(), admin.close(), statsServer.close(), tracing?.close()]);
+    await Promise.all([pool.close(), admin?.close(), statsServer?.close(), tracing?.close()]);
   };
   let closing: Promise<void> | undefined;
   // close() during a drain cuts it short (a second signal): the drain's wait ends and the close goes on at once.
@@ -177,12 +196,23 @@ export async function startInbound(options: InboundOptions): Promise<Inbound> {
     else if (outcome === 'quiet') logger.info({ drainMs }, 'no request for the quiet period; closing');
     await close();
   };
+  const handOffThenClose = async (): Promise<void> => {
+    drain.start();
+    const stopped = Promise.all([stopListening(httpListener), stopListening(h2cListener)]);
+    servers.goAway();
+    const grace = new Promise<void>((resolve) => setTimeout(resolve, HAND_OFF_GRACE_MS).unref());
+    await Promise.race([stopped, grace]);
+    await close();
+  };
   let terminating: Promise<void> | undefined;
+  let handingOff: Promise<void> | undefined;
   return {
-    ports: { http, h2c, admin: admin.port, stats: statsServer.port },
+    ports: { http, h2c, admin: admin?.port ?? 0, stats: statsServer?.port ?? 0 },
     drain,
     reporter,
+    listeners: [httpListener, h2cListener],
     terminate: () => (terminating ??= drainThenClose()),
+    handOff: () => (handingOff ??= handOffThenClose()),
     close,
   };
 }

@@ -137,6 +137,11 @@ export class InboundServers {
   /** Draining: close idle HTTP/1.1 connections and ask HTTP/2 clients to go away after their streams. */
   drain(): void {
     this.http1.drain();
+    this.goAway();
+  }
+
+  /** Asks HTTP/2 clients to go away after their streams; HTTP/1.1 connections are left to `connection: close`. */
+  goAway(): void {
     for (const session of this.sessions) session.close();
   }
 

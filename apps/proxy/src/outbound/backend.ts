@@ -2,13 +2,20 @@ import type { CircuitBreakers } from '@trellis/balance';
 import type { Logger } from 'pino';
 import type { Observable, Subscription } from 'rxjs';
 import type { Resolution } from '../discovery/resolution';
-import type { BalanceLayer } from './balance';
+import type { BalanceDescription, BalanceLayer } from './balance';
 import { compileBackendPolicy, type BackendPolicy } from './backend-policy';
 import type { FailFastLayer } from './fail-fast';
 import type { BackendTarget, Service } from './layer';
 import type { ScaleFromZeroLayer } from './scale-from-zero';
 import type { BalancerKind } from '@trellis/balance';
 import type { DestinationProfile } from '@trellis/proto';
+
+export interface BackendDescription extends BalanceDescription {
+  readonly authority: string;
+  /** The fail-fast gate's state. */
+  readonly gate: string;
+  readonly waiting: number;
+}
 
 /** The stateful layers of one backend's stack, as stack.ts built them. */
 export interface BackendParts {
@@ -72,6 +79,11 @@ export class Backend implements BackendTarget {
 
   gateState(): string {
     return this.parts.gate.state;
+  }
+
+  /** A snapshot for the admin introspection pages. */
+  describe(): BackendDescription {
+    return { authority: this.authority, gate: this.parts.gate.state, waiting: this.pendingRequests(), ...this.parts.balance.describe() };
   }
 
   /** Idempotent: fails waiting requests, stops the streams and drains every endpoint's connections. */

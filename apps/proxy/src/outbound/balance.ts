@@ -5,6 +5,7 @@ import {
   type Balancer,
   type Clock,
   type Endpoint,
+  type EndpointLoadView,
   type Ejection,
   type Random,
 } from '@trellis/balance';
@@ -55,6 +56,24 @@ function unresolvable(err: unknown): boolean {
 }
 
 type ResolutionState = 'pending' | 'not-found' | 'endpoints';
+
+/** What introspection shows of one discovered endpoint (read-only, built on demand). */
+export interface EndpointDescription {
+  readonly id: string;
+  readonly weight: number;
+  readonly identity: string | undefined;
+  /** In the balancer, or out of it until `outForMs` from now. */
+  readonly state: 'ready' | 'ejected' | 'connect-backoff';
+  readonly outForMs: number | undefined;
+  /** Peak-EWMA cost and requests in flight; undefined while out of the balancer. */
+  readonly load: EndpointLoadView | undefined;
+}
+
+export interface BalanceDescription {
+  readonly resolution: ResolutionState;
+  readonly balancer: string;
+  readonly endpoints: readonly EndpointDescription[];
+}
 
 /** Why an endpoint is out of the balancer, and until when (the clock's ms). */
 interface OutOfRotation {
@@ -112,6 +131,23 @@ export class BalanceLayer implements EndpointView {
 
   counts(): { ready: number; pending: number } {
     return { ready: this.balancer.size(), pending: this.entries.size - this.balancer.size() };
+  }
+
+  /** A snapshot for the admin introspection pages. */
+  describe(): BalanceDescription {
+    const now = this.deps.clock.now();
+    const endpoints = [...this.entries.values()].map(({ endpoint }): EndpointDescription => {
+      const out = this.out.get(endpoint.id);
+      return {
+        id: endpoint.id,
+        weight: endpoint.weight,
+        identity: endpoint.identity,
+        state: out === undefined ? 'ready' : out.reason,
+        outForMs: out === undefined ? undefined : Math.max(0, Math.round(out.untilMs - now)),
+        load: this.balancer.loadOf(endpoint.id),
+      };
+    });
+    return { resolution: this.state, balancer: this.policy.balancer, endpoints };
   }
 
   /** Applies a resolution: diffs it against the current endpoints into add/remove updates of the balancer. */

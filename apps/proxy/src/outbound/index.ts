@@ -1,10 +1,13 @@
 import { credentials } from '@grpc/grpc-js';
+import type { Server as NetServer } from 'node:net';
 import { DestinationClient, OutboundPoliciesClient } from '@trellis/proto';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Env } from '../config/env';
 import { Discovery, FIRST_MESSAGE_TIMEOUT_MS } from '../discovery/discovery-client';
 import type { MeshTls } from '../identity/mesh-tls';
+import type { OverloadGuard } from '../process/overload-manager';
+import type { BackendDescription } from './backend';
 import { createPoke } from './autoscaler-poke';
 import { loadOutboundConfig } from './config';
 import { startListener } from './listener';
@@ -17,7 +20,16 @@ export { OUTBOUND_ENV, loadOutboundConfig, type OutboundConfig } from './config'
 export interface Outbound {
   /** Where the listener is bound; undefined when the outbound role is off. */
   address: { host: string; port: number } | undefined;
+  /** The listening server (none when the role is off), for the overload manager's connection guard. */
+  listeners: readonly NetServer[];
+  /** Discovery streams and backends, for the admin introspection pages. */
+  describe(): OutboundDescription;
   close(): Promise<void>;
+}
+
+export interface OutboundDescription {
+  readonly discovery: readonly { kind: string; authority: string; state: string }[];
+  readonly backends: readonly BackendDescription[];
 }
 
 /**
@@ -25,12 +37,18 @@ export interface Outbound {
  * -> service cache (profiles, backends, balancers, pools) -> request path -> listener.
  * Throws ConfigError on a bad setting.
  */
-export async function startOutbound(opts: { env: Env; registry: Registry; logger: Logger; meshTls?: MeshTls }): Promise<Outbound> {
+export async function startOutbound(opts: {
+  env: Env;
+  registry: Registry;
+  logger: Logger;
+  meshTls?: MeshTls;
+  overload?: OverloadGuard;
+}): Promise<Outbound> {
   const config = loadOutboundConfig(opts.env);
   const logger = opts.logger.child({ role: 'outbound' });
   if (config.listen === undefined) {
     logger.info('outbound role disabled');
-    return { address: undefined, close: async () => undefined };
+    return { address: undefined, listeners: [], describe: () => ({ discovery: [], backends: [] }), close: async () => undefined };
   }
   const clock = { now: () => performance.now() };
   const random = Math.random;
@@ -70,6 +88,7 @@ export async function startOutbound(opts: { env: Env; registry: Registry; logger
     failFastMs: config.failFastMs,
     profileWaitMs: FIRST_MESSAGE_TIMEOUT_MS,
     meshTls: opts.meshTls,
+    overload: opts.overload,
   });
   const listener = await startListener({
     host: config.listen.host,
@@ -92,6 +111,8 @@ export async function startOutbound(opts: { env: Env; registry: Registry; logger
   let closing: Promise<void> | undefined;
   return {
     address: { host: listener.host, port: listener.port },
+    listeners: [listener.server],
+    describe: () => ({ discovery: discovery.streamStates(), backends: stack.services.describe() }),
     close: () =>
       (closing ??= (async () => {
         await listener.close();

@@ -4,6 +4,7 @@ import net, { type Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { Http1Server } from '../http1/server';
 import { http1ServerKind, type IncomingRequest, type OutgoingResponse } from '../http1/server-kind';
+import { EXCLUSIVE_LISTEN } from '../listen';
 import { clientErrorCode, errorHeaders, errorResponse, rawErrorResponse } from '../proxy-error';
 import { h1Exchange, h2Exchange, type Exchange } from './exchange';
 
@@ -19,6 +20,8 @@ export const SHUTDOWN_GRACE_MS = 5_000;
 export interface OutboundListener {
   host: string;
   port: number;
+  /** The listening server, for the overload manager's connection guard. */
+  server: net.Server;
   close(): Promise<void>;
 }
 
@@ -166,7 +169,7 @@ export function startListener(opts: {
 
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen({ host: opts.host, port: opts.port, exclusive: true }, () => {
+    server.listen({ host: opts.host, port: opts.port, exclusive: EXCLUSIVE_LISTEN }, () => {
       server.off('error', reject);
       server.on('error', (err) => logger.error({ err }, 'outbound listener error'));
       const address = server.address() as net.AddressInfo;
@@ -174,6 +177,7 @@ export function startListener(opts: {
       resolve({
         host: address.address,
         port: address.port,
+        server,
         close: () =>
           (closed ??= new Promise<void>((done) => {
             closing = true;

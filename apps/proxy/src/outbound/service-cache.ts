@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import type { Subscription } from 'rxjs';
 import type { Discovery } from '../discovery/discovery-client';
 import { resolveTarget, type AuthorityOptions } from './authority';
-import type { Backend } from './backend';
+import type { Backend, BackendDescription } from './backend';
 import { EndpointConnections } from './endpoint-connections';
 import type { EndpointChoice, LogicalTarget } from './layer';
 import type { BackendState, OutboundMetrics, RouteSeries } from './metrics';
@@ -186,6 +186,11 @@ export class ServiceCache {
       waiting: b.pendingRequests(),
       breakers: b.breakers,
     }));
+  }
+
+  /** Every backend, for the admin introspection pages. */
+  describe(): BackendDescription[] {
+    return [...this.backends.values()].map((b) => b.describe());
   }
 
   async close(): Promise<void> {

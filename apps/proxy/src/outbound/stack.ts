@@ -1,6 +1,7 @@
 import { CircuitBreakers, type BalancerKind, type Clock, type Random } from '@trellis/balance';
 import type { SecureContext } from 'node:tls';
 import type { Logger } from 'pino';
+import type { OverloadGuard } from '../process/overload-manager';
 import type { Discovery } from '../discovery/discovery-client';
 import type { AuthorityOptions } from './authority';
 import type { Poke } from './autoscaler-poke';
@@ -16,6 +17,7 @@ import { forwardLayer } from './forward';
 import type { EndpointTls } from './mesh-connect';
 import { compose, ReadySignal } from './layer';
 import type { OutboundMetrics } from './metrics';
+import { overloadLayer } from './overload';
 import type { PolicyDiscovery } from './policy-client';
 import { requestTimeoutLayer } from './request-timeout';
 import { rescue } from './rescue';
@@ -43,6 +45,8 @@ export interface StackDeps {
   profileWaitMs: number;
   /** This proxy's certificate for mutual TLS to endpoints with an identity; undefined: identity is off (plaintext). */
   meshTls: { secureContext(): SecureContext | undefined } | undefined;
+  /** The overload manager's shedding; undefined: never shed. */
+  overload?: OverloadGuard;
 }
 
 export interface OutboundStack {
@@ -54,6 +58,7 @@ export interface OutboundStack {
  * The outbound stack, top to bottom (linkerd2-proxy's app/outbound/src/http/concrete.rs):
  *
  *   rescue            rescue.ts            the one place errors become responses
+ *   overload          overload.ts          503 `overloaded` at once while the overload manager sheds
  *   target            target.ts            authority -> mesh service, or forward outside the mesh
  *   route             route.ts             HTTPRoute/GRPCRoute or ServiceProfile rule, filters, budget deposit, per-route metrics
  *   request timeout   request-timeout.ts   the rule's request timeout, up to the response headers
@@ -80,6 +85,7 @@ export function createOutboundStack(deps: StackDeps): OutboundStack {
   const forward = compose([forwardLayer({ direct: (hostPort) => services.direct(hostPort) })], endpointPool());
   const stack = compose(
     [
+      ...(deps.overload ? [overloadLayer(deps.overload)] : []),
       targetLayer({ authority: deps.authority, selfAuthorities: deps.selfAuthorities, logical: (a) => services.logical(a), forward }),
       routeLayer({ random: deps.random }),
       requestTimeoutLayer(),

@@ -15,7 +15,7 @@ export interface StatLabels {
 const LABELS = ['destination_namespace', 'destination_configuration', 'destination_revision', 'destination_pod'] as const;
 
 /** Knative's queue-proxy Prometheus stats (pkg/queue/prometheus_stats_reporter.go), one registry of their own. */
-export function createStatsRegistry(reporter: StatsReporter, labels: StatLabels): Registry {
+export function createStatsRegistry(reporter: Pick<StatsReporter, 'latest'>, labels: StatLabels): Registry {
   const registry = new Registry();
   const values = {
     destination_namespace: labels.namespace,
@@ -47,7 +47,8 @@ export function createStatsRegistry(reporter: StatsReporter, labels: StatLabels)
 
 /** `:9090/metrics`: the latest Stat as protobuf when the scraper accepts it, else Prometheus text. */
 export async function startStatsServer(options: {
-  reporter: StatsReporter;
+  /** The latest Stat: one process's reporter, or the supervisor's sum over its workers. */
+  reporter: Pick<StatsReporter, 'latest'>;
   registry: Registry;
   host: string;
   port: number;
