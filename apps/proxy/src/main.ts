@@ -58,7 +58,13 @@ const GENERATION = Number(process.env.TRELLIS_PROXY_GENERATION ?? '1');
 
 /** What this process tells the introspection pages of itself. */
 function snapshotOf(outbound: Outbound, overload: OverloadManager): WorkerSnapshot {
-  return { pid: process.pid, generation: GENERATION, overload: { sample: overload.sample, active: overload.active() }, outbound: outbound.describe() };
+  return {
+    pid: process.pid,
+    generation: GENERATION,
+    overload: { sample: overload.sample, active: overload.active() },
+    connections: overload.connections(),
+    outbound: outbound.describe(),
+  };
 }
 
 /** TRELLIS_PROXY_WORKERS: the supervisor forks the workers (this same program) and serves the pod's admin, stats and metrics. */

@@ -20,7 +20,7 @@ function workerSection(w: WorkerView & { snapshot: WorkerSnapshot | undefined })
   const title = `<h2>worker ${esc(w.id)} (pid ${esc(w.pid)}, generation ${esc(w.generation)}, ${esc(w.state)})</h2>`;
   if (s === undefined) return `${title}<p>did not answer</p>`;
   const active = Object.entries(s.overload.active).filter(([, on]) => on).map(([a]) => a);
-  const overload = `<p>heap ${fixed(s.overload.sample.heapRatio * 100)} % of the limit, event-loop delay p99 ${fixed(s.overload.sample.loopDelayMs)} ms; overload actions in force: ${esc(active.join(', ') || 'none')}</p>`;
+  const overload = `<p>heap ${fixed(s.overload.sample.heapRatio * 100)} % of the limit, event-loop delay p99 ${fixed(s.overload.sample.loopDelayMs)} ms; overload actions in force: ${esc(active.join(', ') || 'none')}; connections accepted ${esc(s.connections.accepted)}, refused ${esc(s.connections.refused)}</p>`;
   const streams = table(['kind', 'authority', 'state'], s.outbound.discovery.map((d) => [d.kind, d.authority, d.state]));
   const backends = s.outbound.backends
     .map((b) => {

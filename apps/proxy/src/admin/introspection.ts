@@ -9,6 +9,8 @@ export interface WorkerSnapshot {
   readonly pid: number;
   readonly generation: number;
   readonly overload: { readonly sample: OverloadSample; readonly active: Readonly<Record<string, boolean>> };
+  /** Connections the data-plane listeners of this process accepted (refused ones included) since it started. */
+  readonly connections: { readonly accepted: number; readonly refused: number };
   readonly outbound: OutboundDescription;
 }
 

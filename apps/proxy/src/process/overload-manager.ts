@@ -22,8 +22,10 @@ export interface OverloadGuard {
 }
 
 export interface OverloadManager extends OverloadGuard {
-  /** New connections to these listeners are closed at once while stop_accepting_connections is active. */
+  /** New connections to these listeners are closed at once while stop_accepting_connections is active (and counted). */
   guard(servers: readonly NetServer[]): void;
+  /** Connections the guarded listeners accepted, and those refused among them, since start. */
+  connections(): { accepted: number; refused: number };
   /** The latest sample, for introspection. */
   readonly sample: OverloadSample;
   active(): Record<string, boolean>;
@@ -90,6 +92,8 @@ export function startOverloadManager(options: { config: ProcessConfig['overload'
 
   let shedding = false;
   let refusing = false;
+  let accepted = 0;
+  let refused = 0;
   const tick = () => {
     const heap = getHeapStatistics();
     sample = { heapRatio: heap.used_heap_size / heap.heap_size_limit, loopDelayMs: loopDelay.percentile(99) / NS_PER_MS };
@@ -104,7 +108,9 @@ export function startOverloadManager(options: { config: ProcessConfig['overload'
   const timer = setInterval(tick, config.intervalMs);
   timer.unref();
   const refuse = (socket: Socket) => {
+    accepted++;
     if (!refusing) return;
+    refused++;
     refusedTotal.inc();
     socket.destroy();
   };
@@ -121,6 +127,7 @@ export function startOverloadManager(options: { config: ProcessConfig['overload'
       // First in line: the listener's own handler then sees a destroyed socket and lets it go.
       for (const server of servers) server.prependListener('connection', refuse);
     },
+    connections: () => ({ accepted, refused }),
     active: () => Object.fromEntries(OVERLOAD_ACTIONS.map((a) => [a, state.isActive(a)])),
     close() {
       clearInterval(timer);

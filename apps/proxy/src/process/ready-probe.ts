@@ -20,8 +20,14 @@ function probeOnce(target: ReadyProbeTarget, timeoutMs: number): Promise<ProbeOu
       res.on('end', () => resolve(res.statusCode === 200 ? { ok: true } : { ok: false, reason: `/ready answered ${res.statusCode}: ${body.trim()}` }));
       res.on('error', (err) => resolve({ ok: false, reason: err.message }));
     });
-    req.on('timeout', () => req.destroy(new Error(`/ready did not answer within ${timeoutMs} ms`)));
-    req.on('error', (err) => resolve({ ok: false, reason: `cannot reach ${target.host}:${target.port}: ${err.message}` }));
+    let timedOut = false;
+    req.on('timeout', () => {
+      timedOut = true;
+      req.destroy();
+    });
+    req.on('error', (err) =>
+      resolve({ ok: false, reason: timedOut ? `/ready did not answer within ${timeoutMs} ms` : `cannot reach ${target.host}:${target.port}: ${err.message}` }),
+    );
     req.end();
   });
 }
