@@ -47,6 +47,13 @@ export function proxyEnv(userPort: number, env: Record<string, string> = {}): Re
   };
 }
 
+/** The outbound port from the role's own `outbound listening` line (every worker logs the same). */
+function outboundPort(output: string): number | undefined {
+  const line = output.split('\n').find((l) => l.includes('"msg":"outbound listening"'));
+  const address = line === undefined ? undefined : (JSON.parse(line) as { outbound: string }).outbound;
+  return address === undefined ? undefined : Number(address.slice(address.lastIndexOf(':') + 1));
+}
+
 /** Spawns the bundled proxy; resolves once it logs its ports (the supervisor logs them once its workers serve). */
 export async function spawnProxy(env: Record<string, string>, nodeArgs: string[] = []): Promise<ProxyProcess> {
   const child = spawn(process.execPath, [...nodeArgs, PROXY_BUNDLE], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -61,14 +68,14 @@ export async function spawnProxy(env: Record<string, string>, nodeArgs: string[]
   const listening = () => {
     for (const line of output.split('\n')) {
       if (!line.includes('"msg":"listening"')) continue;
-      return JSON.parse(line) as { ports: ProxyPorts; outbound?: number };
+      return JSON.parse(line) as { ports: ProxyPorts };
     }
     return undefined;
   };
   const deadline = Date.now() + START_TIMEOUT_MS;
   while (Date.now() < deadline && child.exitCode === null) {
     const line = listening();
-    if (line !== undefined) return { child, ports: line.ports, outbound: line.outbound, output: () => output, kill, exited };
+    if (line !== undefined) return { child, ports: line.ports, outbound: outboundPort(output), output: () => output, kill, exited };
     await new Promise((r) => setTimeout(r, 50));
   }
   await kill();
