@@ -1,6 +1,7 @@
 import cluster from 'node:cluster';
 import { hostname } from 'node:os';
 import { effectiveConfig } from './admin/effective-config';
+import { hotRestartRoute } from './admin/hot-restart-route';
 import { introspectionRoutes, type WorkerSnapshot } from './admin/introspection';
 import { ConfigError } from './config/errors';
 import { http1ServerKind } from './http1/server-kind';
@@ -137,17 +138,19 @@ async function main(): Promise<void> {
   const meshTls = identity === undefined ? undefined : await certified(identity, logger);
   const overload = startOverloadManager({ config: loaded.processConfig.overload, registry, logger });
   // The admin pages read the outbound role, which starts after the inbound one (and its admin server).
-  let outbound: Outbound | undefined;
-  const adminRoutes = introspectionRoutes({
+  const started: { outbound?: Outbound } = {};
+  const introspection = introspectionRoutes({
     config: () => effectiveConfig(process.env, config, loaded.processConfig),
     process: () => ({ mode: 'single', generation: GENERATION, workers: [{ id: 0, pid: process.pid, generation: GENERATION, state: 'serving' }] }),
     snapshots: async () => [
-      { id: 0, pid: process.pid, generation: GENERATION, state: 'serving', snapshot: outbound && snapshotOf(outbound, overload) },
+      { id: 0, pid: process.pid, generation: GENERATION, state: 'serving', snapshot: started.outbound && snapshotOf(started.outbound, overload) },
     ],
   });
+  const adminRoutes = new Map([...introspection, ['/hot-restart', hotRestartRoute(undefined)]]);
   const standalone = !cluster.isWorker;
   const inbound = await startInbound({ config, registry, logger, meshTls, overload, adminRoutes, standalone });
-  outbound = await startOutbound({ env: process.env, registry, logger, meshTls, overload });
+  const outbound = await startOutbound({ env: process.env, registry, logger, meshTls, overload });
+  started.outbound = outbound;
   overload.guard([...inbound.listeners, ...outbound.listeners]);
   const metrics = standalone ? await startMetricsServer({ registry, host: config.host, port: config.metricsPort, logger }) : undefined;
   if (standalone) logger.info({ event: 'listening', host: config.host, ports: { ...inbound.ports, metrics: metrics?.port } }, 'listening');
@@ -181,14 +184,16 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
   if (cluster.isWorker) {
-    const roles = { inbound, outbound, registry, logger };
     serveAsWorker({
-      ...roles,
-      snapshot: () => snapshotOf(roles.outbound, overload),
+      inbound,
+      outbound,
+      registry,
+      logger,
+      snapshot: () => snapshotOf(outbound, overload),
       handOff: async () => {
         stopping = true;
         await inbound.handOff();
-        await roles.outbound.close();
+        await outbound.close();
         await Promise.all([identity?.close(), meshTls?.close(), overload.close()]);
       },
       terminate: () => {

@@ -1,4 +1,4 @@
-import type { ProcessView, WorkerSnapshot, WorkerView } from './introspection';
+import type { ClustersView, WorkerSnapshot, WorkerView } from './introspection';
 
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
@@ -33,7 +33,7 @@ function workerSection(w: WorkerView & { snapshot: WorkerSnapshot | undefined })
 }
 
 /** Istio's ControlZ as one self-contained page: the effective config, the process model, each worker's state. */
-export function controlzPage(config: unknown, view: ProcessView & { workers: readonly (WorkerView & { snapshot: WorkerSnapshot | undefined })[] }): string {
+export function controlzPage(config: unknown, view: ClustersView): string {
   return `<!doctype html>
 <html><head><meta charset="utf-8"><title>trellis proxy: controlz</title>
 <style>body{font:14px system-ui,sans-serif;margin:1.5em}table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:2px 8px;text-align:left}pre{background:#f6f6f6;padding:.5em}</style>

@@ -29,6 +29,9 @@ export interface ProcessView {
   readonly workers: readonly WorkerView[];
 }
 
+/** `/clusters`: the process model with each live worker's snapshot. */
+export type ClustersView = Omit<ProcessView, 'workers'> & { readonly workers: readonly (WorkerView & { snapshot: WorkerSnapshot | undefined })[] };
+
 /** Where the introspection pages read from: the single process itself, or the supervisor asking its workers. */
 export interface IntrospectionSource {
   /** The effective settings, already redacted. */
@@ -46,7 +49,7 @@ function failed(res: ServerResponse, err: unknown): void {
   json(res, 500, { error: err instanceof Error ? err.message : String(err) });
 }
 
-async function clusters(source: IntrospectionSource) {
+async function clusters(source: IntrospectionSource): Promise<ClustersView> {
   const workers = await source.snapshots();
   return { ...source.process(), workers };
 }

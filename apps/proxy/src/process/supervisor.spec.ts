@@ -1,11 +1,9 @@
 import { waitFor } from '@trellis/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ProcessView, WorkerSnapshot, WorkerView } from '../admin/introspection';
+import type { ClustersView, ProcessView } from '../admin/introspection';
 import { startTestApp, type TestApp } from '../inbound/testing/test-app';
 import { startLoad } from '../outbound/testing/load';
 import { buildProxy, fetchJson, fetchOnce, proxyEnv, spawnProxy, type ProxyProcess } from './testing/proxy-process';
-
-type Clusters = ProcessView & { workers: (WorkerView & { snapshot: WorkerSnapshot | undefined })[] };
 
 /** The sum of every series of a metric family in Prometheus text (e.g. revision_request_total over its labels). */
 function total(text: string, name: string): number {
@@ -30,7 +28,7 @@ describe('supervisor: workers sharing the listeners, hot restart (real processes
     await app?.close();
   });
 
-  const clusters = () => fetchJson<Clusters>(proxy.ports.admin, '/clusters');
+  const clusters = () => fetchJson<ClustersView>(proxy.ports.admin, '/clusters');
   const metrics = async () => (await fetchOnce(proxy.ports.metrics, '/metrics')).body;
   const serving = async (generation: number) => {
     const view = await fetchJson<{ process: ProcessView }>(proxy.ports.admin, '/config_dump');

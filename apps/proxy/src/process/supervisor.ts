@@ -1,10 +1,9 @@
 import cluster, { type Worker } from 'node:cluster';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ExponentialBackoff } from '@trellis/balance';
 import type { Stat } from '@trellis/proto';
 import { AggregatorRegistry } from 'prom-client';
-import type { AdminRoute, AdminRoutes } from '../admin/admin-server';
-import { startAdminServer } from '../admin/admin-server';
+import { startAdminServer, type AdminRoutes } from '../admin/admin-server';
+import { hotRestartRoute } from '../admin/hot-restart-route';
 import { introspectionRoutes, type ProcessView, type WorkerSnapshot, type WorkerView } from '../admin/introspection';
 import type { InboundConfig } from '../config/inbound-config';
 import { KNATIVE_PROBER_TIMING, ReadinessProber } from '../inbound/readiness-prober';
@@ -233,20 +232,6 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
       await Promise.all(live().map((m) => questions.ask(m.worker, 'wait-for-drain', Number.POSITIVE_INFINITY)));
     },
   };
-  const hotRestartRoute: AdminRoute = {
-    methods: ['POST'],
-    handle: (_req: IncomingMessage, res: ServerResponse) => {
-      const reply = (status: number, body: unknown) => res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' }).end(`${JSON.stringify(body)}\n`);
-      if (stopping || draining) {
-        reply(503, { error: 'draining' });
-        return;
-      }
-      hotRestart().then(
-        (gen) => reply(200, { generation: gen }),
-        (err: unknown) => reply(500, { error: (err as Error).message }),
-      );
-    },
-  };
   const introspection = introspectionRoutes({
     config: () => options.effectiveConfig,
     process: processView,
@@ -255,7 +240,7 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
         live().map(async (m) => ({ ...view(m), snapshot: (await questions.ask(m.worker, 'snapshot', ASK_TIMEOUT_MS)) as WorkerSnapshot | undefined })),
       ),
   });
-  const routes: AdminRoutes = new Map([...introspection, ['/hot-restart', hotRestartRoute]]);
+  const routes: AdminRoutes = new Map([...introspection, ['/hot-restart', hotRestartRoute({ accepting: () => !stopping && !draining, hotRestart })]]);
 
   generation = 1;
   try {
