@@ -32,7 +32,7 @@ export interface ProcessConfig {
 export const PROCESS_ENV: readonly EnvVarDoc[] = [
   {
     name: 'TRELLIS_PROXY_WORKERS',
-    fallback: '(unset: one process)',
+    fallback: 'unset: one process',
     meaning: `worker processes under a supervisor that owns the listeners and hot-restarts them: 1-${MAX_WORKERS}, or auto (one per core)`,
   },
   { name: 'TRELLIS_OVERLOAD_INTERVAL_MS', fallback: String(DEFAULT_OVERLOAD_INTERVAL_MS), meaning: 'how often heap use and event-loop delay are sampled, ms' },
