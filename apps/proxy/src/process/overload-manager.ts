@@ -7,6 +7,7 @@ import {
   OVERLOAD_ACTIONS,
   OverloadState,
   type OverloadSample,
+  type OverloadTrigger,
 } from '@trellis/balance';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Logger } from '../logger';
@@ -42,9 +43,11 @@ export const NO_OVERLOAD: OverloadGuard = { admit: () => true };
  */
 export function startOverloadManager(options: { config: ProcessConfig['overload']; registry: Registry; logger: Logger }): OverloadManager {
   const { config, registry, logger } = options;
+  // A loop-delay threshold of 0 is off: a delay never reaches infinity.
+  const trigger = (t: OverloadTrigger): OverloadTrigger => ({ heapRatio: t.heapRatio, loopDelayMs: t.loopDelayMs === 0 ? Infinity : t.loopDelayMs });
   const state = new OverloadState({
     clock: { now: () => performance.now() },
-    triggers: { stop_accepting_connections: config.stopAccepting, shed_requests: config.shed },
+    triggers: { stop_accepting_connections: trigger(config.stopAccepting), shed_requests: trigger(config.shed) },
     recoveryRatio: DEFAULT_OVERLOAD_RECOVERY_RATIO,
     recoveryMs: DEFAULT_OVERLOAD_RECOVERY_MS,
   });

@@ -6,6 +6,8 @@ import { startTestApp, type TestApp } from '../inbound/testing/test-app';
 import { buildProxy, fetchOnce, proxyEnv, spawnProxy, type ProxyProcess } from './testing/proxy-process';
 
 const BALLAST = fileURLToPath(new URL('./testing/heap-ballast.mjs', import.meta.url));
+// Building the ballast blocks the event loop for a while on a busy machine: only heap use may trigger here.
+const NO_LOOP_DELAY_TRIGGER = { TRELLIS_OVERLOAD_STOP_ACCEPTING_LOOP_DELAY_MS: '0', TRELLIS_OVERLOAD_SHED_LOOP_DELAY_MS: '0' };
 
 /** One metric's value from Prometheus text. */
 function metric(text: string, series: string): number | undefined {
@@ -24,6 +26,7 @@ describe('overload manager (a real proxy whose heap a test pushes past a low thr
     // past 45 %. Shedding starts at 35 % and ends once heap use stays under 31.5 % for 2 s; connections are never refused.
     proxy = await spawnProxy(
       proxyEnv(app.port, {
+        ...NO_LOOP_DELAY_TRIGGER,
         TRELLIS_OVERLOAD_INTERVAL_MS: '50',
         TRELLIS_OVERLOAD_SHED_HEAP: '0.35',
         TRELLIS_OVERLOAD_STOP_ACCEPTING_HEAP: '1',
@@ -72,7 +75,7 @@ describe('overload manager (a real proxy whose heap a test pushes past a low thr
 
   it('past the first threshold, closes new connections at once while open ones keep being served, and recovers', async () => {
     const refusing = await spawnProxy(
-      proxyEnv(app.port, { TRELLIS_OVERLOAD_INTERVAL_MS: '50', TRELLIS_OVERLOAD_STOP_ACCEPTING_HEAP: '0.35', TRELLIS_OVERLOAD_SHED_HEAP: '1' }),
+      proxyEnv(app.port, { ...NO_LOOP_DELAY_TRIGGER, TRELLIS_OVERLOAD_INTERVAL_MS: '50', TRELLIS_OVERLOAD_STOP_ACCEPTING_HEAP: '0.35', TRELLIS_OVERLOAD_SHED_HEAP: '1' }),
       ['--max-old-space-size=128', '--expose-gc', '--import', BALLAST],
     );
     const agent = new Agent({ keepAlive: true, maxSockets: 1 });

@@ -5,10 +5,10 @@ import { ConfigError } from '../config/errors';
 import { loadProcessConfig, PROCESS_ENV } from './process-config';
 
 describe('loadProcessConfig', () => {
-  it('defaults to one process and Envoy-like overload thresholds', () => {
+  it('defaults to one process, heap thresholds on and event-loop delay thresholds off', () => {
     expect(loadProcessConfig({})).toEqual({
       workers: undefined,
-      overload: { intervalMs: 1_000, stopAccepting: { heapRatio: 0.9, loopDelayMs: 1_000 }, shed: { heapRatio: 0.95, loopDelayMs: 2_000 } },
+      overload: { intervalMs: 1_000, stopAccepting: { heapRatio: 0.9, loopDelayMs: 0 }, shed: { heapRatio: 0.95, loopDelayMs: 0 } },
     });
   });
 

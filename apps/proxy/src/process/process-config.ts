@@ -12,10 +12,12 @@ export const DEFAULT_OVERLOAD_INTERVAL_MS = 1_000;
 export const DEFAULT_STOP_ACCEPTING_HEAP_RATIO = 0.9;
 /** Ours: shed new requests at 95 % of the heap limit, before V8 spends its time in full collections. */
 export const DEFAULT_SHED_HEAP_RATIO = 0.95;
-/** Ours: stop accepting connections when the event loop is 1 s late (p99 over one interval). */
-export const DEFAULT_STOP_ACCEPTING_LOOP_DELAY_MS = 1_000;
-/** Ours: shed new requests when the event loop is 2 s late. */
-export const DEFAULT_SHED_LOOP_DELAY_MS = 2_000;
+/**
+ * Event-loop delay triggers are off (0) unless set, as in fastify's under-pressure (maxEventLoopDelay 0): a proxy
+ * starved of CPU by its neighbours, or busy starting, would otherwise refuse work it can still do.
+ */
+export const DEFAULT_STOP_ACCEPTING_LOOP_DELAY_MS = 0;
+export const DEFAULT_SHED_LOOP_DELAY_MS = 0;
 /** Ours: the fastest useful sampling; event-loop delay below this resolution is noise. */
 const MIN_OVERLOAD_INTERVAL_MS = 20;
 
@@ -24,6 +26,7 @@ export interface ProcessConfig {
   readonly workers: number | undefined;
   readonly overload: {
     readonly intervalMs: number;
+    /** loopDelayMs 0: that trigger is off. */
     readonly stopAccepting: OverloadTrigger;
     readonly shed: OverloadTrigger;
   };
@@ -38,8 +41,8 @@ export const PROCESS_ENV: readonly EnvVarDoc[] = [
   { name: 'TRELLIS_OVERLOAD_INTERVAL_MS', fallback: String(DEFAULT_OVERLOAD_INTERVAL_MS), meaning: 'how often heap use and event-loop delay are sampled, ms' },
   { name: 'TRELLIS_OVERLOAD_STOP_ACCEPTING_HEAP', fallback: String(DEFAULT_STOP_ACCEPTING_HEAP_RATIO), meaning: 'heap used / heap limit at which new connections are refused (0-1)' },
   { name: 'TRELLIS_OVERLOAD_SHED_HEAP', fallback: String(DEFAULT_SHED_HEAP_RATIO), meaning: 'heap used / heap limit at which new requests get 503 overloaded (0-1)' },
-  { name: 'TRELLIS_OVERLOAD_STOP_ACCEPTING_LOOP_DELAY_MS', fallback: String(DEFAULT_STOP_ACCEPTING_LOOP_DELAY_MS), meaning: 'event-loop delay (p99) at which new connections are refused, ms' },
-  { name: 'TRELLIS_OVERLOAD_SHED_LOOP_DELAY_MS', fallback: String(DEFAULT_SHED_LOOP_DELAY_MS), meaning: 'event-loop delay (p99) at which new requests get 503 overloaded, ms' },
+  { name: 'TRELLIS_OVERLOAD_STOP_ACCEPTING_LOOP_DELAY_MS', fallback: String(DEFAULT_STOP_ACCEPTING_LOOP_DELAY_MS), meaning: 'event-loop delay (p99) at which new connections are refused, ms (0: off)' },
+  { name: 'TRELLIS_OVERLOAD_SHED_LOOP_DELAY_MS', fallback: String(DEFAULT_SHED_LOOP_DELAY_MS), meaning: 'event-loop delay (p99) at which new requests get 503 overloaded, ms (0: off)' },
 ];
 
 function readWorkers(env: Env): number | undefined {
@@ -60,11 +63,11 @@ export function loadProcessConfig(env: Env): ProcessConfig {
   };
   const stopAccepting = {
     heapRatio: ratio('TRELLIS_OVERLOAD_STOP_ACCEPTING_HEAP', DEFAULT_STOP_ACCEPTING_HEAP_RATIO),
-    loopDelayMs: readInteger(env, 'TRELLIS_OVERLOAD_STOP_ACCEPTING_LOOP_DELAY_MS', DEFAULT_STOP_ACCEPTING_LOOP_DELAY_MS, 1, 3_600_000),
+    loopDelayMs: readInteger(env, 'TRELLIS_OVERLOAD_STOP_ACCEPTING_LOOP_DELAY_MS', DEFAULT_STOP_ACCEPTING_LOOP_DELAY_MS, 0, 3_600_000),
   };
   const shed = {
     heapRatio: ratio('TRELLIS_OVERLOAD_SHED_HEAP', DEFAULT_SHED_HEAP_RATIO),
-    loopDelayMs: readInteger(env, 'TRELLIS_OVERLOAD_SHED_LOOP_DELAY_MS', DEFAULT_SHED_LOOP_DELAY_MS, 1, 3_600_000),
+    loopDelayMs: readInteger(env, 'TRELLIS_OVERLOAD_SHED_LOOP_DELAY_MS', DEFAULT_SHED_LOOP_DELAY_MS, 0, 3_600_000),
   };
   return { workers, overload: { intervalMs, stopAccepting, shed } };
 }

@@ -133,9 +133,10 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
   const onExit = (member: Member, code: number | null, signal: string | null): void => {
     members.delete(member.worker.id);
     questions.forget(member.worker);
-    waitingForServing.get(member.worker)?.reject(new Error(`worker ${member.worker.process.pid} exited (${signal ?? code}) before serving`));
-    if (member.state === 'retiring' || stopping) return;
-    if (member.generation !== generation || member.state === 'starting') return;
+    // A worker of a generation being started fails that start (startGeneration decides); any other is replaced.
+    const starting = waitingForServing.get(member.worker);
+    starting?.reject(new Error(`worker ${member.worker.process.pid} exited (${signal ?? code}) before serving`));
+    if (starting !== undefined || member.state === 'retiring' || stopping || member.generation !== generation) return;
     logger.error({ pid: member.worker.process.pid, code, signal, generation: member.generation }, 'worker exited unasked; starting another');
     const backoff = backoffs.get(member.slot) ?? new ExponentialBackoff({ random: Math.random, minMs: WORKER_RESTART_MIN_MS, maxMs: WORKER_RESTART_MAX_MS });
     backoffs.set(member.slot, backoff);
@@ -173,9 +174,12 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
   };
 
   const retire = (member: Member): void => {
+    // Its Stat still counts until it exits: the requests it finishes are the pod's load too.
+    const wasStarting = member.state === 'starting';
     member.state = 'retiring';
-    member.stat = undefined;
-    if (member.worker.isConnected()) member.worker.send({ trellis: 'retire' });
+    // A worker still starting listens to no message yet: SIGTERM (its default, or its drain once it serves).
+    if (wasStarting) member.worker.process.kill('SIGTERM');
+    else if (member.worker.isConnected()) member.worker.send({ trellis: 'retire' });
     setTimeout(() => {
       if (members.has(member.worker.id)) member.worker.process.kill('SIGKILL');
     }, RETIRE_TIMEOUT_MS).unref();
@@ -184,7 +188,6 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
   const hotRestart = (): Promise<number> =>
     (restarting ??= (async () => {
       const next = generation + 1;
-      const previous = [...members.values()].filter((m) => m.generation < next);
       logger.info({ generation: next }, 'hot restart: starting the next generation');
       try {
         await startGeneration(next);
@@ -194,6 +197,8 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
         throw err;
       }
       generation = next;
+      // Read now: a worker of the old generation replaced during the start belongs to it too.
+      const previous = [...members.values()].filter((m) => m.generation < next);
       for (const m of previous) retire(m);
       metrics.hotRestart('success');
       logger.info({ generation: next, retiring: previous.length }, 'hot restart: the next generation serves; the previous one drains');
@@ -291,7 +296,11 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
         return stopped;
       }
       stopping = true;
-      for (const m of members.values()) if (m.worker.isConnected()) m.worker.send({ trellis: 'terminate' });
+      // A worker still starting listens to no message yet; its default SIGTERM ends it.
+      for (const m of members.values()) {
+        if (m.state === 'starting') m.worker.process.kill('SIGTERM');
+        else if (m.worker.isConnected()) m.worker.send({ trellis: 'terminate' });
+      }
       stopped = exited().then(() => Promise.all([admin.close(), statsServer.close(), metricsServer.close()]).then(() => undefined));
       return stopped;
     },
