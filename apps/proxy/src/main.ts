@@ -2,7 +2,7 @@ import cluster from 'node:cluster';
 import { hostname } from 'node:os';
 import { effectiveConfig } from './admin/effective-config';
 import { hotRestartRoute } from './admin/hot-restart-route';
-import { introspectionRoutes, type WorkerSnapshot } from './admin/introspection';
+import { introspectionRoutes } from './admin/introspection';
 import { ConfigError } from './config/errors';
 import { http1ServerKind } from './http1/server-kind';
 import { envHelp, inboundHelp, loadInboundConfig } from './config/inbound-config';
@@ -14,9 +14,11 @@ import { createLogger, type Logger } from './logger';
 import { createMetricsRegistry, startMetricsServer } from './metrics-server';
 import { loadOutboundConfig, OUTBOUND_ENV, startOutbound, type Outbound } from './outbound/index';
 import { commandLineHelp, parseCommandLine } from './process/command-line';
-import { startOverloadManager, type OverloadManager } from './process/overload-manager';
+import { startOverloadManager } from './process/overload-manager';
 import { runProbeCommand } from './process/probe-command';
 import { loadProcessConfig, PROCESS_ENV } from './process/process-config';
+import { onSignals } from './process/signals';
+import { GENERATION, snapshotOf } from './process/snapshot';
 import { startSupervisor } from './process/supervisor';
 import { serveAsWorker } from './process/worker';
 
@@ -52,46 +54,6 @@ function loadConfig() {
   loadIdentityConfig(process.env);
   http1ServerKind(process.env);
   return { inbound, processConfig: loadProcessConfig(process.env) };
-}
-
-/** Generation of this process: 1, or the one its supervisor forked it in. */
-const GENERATION = Number(process.env.TRELLIS_PROXY_GENERATION ?? '1');
-
-/** What this process tells the introspection pages of itself. */
-function snapshotOf(outbound: Outbound, overload: OverloadManager): WorkerSnapshot {
-  return {
-    pid: process.pid,
-    generation: GENERATION,
-    overload: { sample: overload.sample, active: overload.active() },
-    connections: overload.connections(),
-    outbound: outbound.describe(),
-  };
-}
-
-/** TRELLIS_PROXY_WORKERS: the supervisor forks the workers (this same program) and serves the pod's admin, stats and metrics. */
-async function supervise(config: ReturnType<typeof loadConfig>, workers: number, logger: Logger): Promise<void> {
-  const supervisor = await startSupervisor({
-    config: config.inbound,
-    workers,
-    logger,
-    effectiveConfig: effectiveConfig(process.env, config.inbound, config.processConfig),
-  });
-  process.on('SIGHUP', () => void supervisor.hotRestart().catch(() => undefined));
-  const stop = (signal: string) => {
-    logger.info({ signal }, 'draining the workers');
-    supervisor.stop().then(
-      () => {
-        logger.info('workers drained; exiting');
-        process.exit(0);
-      },
-      (err: unknown) => {
-        logger.error({ err }, 'shutdown failed');
-        process.exit(EXIT_FAILURE);
-      },
-    );
-  };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
 }
 
 /** Waits for the first certificate: as linkerd2-proxy, the proxy serves nothing until it has its identity. */
@@ -130,7 +92,13 @@ async function main(): Promise<void> {
   const logger = createLogger({ level: process.env.TRELLIS_LOG_LEVEL || undefined });
   const workers = loaded.processConfig.workers;
   if (cluster.isPrimary && workers !== undefined) {
-    await supervise(loaded, workers, logger);
+    const supervisor = await startSupervisor({
+      config,
+      workers,
+      logger,
+      effectiveConfig: effectiveConfig(process.env, config, loaded.processConfig),
+    });
+    onSignals(logger, { hangUp: () => void supervisor.hotRestart().catch(() => undefined), stop: () => supervisor.stop() });
     return;
   }
   const registry = createMetricsRegistry();

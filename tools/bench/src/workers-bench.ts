@@ -1,21 +1,23 @@
 // Proxy workers benchmark (issue 15): the inbound role in front of an nginx backend, run as one process
 // (TRELLIS_PROXY_WORKERS unset), under the supervisor with 1 worker, and with 2 workers, interleaved in the same
-// rounds; wrk drives HTTP/1.1 keep-alive load. nginx and wrk are pinned to CPU 1; the proxy is not pinned, so its
-// workers may use both CPUs (on a 2-CPU machine the second worker shares CPU 1 with the load generator).
-// Prints each sample, the medians and the 2-worker / 1-worker throughput ratio.
-// Usage: workers-bench [--rounds 3] [--duration 10] [--connections 50]
+// rounds; wrk drives HTTP/1.1 keep-alive load. Nothing is pinned (with --pin-load, nginx and wrk are pinned to CPU 1,
+// as proxy-bench does): on a 2-CPU machine the workers share the CPUs with the load generator and the backend, so the
+// figure is the whole machine's, not the proxy's alone. Prints each sample, the medians and the 2 / 1 worker ratio.
+// Usage: workers-bench [--rounds 3] [--duration 10] [--connections 50] [--pin-load]
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { bundleEntry } from '@trellis/testing';
-import { measure } from './proxy/load';
+import { measure, wrkArgs } from './proxy/load';
 import { describeMachine, loadAverage } from './proxy/machine';
 import { nginxH1BackendConfig } from './proxy/nginx-config';
 import { freePort, installExitHandlers, LOAD_CPU, stopProcess, waitForPort } from './proxy/processes';
-import type { Scenario } from './proxy/results';
+import type { Sample, Scenario } from './proxy/results';
+import { parseWrk } from './proxy/wrk-output';
 import { median } from './proxy/stats';
 import { findExecutable } from './proxy/tools-check';
 import { runNginx } from './proxy/variants/nginx';
@@ -36,14 +38,19 @@ const VARIANTS = [
 function flags() {
   try {
     const { values } = parseArgs({
-      options: { rounds: { type: 'string', default: '3' }, duration: { type: 'string', default: '10' }, connections: { type: 'string', default: '50' } },
+      options: {
+        rounds: { type: 'string', default: '3' },
+        duration: { type: 'string', default: '10' },
+        connections: { type: 'string', default: '50' },
+        'pin-load': { type: 'boolean', default: false },
+      },
     });
-    const n = (name: keyof typeof values, max: number) => {
+    const n = (name: 'rounds' | 'duration' | 'connections', max: number) => {
       const v = Number(values[name]);
       if (!Number.isInteger(v) || v < 1 || v > max) throw new Error(`--${name} must be an integer from 1 to ${max}`);
       return v;
     };
-    return { rounds: n('rounds', 20), duration: n('duration', 600), connections: n('connections', 1_000) };
+    return { rounds: n('rounds', 20), duration: n('duration', 600), connections: n('connections', 1_000), pinLoad: values['pin-load'] ?? false };
   } catch (err) {
     console.error(`workers-bench: ${(err as Error).message}`);
     process.exit(2);
@@ -93,8 +100,51 @@ async function stopProxy(child: ChildProcess): Promise<void> {
   await exited;
 }
 
+/** Clock ticks per second of /proc/<pid>/stat's utime and stime (USER_HZ, 100 on Linux). */
+const USER_HZ = 100;
+
+/** CPU seconds (user + system) used so far by a process and its descendants, from /proc. */
+function cpuSeconds(pid: number, depth = 0): number {
+  let own = 0;
+  let children: number[] = [];
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    own = (Number(fields[11]) + Number(fields[12])) / USER_HZ;
+    children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    // Gone, or not Linux.
+  }
+  return own + (depth < 2 ? children.reduce((sum, child) => sum + cpuSeconds(child, depth + 1), 0) : 0);
+}
+
+/** nginx in the foreground with everything under `dir`, on any CPU. */
+async function startNginx(nginx: string, dir: string, config: string): Promise<ChildProcess> {
+  const file = path.join(dir, 'nginx.conf');
+  await writeFile(file, config);
+  return spawn(nginx, ['-p', dir, '-c', file, '-e', path.join(dir, 'error.log')], { detached: true, stdio: 'ignore' });
+}
+
+/** One wrk run on any CPU. */
+function runWrk(wrk: string, url: string, connections: number, seconds: number): Promise<Sample> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(wrk, wrkArgs({ url, headers: [] }, connections, seconds), { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    child.once('error', reject);
+    child.once('exit', () => {
+      try {
+        const r = parseWrk(out);
+        resolve({ requestsPerSecond: r.requestsPerSecond, p50Ms: r.latencyMs.p50, p99Ms: r.latencyMs.p99, errors: r.socketErrors + r.non2xx });
+      } catch (err) {
+        reject(err instanceof Error ? err : new Error(String(err)));
+      }
+    });
+  });
+}
+
 async function main(): Promise<void> {
-  const { rounds, duration, connections } = flags();
+  const { rounds, duration, connections, pinLoad } = flags();
   const nginx = findExecutable('nginx');
   const wrk = findExecutable('wrk');
   if (nginx === undefined || wrk === undefined) {
@@ -105,12 +155,16 @@ async function main(): Promise<void> {
   await bundleEntry(path.join(ROOT, 'apps/proxy/src/main.ts'), BUNDLE);
   const workDir = await mkdtemp(path.join(os.tmpdir(), 'workers-bench-'));
   const backendPort = await freePort();
-  const backend = await runNginx('backend', LOAD_CPU, nginx, workDir, nginxH1BackendConfig(workDir, backendPort, BODY));
-  await waitForPort(backend, backendPort);
+  const config = nginxH1BackendConfig(workDir, backendPort, BODY);
+  const backend = pinLoad ? await runNginx('backend', LOAD_CPU, nginx, workDir, config) : undefined;
+  const unpinned = pinLoad ? undefined : await startNginx(nginx, workDir, config);
+  if (backend !== undefined) await waitForPort(backend, backendPort);
+  else await new Promise((r) => setTimeout(r, 500));
   const machine = describeMachine({ nginx, wrk });
   console.log(`# workers-bench ${new Date().toISOString()}: ${machine.nproc} × ${machine.cpuModel}, Node ${machine.node}; load average ${loadAverage()}`);
-  console.log(`# wrk -t1 -c${connections}, ${duration} s per sample after ${WARMUP_SECONDS} s warm-up, ${rounds} rounds`);
+  console.log(`# wrk -t1 -c${connections}, ${duration} s per sample after ${WARMUP_SECONDS} s warm-up, ${rounds} rounds, ${pinLoad ? 'nginx and wrk on CPU 1' : 'nothing pinned'}`);
   const samples = new Map<string, number[]>(VARIANTS.map((v) => [v.id, []]));
+  const cpu = new Map<string, number[]>(VARIANTS.map((v) => [v.id, []]));
   try {
     for (let round = 0; round < rounds; round++) {
       for (const variant of VARIANTS) {
@@ -119,11 +173,15 @@ async function main(): Promise<void> {
           const target = { url: `http://127.0.0.1:${proxy.port}/`, headers: [] };
           const paths = { wrk, h2load: '', grpcBodyFile: '' };
           const scenario: Scenario = { id: 'h1-c50', title: 'HTTP/1.1 keep-alive', protocol: 'h1', connections, streams: 1 };
-          await measure(paths, target, scenario, WARMUP_SECONDS);
-          const sample = await measure(paths, target, scenario, duration);
+          const run = (seconds: number) => (pinLoad ? measure(paths, target, scenario, seconds) : runWrk(wrk, target.url, connections, seconds));
+          await run(WARMUP_SECONDS);
+          const cpuBefore = cpuSeconds(proxy.child.pid ?? 0);
+          const sample = await run(duration);
+          const cpuPerRequestUs = ((cpuSeconds(proxy.child.pid ?? 0) - cpuBefore) / (sample.requestsPerSecond * duration)) * 1e6;
           samples.get(variant.id)?.push(sample.requestsPerSecond);
+          cpu.get(variant.id)?.push(cpuPerRequestUs);
           console.log(
-            `round ${round + 1} ${variant.id.padEnd(9)} ${Math.round(sample.requestsPerSecond)} req/s  p50 ${sample.p50Ms?.toFixed(3)} ms  p99 ${sample.p99Ms?.toFixed(3)} ms  errors ${sample.errors}`,
+            `round ${round + 1} ${variant.id.padEnd(9)} ${Math.round(sample.requestsPerSecond)} req/s  p50 ${sample.p50Ms?.toFixed(3)} ms  p99 ${sample.p99Ms?.toFixed(3)} ms  proxy CPU ${cpuPerRequestUs.toFixed(0)} µs/request  errors ${sample.errors}`,
           );
         } finally {
           await stopProxy(proxy.child);
@@ -131,12 +189,13 @@ async function main(): Promise<void> {
       }
     }
   } finally {
-    await stopProcess(backend);
+    if (backend !== undefined) await stopProcess(backend);
+    if (unpinned !== undefined) process.kill(-(unpinned.pid ?? 0), 'SIGKILL');
     await rm(workDir, { recursive: true, force: true });
   }
-  console.log('\n| variant | median req/s |\n|---|---:|');
+  console.log('\n| variant | median req/s | median proxy CPU per request |\n|---|---:|---:|');
   const medians = new Map(VARIANTS.map((v) => [v.id, median(samples.get(v.id) ?? [])]));
-  for (const v of VARIANTS) console.log(`| ${v.label} | ${Math.round(medians.get(v.id) ?? 0)} |`);
+  for (const v of VARIANTS) console.log(`| ${v.label} | ${Math.round(medians.get(v.id) ?? 0)} | ${median(cpu.get(v.id) ?? []).toFixed(0)} µs |`);
   const one = medians.get('workers-1') ?? 0;
   const two = medians.get('workers-2') ?? 0;
   console.log(`\n2 workers / 1 worker: ${(two / one).toFixed(2)}x; supervisor + 1 worker / one process: ${(one / (medians.get('single') ?? 1)).toFixed(2)}x`);
