@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { InboundError, QueueFullError } from './inbound/errors';
+import { ForbiddenError, InboundError, QueueFullError, RateLimitedError, RouteNotFoundError } from './inbound/errors';
 import { OutboundError, upstreamError } from './outbound/errors';
-import { clientErrorCode, errorHeaders, errorResponse, PROXY_ERRORS, rawErrorResponse } from './proxy-error';
+import { clientErrorCode, errorHeaders, errorHeadersOf, errorResponse, PROXY_ERRORS, rawErrorResponse, responseFlag } from './proxy-error';
 
 describe('the proxy error table', () => {
   it.each([
@@ -13,6 +13,9 @@ describe('the proxy error table', () => {
     [new OutboundError('BAD_REQUEST', 'x'), 400, 'bad request', 13],
     [new QueueFullError(), 503, 'pending request queue full', 14],
     [new InboundError('INBOUND_REQUEST_TIMEOUT'), 504, 'request timeout', 4],
+    [new ForbiddenError('x'), 403, 'unauthorized request on route', 7],
+    [new RouteNotFoundError(), 404, 'no route found for request', 5],
+    [new RateLimitedError('total', 2), 429, 'too many requests', 8],
     [new Error('anything else'), 502, 'endpoint failed', 14],
   ])('%s -> %i %s (grpc-status %i)', (err, status, reason, grpcStatus) => {
     expect(errorResponse(err)).toEqual({ status, reason, grpcStatus });
@@ -26,6 +29,23 @@ describe('the proxy error table', () => {
       'l5d-proxy-error': 'service in fail-fast',
     });
     expect(errorHeaders(PROXY_ERRORS.FAIL_FAST, false)['l5d-proxy-error']).toBe('service in fail-fast');
+  });
+
+  it('adds the headers an error carries (Retry-After on a 429), for HTTP and gRPC callers', () => {
+    expect(errorHeadersOf(new RateLimitedError('identity', 3), false)).toMatchObject({ 'retry-after': '3', 'l5d-proxy-error': 'too many requests' });
+    expect(errorHeadersOf(new RateLimitedError('identity', 3), true)).toMatchObject({ 'retry-after': '3', 'grpc-status': '8' });
+    expect(errorHeadersOf(new ForbiddenError('x'), false)).toEqual(errorHeaders(PROXY_ERRORS.FORBIDDEN, false));
+  });
+
+  it.each([
+    ['FORBIDDEN', 'UAEX'],
+    ['RATE_LIMITED', 'RL'],
+    ['INBOUND_NO_ROUTE', 'NR'],
+    ['INBOUND_REQUEST_TIMEOUT', 'UT'],
+    ['CONNECT_FAILED', 'UF'],
+    [undefined, '-'],
+  ] as const)('gives %s the Envoy response flag %s', (code, flag) => {
+    expect(responseFlag(code)).toBe(flag);
   });
 
   it('maps parser refusals and writes whole raw responses', () => {

@@ -16,6 +16,8 @@ export const CLIENT_CLOSED_REQUEST_STATUS = 499;
 // gRPC status codes (grpc/doc/statuscodes.md).
 const GRPC_DEADLINE_EXCEEDED = 4;
 const GRPC_NOT_FOUND = 5;
+const GRPC_PERMISSION_DENIED = 7;
+const GRPC_RESOURCE_EXHAUSTED = 8;
 const GRPC_UNIMPLEMENTED = 12;
 const GRPC_INTERNAL = 13;
 const GRPC_UNAVAILABLE = 14;
@@ -67,19 +69,27 @@ export const PROXY_ERRORS = Object.freeze({
   INBOUND_APP_UNAVAILABLE: entry(502, 'app unavailable', GRPC_UNAVAILABLE),
   INBOUND_APP_ERROR: entry(502, 'app connection error', GRPC_UNAVAILABLE),
   INBOUND_CLIENT_GONE: entry(CLIENT_CLOSED_REQUEST_STATUS, 'client disconnected', GRPC_CANCELLED),
+  // Inbound policy, with linkerd2-proxy's error texts (HttpRouteUnauthorized, HttpRouteNotFound, RateLimitError).
+  FORBIDDEN: entry(403, 'unauthorized request on route', GRPC_PERMISSION_DENIED),
+  INBOUND_NO_ROUTE: entry(404, 'no route found for request', GRPC_NOT_FOUND),
+  RATE_LIMITED: entry(429, 'too many requests', GRPC_RESOURCE_EXHAUSTED),
 });
 
 export type ProxyErrorCode = keyof typeof PROXY_ERRORS;
 
 /** Base of every error the proxy answers for itself; `message` is for logs, the table gives the response. */
 export class ProxyError<C extends ProxyErrorCode = ProxyErrorCode> extends Error {
+  /** Headers the response carries besides the table's (e.g. `retry-after` on a 429). */
+  readonly headers: Readonly<Record<string, string>> | undefined;
+
   constructor(
     readonly code: C,
     message: string = PROXY_ERRORS[code].reason,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; headers?: Readonly<Record<string, string>> },
   ) {
     super(message, options);
     this.name = 'ProxyError';
+    this.headers = options?.headers;
   }
 
   get reason(): string {
@@ -103,6 +113,50 @@ export function errorHeaders(e: ErrorResponse, grpc: boolean): Record<string, st
     };
   }
   return { 'content-type': 'text/plain; charset=utf-8', [PROXY_ERROR_HEADER]: e.reason };
+}
+
+/** errorHeaders for the response to `err`, with the extra headers the error carries. */
+export function errorHeadersOf(err: unknown, grpc: boolean): Record<string, string> {
+  const headers = errorHeaders(errorResponse(err), grpc);
+  return err instanceof ProxyError && err.headers !== undefined ? { ...headers, ...err.headers } : headers;
+}
+
+/**
+ * Envoy's access-log response flags for the proxy's own answers: UAEX (denied by authorization), RL
+ * (rate limited), NR (no route), UH (no healthy upstream), UO (overflow), UF (connection failure),
+ * UC (upstream connection termination), UT (upstream timeout), SI (stream idle timeout), DC
+ * (downstream went away), LR (local reset); `-` when none applies.
+ */
+const RESPONSE_FLAGS: Partial<Record<ProxyErrorCode, string>> = {
+  FORBIDDEN: 'UAEX',
+  RATE_LIMITED: 'RL',
+  NO_ROUTE: 'NR',
+  INBOUND_NO_ROUTE: 'NR',
+  UNKNOWN_SERVICE: 'NR',
+  FAIL_FAST: 'UH',
+  SCALE_FROM_ZERO_TIMEOUT: 'UH',
+  QUEUE_FULL: 'UO',
+  INBOUND_QUEUE_FULL: 'UO',
+  BREAKER_OPEN: 'UO',
+  CONNECT_FAILED: 'UF',
+  INBOUND_APP_UNAVAILABLE: 'UF',
+  UPSTREAM_FAILED: 'UC',
+  INBOUND_APP_ERROR: 'UC',
+  ROUTE_TIMEOUT: 'UT',
+  INBOUND_REQUEST_TIMEOUT: 'UT',
+  INBOUND_RESPONSE_START_TIMEOUT: 'UT',
+  INBOUND_IDLE_TIMEOUT: 'SI',
+  INBOUND_CLIENT_GONE: 'DC',
+  SHUTTING_DOWN: 'LR',
+};
+
+export function responseFlag(code: ProxyErrorCode | undefined): string {
+  return (code === undefined ? undefined : RESPONSE_FLAGS[code]) ?? '-';
+}
+
+/** The table code of any error (an unknown one is an upstream failure, as errorResponse treats it). */
+export function errorCodeOf(err: unknown): ProxyErrorCode {
+  return err instanceof ProxyError ? (err as ProxyError).code : 'UPSTREAM_FAILED';
 }
 
 /** A whole HTTP/1.1 error response for a raw socket (listeners answering outside a request), closing it. */

@@ -10,6 +10,7 @@ import {
   readString,
 } from './env';
 import { ConfigError } from './errors';
+import { INBOUND_POLICY_ENV, readAccessLog, readInboundPolicyConfig, type InboundPolicyConfig } from './inbound-policy-config';
 import { parseReadinessProbe, type ReadinessProbeConfig } from './readiness-probe';
 import { compileRequestLogTemplate, type RequestLogTemplate } from './request-log-template';
 
@@ -68,6 +69,8 @@ export interface InboundConfig {
   readonly requestLog: { readonly enabled: boolean; readonly template: RequestLogTemplate | undefined };
   readonly tracing: TracingConfig;
   readonly drainQuietPeriodMs: number;
+  readonly policy: InboundPolicyConfig;
+  readonly accessLog: boolean;
 }
 
 export interface EnvVarDoc {
@@ -104,6 +107,7 @@ export const INBOUND_ENV: readonly EnvVarDoc[] = [
   { name: 'TRACING_CONFIG_SAMPLE_RATE', fallback: String(DEFAULT_TRACING_SAMPLE_RATE), meaning: 'fraction of new traces sampled (0-1)' },
   { name: 'TRACING_CONFIG_DEBUG', fallback: 'false', meaning: 'sample every trace' },
   { name: 'TRELLIS_DRAIN_QUIET_PERIOD_MS', fallback: String(DEFAULT_DRAIN_QUIET_PERIOD_MS), meaning: 'quiet time before /wait-for-drain returns and, after SIGTERM, before the listeners stop, ms' },
+  ...INBOUND_POLICY_ENV,
 ];
 
 const MAX_TIMEOUT_SECONDS = 24 * 3600;
@@ -134,6 +138,8 @@ export function loadInboundConfig(env: Env, hostname: string): InboundConfig {
   const revisionTimeoutSeconds = readInteger(env, 'REVISION_TIMEOUT_SECONDS', DEFAULT_REVISION_TIMEOUT_SECONDS, 1, MAX_TIMEOUT_SECONDS);
   const responseStartSeconds = readInteger(env, 'REVISION_RESPONSE_START_TIMEOUT_SECONDS', 0, 0, MAX_TIMEOUT_SECONDS);
   const idleSeconds = readInteger(env, 'REVISION_IDLE_TIMEOUT_SECONDS', 0, 0, MAX_TIMEOUT_SECONDS);
+  const namespace = readString(env, 'SERVING_NAMESPACE', '');
+  const pod = readString(env, 'SERVING_POD', hostname);
   return {
     host: readString(env, 'TRELLIS_INBOUND_HOST', '0.0.0.0'),
     httpPort: readPort(env, 'QUEUE_SERVING_PORT', DEFAULT_HTTP_PORT),
@@ -148,15 +154,17 @@ export function loadInboundConfig(env: Env, hostname: string): InboundConfig {
     revisionTimeoutMs: revisionTimeoutSeconds * 1000,
     responseStartTimeoutMs: responseStartSeconds * 1000,
     idleTimeoutMs: idleSeconds * 1000,
-    namespace: readString(env, 'SERVING_NAMESPACE', ''),
+    namespace,
     configuration: readString(env, 'SERVING_CONFIGURATION', ''),
     revision: readString(env, 'SERVING_REVISION', ''),
-    pod: readString(env, 'SERVING_POD', hostname),
+    pod,
     podIp: readString(env, 'SERVING_POD_IP', ''),
     readinessProbe: parseReadinessProbe(readOptionalString(env, 'SERVING_READINESS_PROBE'), appHost, userPort),
     requestLog: readRequestLog(env),
     tracing: readTracing(env),
     drainQuietPeriodMs: readInteger(env, 'TRELLIS_DRAIN_QUIET_PERIOD_MS', DEFAULT_DRAIN_QUIET_PERIOD_MS, 0, 3_600_000),
+    policy: readInboundPolicyConfig(env, namespace, pod),
+    accessLog: readAccessLog(env),
   };
 }
 

@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
-import { errorHeaders, errorResponse, isGrpcContentType } from '../proxy-error';
+import { errorCodeOf, errorHeadersOf, errorResponse, isGrpcContentType, type ProxyErrorCode } from '../proxy-error';
 import { CLIENT_CLOSED_REQUEST_STATUS, ClientGoneError } from './errors';
 import type { ConnectionTls } from './mesh-tls';
 
@@ -60,6 +60,8 @@ export abstract class Exchange {
   protected abstract readonly headersSent: boolean;
   /** The status written, 0 before `writeHead`. */
   statusCode = 0;
+  /** The code of the error the exchange failed with, if any (the access log's response flags). */
+  failure: ProxyErrorCode | undefined;
 
   constructor(headers: IncomingHttpHeaders, nowMs: number) {
     this.startMs = nowMs;
@@ -137,14 +139,18 @@ export abstract class Exchange {
   /** Abandons the request: cancels the waiting stage and answers with the error, or cuts the response. */
   fail(err: Error): void {
     if (this.ended) return;
+    this.failure = errorCodeOf(err);
     this.cancel(err);
     if (this.responseStarted || this.headersSent) {
       this.destroyResponse(err);
       return;
     }
+    if (isGrpcContentType(this.headers['content-type'])) {
+      this.replyTrailersOnly(errorHeadersOf(err, true));
+      return;
+    }
     const e = errorResponse(err);
-    if (isGrpcContentType(this.headers['content-type'])) this.replyTrailersOnly(errorHeaders(e, true));
-    else this.reply(e.status, errorHeaders(e, false), `${e.reason}\n`);
+    this.reply(e.status, errorHeadersOf(err, false), `${e.reason}\n`);
   }
 
   private cancel(err: Error): void {

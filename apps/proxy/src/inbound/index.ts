@@ -1,7 +1,7 @@
 import type { Server as NetServer } from 'node:net';
 import type { Registry } from 'prom-client';
 import type { MeshTls } from '../identity/mesh-tls';
-import { startAdminServer, type AdminRoutes } from '../admin/admin-server';
+import { startAdminServer, type AdminRoute, type AdminRoutes } from '../admin/admin-server';
 import { Http1Pool } from '../http1/pool';
 import { QUEUE_DEPTH_PER_CONCURRENCY, type InboundConfig } from '../config/inbound-config';
 import { listen, stopListening } from '../listen';
@@ -11,7 +11,7 @@ import { RequestStats } from '../stats/request-stats';
 import { StatsReporter } from '../stats/stats-reporter';
 import { createStatsRegistry, startStatsServer } from '../stats/stats-server';
 import { Breaker } from './breaker';
-import { inboundChain } from './chain';
+import { FORWARD, inboundChain, inboundFilters } from './chain';
 import { Drain, MAX_DRAIN_MS } from './drain';
 import type { Exchange } from './exchange';
 import { AppHttp2Client } from './forward';
@@ -20,6 +20,9 @@ import { Http2Exchange } from './http2-exchange';
 import { InboundMetrics } from './inbound-metrics';
 import { InboundServers, type Http1Listener, type StreamListener } from './listeners';
 import { inboundMeshTls } from './mesh-tls-metrics';
+import { PolicyMetrics } from './policy-metrics';
+import { InboundPolicyStore } from './policy-store';
+import { inboundPolicyClient, watchInboundPolicy } from './policy-watch';
 import { KNATIVE_PROBER_TIMING, ReadinessProber, type ProberTiming } from './readiness-prober';
 import { createTracing } from './tracing';
 
@@ -41,6 +44,8 @@ export interface InboundPorts {
 
 export interface Inbound {
   readonly ports: InboundPorts;
+  /** The chain's filters in the order they run, the forward to the app last. */
+  readonly filters: readonly string[];
   readonly drain: Drain;
   readonly reporter: StatsReporter;
   /** The data-plane listeners (HTTP/1.1 + h2c, h2c), for the overload manager's connection guard. */
@@ -99,6 +104,13 @@ class InFlight {
   }
 }
 
+/** The admin routes plus `GET /filters`: the inbound filters in the order they run, as JSON. */
+function withFiltersRoute(routes: AdminRoutes | undefined, filters: readonly string[]): AdminRoutes {
+  const body = `${JSON.stringify({ inbound: filters })}\n`;
+  const route: AdminRoute = { methods: ['GET', 'HEAD'], handle: (_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(body) };
+  return new Map([...(routes ?? new Map<string, AdminRoute>()), ['/filters', route]]);
+}
+
 export async function startInbound(options: InboundOptions): Promise<Inbound> {
   const { config, registry, logger } = options;
   const now = () => performance.now();
@@ -121,7 +133,21 @@ export async function startInbound(options: InboundOptions): Promise<Inbound> {
   });
   const http2 = new AppHttp2Client(origin);
   const tracing = createTracing(config.tracing, config.revision || 'trellis-proxy');
-  const chain = inboundChain({
+  const policyMetrics = new PolicyMetrics(registry, `${config.podIp || config.host}:${config.userPort}`);
+  const policy = new InboundPolicyStore(config.policy.fallback, { now }, logger, policyMetrics);
+  // The policy of the app's port governs both inbound listeners: they serve the same app port.
+  const policyWatch =
+    config.policy.addr === undefined
+      ? undefined
+      : watchInboundPolicy({
+          api: inboundPolicyClient(config.policy.addr),
+          workload: config.policy.workload,
+          port: config.userPort,
+          onServer: (server) => policy.applyServer(server),
+          logger,
+          random: Math.random,
+        });
+  const chainDeps = {
     config,
     logger,
     tracer: tracing?.tracer,
@@ -135,7 +161,16 @@ export async function startInbound(options: InboundOptions): Promise<Inbound> {
     now,
     writeLine: options.writeLine ?? ((line) => process.stdout.write(line)),
     overload: options.overload,
-  });
+    policy,
+    policyMetrics,
+  };
+  const namedFilters = inboundFilters(chainDeps);
+  const chain = inboundChain(chainDeps, namedFilters);
+  const filters = [...namedFilters.map((f) => f.name), FORWARD];
+  logger.info(
+    { filters, policy: { server: config.policy.fallback.server.name, source: config.policy.addr ?? 'static', audit: config.policy.audit } },
+    'inbound filters',
+  );
   const inFlight = new InFlight();
   const run = (ex: Exchange): void => {
     inFlight.begin();
@@ -159,7 +194,7 @@ export async function startInbound(options: InboundOptions): Promise<Inbound> {
   const h2c = await listen(h2cListener, config.h2cPort, config.host);
   const standalone = options.standalone ?? true;
   const admin = standalone
-    ? await startAdminServer({ drain, probeApp, host: config.host, port: config.adminPort, routes: options.adminRoutes })
+    ? await startAdminServer({ drain, probeApp, host: config.host, port: config.adminPort, routes: withFiltersRoute(options.adminRoutes, filters) })
     : undefined;
   const statsServer = standalone
     ? await startStatsServer({ reporter, registry: createStatsRegistry(reporter, labels), host: config.host, port: config.statsPort, logger })
@@ -177,6 +212,7 @@ export async function startInbound(options: InboundOptions): Promise<Inbound> {
     servers.destroy();
     await stopped;
     reporter.close();
+    policyWatch?.close();
     http2.close();
     await Promise.all([pool.close(), admin?.close(), statsServer?.close(), tracing?.close()]);
   };
@@ -208,6 +244,7 @@ export async function startInbound(options: InboundOptions): Promise<Inbound> {
   let handingOff: Promise<void> | undefined;
   return {
     ports: { http, h2c, admin: admin?.port ?? 0, stats: statsServer?.port ?? 0 },
+    filters,
     drain,
     reporter,
     listeners: [httpListener, h2cListener],

@@ -1,0 +1,109 @@
+import type { Meta, RateLimitScope } from '@trellis/policy';
+import { Counter, type Registry } from 'prom-client';
+import type { ConnectionTls } from './mesh-tls';
+
+type Child = { inc(): void };
+
+const SERVER_LABELS = ['target_addr', 'srv_group', 'srv_kind', 'srv_name'] as const;
+const ROUTE_LABELS = ['route_group', 'route_kind', 'route_name'] as const;
+const AUTHZ_LABELS = ['authz_group', 'authz_kind', 'authz_name'] as const;
+const TLS_LABELS = ['tls', 'client_id'] as const;
+
+/** Linkerd's TLS labels: `tls="true"` with the proved `client_id` (empty without a certificate), or `tls="no_identity"`. */
+function tlsLabels(tls: ConnectionTls): { tls: string; client_id: string } {
+  return tls.tls ? { tls: 'true', client_id: tls.clientId ?? '' } : { tls: 'no_identity', client_id: '' };
+}
+
+function metaLabels(prefix: 'srv' | 'route' | 'authz', m: Meta): Record<string, string> {
+  return { [`${prefix}_group`]: m.group, [`${prefix}_kind`]: m.kind, [`${prefix}_name`]: m.name };
+}
+
+function keyOf(...metas: Meta[]): string {
+  return metas.map((m) => `${m.group}/${m.kind}/${m.name}`).join('\0');
+}
+
+/**
+ * linkerd2-proxy's inbound policy counters (`app/inbound/src/metrics/authz.rs`, same names and labels):
+ * requests authorized (by server, route and authorization), denied and without a route (by server
+ * and route), plus the requests a local rate limit refused and the policy updates applied or
+ * rejected. Series are looked up once per label set and kept, so a request costs a map lookup.
+ */
+export class PolicyMetrics {
+  private readonly allowed: Counter;
+  private readonly denied: Counter;
+  private readonly notFound: Counter;
+  private readonly limited: Counter;
+  private readonly applied: Counter;
+  private readonly rejected: Counter;
+  private readonly children = new Map<string, Child>();
+
+  constructor(
+    registry: Registry,
+    private readonly targetAddr: string,
+  ) {
+    const counter = (name: string, help: string, labelNames: readonly string[]) =>
+      new Counter({ name, help, labelNames: [...labelNames], registers: [registry] });
+    this.allowed = counter('inbound_http_authz_allow_total', 'Inbound HTTP requests authorized', [...SERVER_LABELS, ...ROUTE_LABELS, ...AUTHZ_LABELS, ...TLS_LABELS]);
+    this.denied = counter('inbound_http_authz_deny_total', 'Inbound HTTP requests denied by authorization policy', [...SERVER_LABELS, ...ROUTE_LABELS, ...TLS_LABELS]);
+    this.notFound = counter('inbound_http_route_not_found_total', 'Inbound HTTP requests that matched no route', [...SERVER_LABELS, ...TLS_LABELS]);
+    this.limited = counter('inbound_http_local_ratelimit_rate_limited_total', 'Inbound HTTP requests refused by a local rate limit', [
+      ...SERVER_LABELS,
+      'ratelimit_name',
+      'scope',
+      ...TLS_LABELS,
+    ]);
+    this.applied = counter('inbound_policy_updates_applied_total', 'Inbound policies put in force, by source', ['source']);
+    this.rejected = counter('inbound_policy_updates_rejected_total', 'Inbound policy updates rejected (the last valid policy stays), by reason', ['reason']);
+  }
+
+  allow(server: Meta, route: Meta, authz: Meta, tls: ConnectionTls): void {
+    this.child(this.allowed, `a\0${keyOf(server, route, authz)}\0${tls.tls}\0${tls.clientId ?? ''}`, () => ({
+      ...this.serverLabels(server),
+      ...metaLabels('route', route),
+      ...metaLabels('authz', authz),
+      ...tlsLabels(tls),
+    })).inc();
+  }
+
+  deny(server: Meta, route: Meta, tls: ConnectionTls): void {
+    this.child(this.denied, `d\0${keyOf(server, route)}\0${tls.tls}\0${tls.clientId ?? ''}`, () => ({
+      ...this.serverLabels(server),
+      ...metaLabels('route', route),
+      ...tlsLabels(tls),
+    })).inc();
+  }
+
+  routeNotFound(server: Meta, tls: ConnectionTls): void {
+    this.child(this.notFound, `n\0${keyOf(server)}\0${tls.tls}\0${tls.clientId ?? ''}`, () => ({ ...this.serverLabels(server), ...tlsLabels(tls) })).inc();
+  }
+
+  rateLimited(server: Meta, rateLimit: Meta, scope: RateLimitScope, tls: ConnectionTls): void {
+    this.child(this.limited, `r\0${keyOf(server, rateLimit)}\0${scope}\0${tls.tls}\0${tls.clientId ?? ''}`, () => ({
+      ...this.serverLabels(server),
+      ratelimit_name: rateLimit.name,
+      scope,
+      ...tlsLabels(tls),
+    })).inc();
+  }
+
+  policyApplied(source: 'static' | 'server'): void {
+    this.applied.inc({ source });
+  }
+
+  policyRejected(reason: string): void {
+    this.rejected.inc({ reason });
+  }
+
+  private serverLabels(server: Meta): Record<string, string> {
+    return { target_addr: this.targetAddr, ...metaLabels('srv', server) };
+  }
+
+  private child(counter: Counter, key: string, labels: () => Record<string, string>): Child {
+    let child = this.children.get(key);
+    if (child === undefined) {
+      child = counter.labels(labels());
+      this.children.set(key, child);
+    }
+    return child;
+  }
+}
