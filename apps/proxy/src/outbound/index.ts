@@ -4,6 +4,7 @@ import { DestinationClient, OutboundPoliciesClient } from '@trellis/proto';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Env } from '../config/env';
+import { readAccessLog } from '../config/inbound-policy-config';
 import { Discovery, FIRST_MESSAGE_TIMEOUT_MS } from '../discovery/discovery-client';
 import type { MeshTls } from '../identity/mesh-tls';
 import type { OverloadGuard } from '../process/overload-manager';
@@ -42,6 +43,8 @@ export async function startOutbound(opts: {
   registry: Registry;
   logger: Logger;
   meshTls?: MeshTls;
+  /** Where access-log lines go when TRELLIS_ACCESS_LOG is on (default stdout). */
+  writeAccessLog?: (line: string) => void;
   overload?: OverloadGuard;
 }): Promise<Outbound> {
   const config = loadOutboundConfig(opts.env);
@@ -88,6 +91,7 @@ export async function startOutbound(opts: {
     failFastMs: config.failFastMs,
     profileWaitMs: FIRST_MESSAGE_TIMEOUT_MS,
     meshTls: opts.meshTls,
+    accessLog: readAccessLog(opts.env) ? { write: opts.writeAccessLog ?? ((line) => process.stdout.write(line)) } : undefined,
     overload: opts.overload,
   });
   const listener = await startListener({

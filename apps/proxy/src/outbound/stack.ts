@@ -3,6 +3,7 @@ import type { SecureContext } from 'node:tls';
 import type { Logger } from 'pino';
 import type { OverloadGuard } from '../process/overload-manager';
 import type { Discovery } from '../discovery/discovery-client';
+import { accessLogLayer, type OutboundAccessLogOptions } from './access-log';
 import type { AuthorityOptions } from './authority';
 import type { Poke } from './autoscaler-poke';
 import { Backend } from './backend';
@@ -45,6 +46,8 @@ export interface StackDeps {
   profileWaitMs: number;
   /** This proxy's certificate for mutual TLS to endpoints with an identity; undefined: identity is off (plaintext). */
   meshTls: { secureContext(): SecureContext | undefined } | undefined;
+  /** Envoy-style access log (TRELLIS_ACCESS_LOG); undefined: off, not in the stack. */
+  accessLog?: OutboundAccessLogOptions;
   /** The overload manager's shedding; undefined: never shed. */
   overload?: OverloadGuard;
 }
@@ -58,6 +61,7 @@ export interface OutboundStack {
  * The outbound stack, top to bottom (linkerd2-proxy's app/outbound/src/http/concrete.rs):
  *
  *   rescue            rescue.ts            the one place errors become responses
+ *   access log        access-log.ts        one Envoy-style line per request (TRELLIS_ACCESS_LOG)
  *   overload          overload.ts          503 `overloaded` at once while the overload manager sheds
  *   target            target.ts            authority -> mesh service, or forward outside the mesh
  *   route             route.ts             HTTPRoute/GRPCRoute or ServiceProfile rule, filters, budget deposit, per-route metrics
@@ -85,6 +89,7 @@ export function createOutboundStack(deps: StackDeps): OutboundStack {
   const forward = compose([forwardLayer({ direct: (hostPort) => services.direct(hostPort) })], endpointPool());
   const stack = compose(
     [
+      ...(deps.accessLog === undefined ? [] : [accessLogLayer(deps.accessLog, deps.clock)]),
       ...(deps.overload ? [overloadLayer(deps.overload)] : []),
       targetLayer({ authority: deps.authority, selfAuthorities: deps.selfAuthorities, logical: (a) => services.logical(a), forward }),
       routeLayer({ random: deps.random }),
