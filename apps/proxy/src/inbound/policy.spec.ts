@@ -300,6 +300,37 @@ describe('policy from InboundServerPolicies (an in-test WatchPort server)', () =
     await until(async () => (await call(h.inbound.ports.http, '/', { from: OUTSIDE })).status === 200, 5_000, 'the policy sent after the reconnect');
   });
 
+  it('answers a request no route matches 404, and one whose route denies it 403', async () => {
+    const base = serverPolicy({ name: 'web-http', networks: [ipv4Network(INSIDE, 32)] });
+    const routed = {
+      ...base,
+      protocol: {
+        kind: {
+          $case: 'http1' as const,
+          value: {
+            routes: [
+              {
+                metadata: { kind: { $case: 'default' as const, value: 'api' } },
+                hosts: [],
+                rules: [{ matches: [{ path: { kind: { $case: 'prefix' as const, value: '/api' } }, headers: [], queryParams: [] }], filters: [] }],
+                authorizations: base.authorizations,
+              },
+            ],
+          },
+        },
+      },
+    };
+    policy.push(routed);
+    await until(async () => (await call(h.inbound.ports.http, '/elsewhere')).status === 404, 5_000, 'the routed policy');
+    const notFound = await call(h.inbound.ports.http, '/elsewhere');
+    expect(notFound.headers['l5d-proxy-error']).toBe('no route found for request');
+    expect((await call(h.inbound.ports.http, '/api/items')).status).toBe(200);
+    expect((await call(h.inbound.ports.http, '/api/items', { from: OUTSIDE })).status).toBe(403);
+    const text = await scrape(h);
+    expect(metric(text, 'inbound_http_route_not_found_total', 'srv_name="web-http"')).toBeGreaterThanOrEqual(2);
+    expect(metric(text, 'inbound_http_authz_deny_total', 'srv_name="web-http",route_name="api"')).toBe(1);
+  });
+
   it('applies the rate limit the Server carries', async () => {
     policy.push(serverPolicy({ name: 'web-http', networks: [ipv4Network(INSIDE, 32)], rateLimit: { total: { requestsPerSecond: 5 }, overrides: [] } }));
     await until(async () => (await call(h.inbound.ports.http, '/')).status === 429, 5_000, 'a 429');
