@@ -144,6 +144,7 @@ export async function startInbound(options: InboundOptions): Promise<Inbound> {
           workload: config.policy.workload,
           port: config.userPort,
           onServer: (server) => policy.applyServer(server),
+          onReconnect: () => policyMetrics.policyStreamReconnect(),
           logger,
           random: Math.random,
         });

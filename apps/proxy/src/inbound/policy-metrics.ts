@@ -35,6 +35,7 @@ export class PolicyMetrics {
   private readonly limited: Counter;
   private readonly applied: Counter;
   private readonly rejected: Counter;
+  private readonly reconnects: Counter;
   private readonly children = new Map<string, Child>();
 
   constructor(
@@ -54,6 +55,7 @@ export class PolicyMetrics {
     ]);
     this.applied = counter('inbound_policy_updates_applied_total', 'Inbound policies put in force, by source', ['source']);
     this.rejected = counter('inbound_policy_updates_rejected_total', 'Inbound policy updates rejected (the last valid policy stays), by reason', ['reason']);
+    this.reconnects = counter('inbound_policy_stream_reconnects_total', 'WatchPort streams lost and scheduled to reopen (the last policy stays meanwhile)', []);
   }
 
   allow(server: Meta, route: Meta, authz: Meta, tls: ConnectionTls): void {
@@ -92,6 +94,10 @@ export class PolicyMetrics {
 
   policyRejected(reason: string): void {
     this.rejected.inc({ reason });
+  }
+
+  policyStreamReconnect(): void {
+    this.reconnects.inc();
   }
 
   private serverLabels(server: Meta): Record<string, string> {

@@ -16,6 +16,8 @@ export interface PolicyWatchOptions {
   readonly workload: string;
   readonly port: number;
   readonly onServer: (server: inbound.Server) => void;
+  /** Called each time the stream failed and a new one is scheduled. */
+  readonly onReconnect: () => void;
   readonly logger: Logger;
   readonly random: Random;
   /** Reconnect backoff; linkerd2-proxy's control-plane default (100 ms doubling to 60 s, jitter 0.1) when unset. */
@@ -23,9 +25,6 @@ export interface PolicyWatchOptions {
 }
 
 export interface PolicyWatch {
-  /** Whether a stream is open and has delivered a message since it (re)connected. */
-  readonly live: boolean;
-  readonly reconnects: number;
   /** Idempotent. */
   close(): void;
 }
@@ -59,18 +58,14 @@ function serverStream(open: () => ClientReadableStream<inbound.Server>): Observa
 export function watchInboundPolicy(options: PolicyWatchOptions): PolicyWatch {
   const { api, logger } = options;
   const backoff = new ExponentialBackoff({ random: options.random, ...options.backoff });
-  const state = { live: false, reconnects: 0, closed: false };
+  let closed = false;
   const spec: inbound.PortSpec = { workload: options.workload, port: options.port };
   const subscription: Subscription = defer(() => serverStream(() => api.watchPort(spec)))
     .pipe(
-      tap(() => {
-        backoff.reset();
-        state.live = true;
-      }),
+      tap(() => backoff.reset()),
       retry({
         delay: (err: unknown) => {
-          state.live = false;
-          state.reconnects += 1;
+          options.onReconnect();
           const delayMs = backoff.next();
           logger.warn({ port: options.port, delayMs, err: (err as Error).message }, 'inbound policy stream failed; keeping the last policy and reconnecting');
           return timer(delayMs);
@@ -79,15 +74,9 @@ export function watchInboundPolicy(options: PolicyWatchOptions): PolicyWatch {
     )
     .subscribe({ next: (server) => options.onServer(server) });
   return {
-    get live() {
-      return state.live;
-    },
-    get reconnects() {
-      return state.reconnects;
-    },
     close() {
-      if (state.closed) return;
-      state.closed = true;
+      if (closed) return;
+      closed = true;
       subscription.unsubscribe();
       api.close();
     },

@@ -296,6 +296,7 @@ describe('policy from InboundServerPolicies (an in-test WatchPort server)', () =
     expect((await call(h.inbound.ports.http, '/')).status).toBe(200);
     expect((await call(h.inbound.ports.http, '/', { from: OUTSIDE })).status).toBe(403);
     await until(() => policy.watches.length > watches && policy.openStreams() === 1, 10_000, 'a new WatchPort stream');
+    expect(Number(/^inbound_policy_stream_reconnects_total (\d+)$/m.exec(await scrape(h))?.[1])).toBeGreaterThanOrEqual(1);
     policy.push(outsideOnly);
     await until(async () => (await call(h.inbound.ports.http, '/', { from: OUTSIDE })).status === 200, 5_000, 'the policy sent after the reconnect');
   });
