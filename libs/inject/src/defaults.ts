@@ -26,6 +26,8 @@ export const MAX_TIMEOUT_SECONDS = 24 * 3_600;
 
 export const DEFAULT_PROXY_IMAGE = 'trellis/proxy';
 export const DEFAULT_DESTINATION_ADDR = 'trellis-destination.trellis-system.svc.cluster.local:8086';
+/** The destination's policy port (InboundServerPolicies for the inbound side; Linkerd's policy controller: 8090). */
+export const DEFAULT_POLICY_ADDR = 'trellis-destination.trellis-system.svc.cluster.local:8090';
 export const DEFAULT_AUTOSCALER_ADDR = 'trellis-autoscaler.trellis-system.svc.cluster.local:9997';
 
 /** The proxy's ports, by the names Services and probes use (Knative queue-proxy: 8012, 8013, 8022, 9090, 9091). */

@@ -14,7 +14,7 @@ import { BUILT_FILES } from './local-mesh';
 // The `npm start` smoke test: the built mesh (dist/, made by `nx run local:test`'s dependencies) on ports and
 // loopback addresses of its own, driven like a user would, then stopped with no process left behind.
 const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..', '..', '..');
-const PORTS = { outbound: 24_140, destination: 28_086, destinationAdmin: 29_996, autoscaler: 29_997, metrics: 29_091 };
+const PORTS = { outbound: 24_140, destination: 28_086, policy: 28_090, destinationAdmin: 29_996, autoscaler: 29_997, metrics: 29_091 };
 const ADDRESSES = '127.72.0.2-127.72.0.60';
 const START_TIMEOUT_MS = 60_000;
 const HTTP_REQUESTS = 300;
@@ -75,7 +75,7 @@ describe('npm start (the local mesh, end to end)', () => {
     const argv = [
       join(ROOT, 'dist/tools/local/start.js'),
       '--outbound-port', String(PORTS.outbound),
-      '--destination-port', String(PORTS.destination),
+      '--destination-port', String(PORTS.destination), '--policy-port', String(PORTS.policy),
       '--destination-admin-port', String(PORTS.destinationAdmin),
       '--autoscaler-port', String(PORTS.autoscaler),
       '--metrics-port', String(PORTS.metrics),
@@ -187,7 +187,7 @@ describe('npm start interrupted while starting', () => {
     const argv = [
       join(ROOT, 'dist/tools/local/start.js'),
       '--outbound-port', String(PORTS.outbound),
-      '--destination-port', String(PORTS.destination),
+      '--destination-port', String(PORTS.destination), '--policy-port', String(PORTS.policy),
       '--destination-admin-port', String(PORTS.destinationAdmin),
       '--autoscaler-port', String(PORTS.autoscaler),
       '--metrics-port', String(PORTS.metrics),

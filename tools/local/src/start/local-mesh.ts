@@ -86,7 +86,13 @@ export async function startLocalMesh(options: StartOptions, ctx: MeshContext): P
 
   const destinationAddr = `${LOOPBACK}:${options.destinationPort}`;
   const autoscalerAddr = `${LOOPBACK}:${options.autoscalerPort}`;
-  const routing = { TRELLIS_DESTINATION_ADDR: destinationAddr, ...(options.autoscaler ? { TRELLIS_AUTOSCALER_ADDR: autoscalerAddr } : {}) };
+  // Every proxy takes its routes (OutboundPolicies) and its inbound policy (InboundServerPolicies) from the policy port.
+  const routing = {
+    TRELLIS_DESTINATION_ADDR: destinationAddr,
+    TRELLIS_POLICY_PORT: String(options.policyPort),
+    TRELLIS_POLICY_ADDR: `${LOOPBACK}:${options.policyPort}`,
+    ...(options.autoscaler ? { TRELLIS_AUTOSCALER_ADDR: autoscalerAddr } : {}),
+  };
   const identity = await prepareLocalIdentity(workDir, (m) => ctx.print(m));
   // Set once the identity service listens, before the runner starts any replica.
   let identityAddr = '';
@@ -118,6 +124,7 @@ export async function startLocalMesh(options: StartOptions, ctx: MeshContext): P
       'node', BUILT_FILES.destination,
       '--source', `fs:${manifestDir}`,
       '--grpc-port', String(options.destinationPort),
+      '--policy-port', String(options.policyPort),
       '--admin-port', String(options.destinationAdminPort),
       '--listen-host', LOOPBACK,
       // Every replica's proxy is certified (below), so endpoints carry identities and each hop between proxies is mTLS.

@@ -17,7 +17,7 @@ import { BUILT_FILES } from './local-mesh';
 // changes when load runs. Own ports and
 // loopback addresses, so it can run beside local-mesh.spec.ts.
 const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..', '..', '..');
-const PORTS = { outbound: 34_140, destination: 38_086, destinationAdmin: 39_996, autoscaler: 39_997, metrics: 39_091 };
+const PORTS = { outbound: 34_140, destination: 38_086, policy: 38_090, destinationAdmin: 39_996, autoscaler: 39_997, metrics: 39_091 };
 const ADDRESSES = '127.73.0.2-127.73.0.60';
 const START_TIMEOUT_MS = 60_000;
 // Enough requests for the 2 s dashboard window to see a non-zero rate; bounded in count.
@@ -86,7 +86,7 @@ describe('trellis CLI and dashboard on a fresh npm start', () => {
     if (missing.length > 0) throw new Error(`build first (npx nx run local:test does): missing ${missing.join(', ')}`);
     const argv = [
       join(ROOT, 'dist/tools/local/start.js'),
-      ...['--outbound-port', String(PORTS.outbound), '--destination-port', String(PORTS.destination)],
+      ...['--outbound-port', String(PORTS.outbound), '--destination-port', String(PORTS.destination), '--policy-port', String(PORTS.policy)],
       ...['--destination-admin-port', String(PORTS.destinationAdmin), '--autoscaler-port', String(PORTS.autoscaler)],
       ...['--metrics-port', String(PORTS.metrics), '--addresses', ADDRESSES, '--status-interval', '0'],
     ];

@@ -2,10 +2,12 @@ import { parseArgs } from 'node:util';
 import { LocalError } from '../errors';
 import { DEFAULT_ADDRESS_RANGE, parseAddressRange } from '../runner/address-pool';
 
-// The standard ports of the local mesh on 127.0.0.1 (DESIGN.md): outbound proxy 4140, destination gRPC 8086
-// and admin 9996, autoscaler admin/poke 9997, the outbound proxy's Prometheus metrics 9091.
+// The standard ports of the local mesh on 127.0.0.1 (DESIGN.md): outbound proxy 4140, destination gRPC 8086,
+// its policy API 8090 (Linkerd's policy controller port) and admin 9996, autoscaler admin/poke 9997, the outbound
+// proxy's Prometheus metrics 9091.
 export const DEFAULT_OUTBOUND_PORT = 4140;
 export const DEFAULT_DESTINATION_PORT = 8086;
+export const DEFAULT_POLICY_PORT = 8090;
 export const DEFAULT_DESTINATION_ADMIN_PORT = 9996;
 export const DEFAULT_AUTOSCALER_PORT = 9997;
 export const DEFAULT_METRICS_PORT = 9091;
@@ -19,6 +21,7 @@ export interface StartOptions {
   autoscaler: boolean;
   outboundPort: number;
   destinationPort: number;
+  policyPort: number;
   destinationAdminPort: number;
   autoscalerPort: number;
   metricsPort: number;
@@ -36,6 +39,7 @@ the folder, and an outbound proxy on 127.0.0.1:${DEFAULT_OUTBOUND_PORT}. Ctrl-C 
   --no-autoscaler            do not start the autoscaler (replicas then change only by editing the folder)
   --outbound-port P          outbound proxy port on 127.0.0.1 (default ${DEFAULT_OUTBOUND_PORT})
   --destination-port P       destination gRPC port on 127.0.0.1 (default ${DEFAULT_DESTINATION_PORT})
+  --policy-port P            destination policy API port (OutboundPolicies, InboundServerPolicies) (default ${DEFAULT_POLICY_PORT})
   --destination-admin-port P destination admin port (default ${DEFAULT_DESTINATION_ADMIN_PORT})
   --autoscaler-port P        autoscaler admin and poke port (default ${DEFAULT_AUTOSCALER_PORT})
   --metrics-port P           outbound proxy Prometheus port, read for the status lines (default ${DEFAULT_METRICS_PORT})
@@ -64,6 +68,7 @@ export function parseStartArgs(argv: string[]): StartOptions | 'help' {
         'no-autoscaler': { type: 'boolean' },
         'outbound-port': { type: 'string' },
         'destination-port': { type: 'string' },
+        'policy-port': { type: 'string' },
         'destination-admin-port': { type: 'string' },
         'autoscaler-port': { type: 'string' },
         'metrics-port': { type: 'string' },
@@ -83,13 +88,14 @@ export function parseStartArgs(argv: string[]): StartOptions | 'help' {
     autoscaler: !values['no-autoscaler'],
     outboundPort: integer('outbound-port', values['outbound-port'], DEFAULT_OUTBOUND_PORT, 1, 65535),
     destinationPort: integer('destination-port', values['destination-port'], DEFAULT_DESTINATION_PORT, 1, 65535),
+    policyPort: integer('policy-port', values['policy-port'], DEFAULT_POLICY_PORT, 1, 65535),
     destinationAdminPort: integer('destination-admin-port', values['destination-admin-port'], DEFAULT_DESTINATION_ADMIN_PORT, 1, 65535),
     autoscalerPort: integer('autoscaler-port', values['autoscaler-port'], DEFAULT_AUTOSCALER_PORT, 1, 65535),
     metricsPort: integer('metrics-port', values['metrics-port'], DEFAULT_METRICS_PORT, 1, 65535),
     addresses,
     statusIntervalS: integer('status-interval', values['status-interval'], DEFAULT_STATUS_INTERVAL_S, 0, MAX_STATUS_INTERVAL_S),
   };
-  const ports = [options.outboundPort, options.destinationPort, options.destinationAdminPort, options.metricsPort];
+  const ports = [options.outboundPort, options.destinationPort, options.policyPort, options.destinationAdminPort, options.metricsPort];
   if (options.autoscaler) ports.push(options.autoscalerPort);
   if (new Set(ports).size !== ports.length) throw new LocalError('LOCAL_BAD_FLAG', `the ports on 127.0.0.1 must differ, got ${ports.join(', ')}`);
   return options;

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // reason, whether the runner's source finds it (bad YAML) or only the destination does (a ServiceProfile or an
 // HTTPRoute that parses but is invalid), and the mesh still starts. Own ports and loopback addresses.
 const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..', '..', '..');
-const PORTS = { outbound: 44_140, destination: 48_086, destinationAdmin: 49_996, metrics: 49_091 };
+const PORTS = { outbound: 44_140, destination: 48_086, policy: 48_090, destinationAdmin: 49_996, metrics: 49_091 };
 const ADDRESSES = '127.76.0.2-127.76.0.60';
 const START_TIMEOUT_MS = 60_000;
 
@@ -48,7 +48,7 @@ describe('npm start prints start-up manifest problems on the console', () => {
     await writeFile(join(dir.path, 'broken.yaml'), 'kind: [\n');
     const argv = [
       join(ROOT, 'dist/tools/local/start.js'),
-      ...['--dir', dir.path, '--no-autoscaler', '--outbound-port', String(PORTS.outbound), '--destination-port', String(PORTS.destination)],
+      ...['--dir', dir.path, '--no-autoscaler', '--outbound-port', String(PORTS.outbound), '--destination-port', String(PORTS.destination), '--policy-port', String(PORTS.policy)],
       ...['--destination-admin-port', String(PORTS.destinationAdmin), '--metrics-port', String(PORTS.metrics), '--addresses', ADDRESSES, '--status-interval', '0'],
     ];
     const child = spawn(process.execPath, argv, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
