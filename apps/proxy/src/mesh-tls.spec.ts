@@ -6,7 +6,7 @@ import { createTempDir, waitFor, type TempDir } from '@trellis/testing';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeDestination, type FakeDestination } from './discovery/testing/fake-destination';
+import { startFakeDestination, type FakeDestination } from '@trellis/discovery/testing';
 import { startIdentity, type ProxyIdentity } from './identity/index';
 import { systemClock } from '@trellis/identity';
 import { meshTls as meshTlsOf, type MeshTls } from './identity/mesh-tls';

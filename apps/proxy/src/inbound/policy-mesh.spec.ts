@@ -5,7 +5,7 @@ import { createTempDir, type TempDir } from '@trellis/testing';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeDestination, type FakeDestination } from '../discovery/testing/fake-destination';
+import { startFakeDestination, type FakeDestination } from '@trellis/discovery/testing';
 import { startIdentity, type ProxyIdentity } from '../identity/index';
 import { meshTls as meshTlsOf, type MeshTls } from '../identity/mesh-tls';
 import { buildIdentityService, localToken, spawnIdentityService, writeTestPki, type IdentityProcess, type TestPkiFiles } from '../identity/testing/identity-process';

@@ -1,7 +1,7 @@
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeDestination, type FakeDestination } from '../discovery/testing/fake-destination';
+import { startFakeDestination, type FakeDestination } from '@trellis/discovery/testing';
 import { startOutbound, type Outbound } from './index';
 import { get, startBackend, type TestBackend } from './testing/harness';
 

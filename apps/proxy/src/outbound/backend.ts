@@ -1,7 +1,7 @@
 import type { CircuitBreakers } from '@trellis/balance';
 import type { Logger } from 'pino';
 import type { Observable, Subscription } from 'rxjs';
-import type { Resolution } from '../discovery/resolution';
+import type { Resolution } from '@trellis/discovery';
 import type { BalanceDescription, BalanceLayer } from './balance';
 import { compileBackendPolicy, type BackendPolicy } from './backend-policy';
 import type { FailFastLayer } from './fail-fast';

@@ -10,7 +10,7 @@ import {
   type Random,
 } from '@trellis/balance';
 import type { Logger } from 'pino';
-import type { ResolvedEndpoint, Resolution } from '../discovery/resolution';
+import type { ResolvedEndpoint, Resolution } from '@trellis/discovery';
 import type { BackendPolicy } from './backend-policy';
 import { DEFAULT_OUTLIER } from './backend-policy';
 import type { EndpointConnections } from './endpoint-connections';

@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Env } from '../config/env';
 import { readAccessLog } from '../config/inbound-policy-config';
-import { Discovery, FIRST_MESSAGE_TIMEOUT_MS } from '../discovery/discovery-client';
+import { Discovery, FIRST_MESSAGE_TIMEOUT_MS } from '@trellis/discovery';
 import type { MeshTls } from '../identity/mesh-tls';
 import type { OverloadGuard } from '../process/overload-manager';
 import type { BackendDescription } from './backend';

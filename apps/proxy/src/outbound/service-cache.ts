@@ -3,7 +3,7 @@ import type { DestinationProfile, OutboundPolicy } from '@trellis/proto';
 import { chooseRouteTable, type RetryBudgetSettings, type RouteTable } from '@trellis/routes';
 import type { Logger } from 'pino';
 import type { Subscription } from 'rxjs';
-import type { Discovery } from '../discovery/discovery-client';
+import type { Discovery } from '@trellis/discovery';
 import { resolveTarget, type AuthorityOptions } from './authority';
 import type { Backend, BackendDescription } from './backend';
 import { EndpointConnections } from './endpoint-connections';

@@ -2,7 +2,7 @@ import { CircuitBreakers, type BalancerKind, type Clock, type Random } from '@tr
 import type { SecureContext } from 'node:tls';
 import type { Logger } from 'pino';
 import type { OverloadGuard } from '../process/overload-manager';
-import type { Discovery } from '../discovery/discovery-client';
+import type { Discovery } from '@trellis/discovery';
 import { accessLogLayer, type OutboundAccessLogOptions } from './access-log';
 import type { AuthorityOptions } from './authority';
 import type { Poke } from './autoscaler-poke';

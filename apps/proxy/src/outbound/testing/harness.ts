@@ -2,7 +2,7 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
-import { startFakeDestination, type FakeDestination } from '../../discovery/testing/fake-destination';
+import { startFakeDestination, type FakeDestination } from '@trellis/discovery/testing';
 import { startOutbound, type Outbound } from '../index';
 
 /** A test backend on loopback that answers with its name, counting the requests it served. */
