@@ -1,0 +1,3 @@
+export { TrellisAgent, type TrellisAgentOptions, type TrellisClock } from './agent';
+export { ClientError, type ClientErrorCode } from './errors';
+export * from './defaults';

@@ -1,0 +1,93 @@
+import http from 'node:http';
+import net from 'node:net';
+
+/** How much longer `/slow` takes, in ms. */
+export const SLOW_PATH_DELAY_MS = 2_000;
+
+export interface Backend {
+  host: string;
+  port: number;
+  served: number;
+  /** Added to every response, in ms. */
+  delayMs: number;
+  /** Answer 500 to every request. */
+  failing: boolean;
+  close(): Promise<void>;
+}
+
+/** A port free on every given loopback address, so that one EndpointSlice port serves them all. */
+export async function sharedPort(hosts: readonly string[]): Promise<number> {
+  for (let i = 0; i < 20; i++) {
+    const probe = net.createServer();
+    const port = await new Promise<number>((resolve) => probe.listen(0, hosts[0], () => resolve((probe.address() as net.AddressInfo).port)));
+    await new Promise((r) => probe.close(r));
+    let free = true;
+    for (const host of hosts.slice(1)) {
+      const other = net.createServer();
+      free = await new Promise<boolean>((resolve) => {
+        other.once('error', () => resolve(false));
+        other.listen(port, host, () => resolve(true));
+      });
+      if (free) await new Promise((r) => other.close(r));
+      else break;
+    }
+    if (free) return port;
+  }
+  throw new Error('no shared port found');
+}
+
+/** An HTTP server answering its name and the Host it was asked for as JSON, after `delayMs`; `/slow` takes 2 s more. */
+export async function startBackend(name: string, host: string, port: number): Promise<Backend> {
+  const timers = new Set<NodeJS.Timeout>();
+  const backend: Backend = {
+    host,
+    port,
+    served: 0,
+    delayMs: 0,
+    failing: false,
+    close: () =>
+      new Promise<void>((resolve) => {
+        timers.forEach(clearTimeout);
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+  const server = http.createServer((req, res) => {
+    backend.served += 1;
+    req.resume();
+    const answer = () => {
+      res.statusCode = backend.failing ? 500 : 200;
+      res.end(JSON.stringify({ name, host: req.headers.host ?? '' }));
+    };
+    const delayMs = backend.delayMs + (req.url === '/slow' ? SLOW_PATH_DELAY_MS : 0);
+    if (delayMs <= 0) return answer();
+    const t = setTimeout(() => {
+      timers.delete(t);
+      answer();
+    }, delayMs);
+    timers.add(t);
+  });
+  await new Promise<void>((resolve) => server.listen(port, host, () => resolve()));
+  return backend;
+}
+
+/** A Service with one port and an EndpointSlice listing `ips`, as YAML for the fs source. */
+export function serviceYaml(name: string, port: number, ips: readonly string[]): string {
+  return `apiVersion: v1
+kind: Service
+metadata: { name: ${name}, namespace: demo }
+spec:
+  ports: [{ name: http, port: 80, targetPort: ${port} }]
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata:
+  name: ${name}-1
+  namespace: demo
+  labels: { kubernetes.io/service-name: ${name} }
+addressType: IPv4
+ports: [{ name: http, port: ${port} }]
+endpoints:
+${ips.map((ip) => `  - addresses: ["${ip}"]`).join('\n')}
+`;
+}
