@@ -22,3 +22,9 @@ export const MAX_UNSENT_RETRIES = 3;
 export const MAX_REPLAYABLE_BODY_BYTES = 64 * 1024;
 /** Linkerd: a ServiceProfile route without `timeout` times out after 10 s (ms). */
 export const DEFAULT_ROUTE_TIMEOUT_MS = 10_000;
+/** The grpc-js target scheme: `trellis:///svc.ns.svc.cluster.local:port`. */
+export const GRPC_SCHEME = 'trellis';
+/** The LB policy's name in a gRPC service config (`loadBalancingConfig: [{ trellis_p2c_peak_ewma: {} }]`). */
+export const GRPC_LB_POLICY_NAME = 'trellis_p2c_peak_ewma';
+/** Ours: addresses whose labels the gRPC side remembers; beyond, new ones are counted under their address. */
+export const MAX_GRPC_ADDRESSES = 10_000;
