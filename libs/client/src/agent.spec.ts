@@ -97,7 +97,7 @@ describe('TrellisAgent against the real destination service (fs source)', () => 
     agent = undefined;
     for (const b of backends) {
       b.delayMs = 0;
-      b.failing = false;
+      b.flaky = false;
     }
   });
 
@@ -140,9 +140,10 @@ describe('TrellisAgent against the real destination service (fs source)', () => 
   it('retries failures of a retryable route under the budget, and times a route out', async () => {
     const registry = new Registry();
     const a = newAgent(registry);
-    backends[0]!.failing = true;
+    backends[0]!.flaky = true;
+    backends[1]!.flaky = true;
     const counts = await spread(a, 'http://retry.demo.svc.cluster.local/', 40, 1);
-    expect(counts).toEqual(new Map([['web-1', 40]]));
+    expect((counts.get('web-0') ?? 0) + (counts.get('web-1') ?? 0)).toBe(40);
     const text = await registry.metrics();
     expect(text).toMatch(/route_retryable_total\{direction="outbound",dst="retry.demo.svc.cluster.local:80",rt_route="root",skipped=""\} [1-9]/);
     expect(text).toMatch(/route_actual_response_total\{[^}]*rt_route="root",status_code="500",classification="failure"\} [1-9]/);

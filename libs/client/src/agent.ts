@@ -149,18 +149,24 @@ export class TrellisAgent extends Dispatcher {
     return this.closing;
   }
 
+  /** Mesh, DNS, or wait for the first word from the destination; a failure goes to the handler, never thrown. */
   private route(opts: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler, direct: Dispatcher['dispatch']): boolean {
-    if (this.closing !== undefined) throw new ClientError('CLOSED', 'the agent is closed');
-    const url = opts.origin === undefined ? undefined : new URL(opts.origin);
-    const port = url === undefined ? 0 : Number(url.port || (url.protocol === 'https:' ? 443 : 80));
-    const logical = url?.protocol === 'http:' ? meshAuthority(url.hostname, port, this.clusterDomain) : null;
-    if (url === undefined || logical === null || this.destination.mode === 'dns') return direct(opts, handler);
-    if (this.destination.mode === 'connecting') {
-      void this.destination.started.then(() => this.route(opts, handler, direct));
+    try {
+      if (this.closing !== undefined) throw new ClientError('CLOSED', 'the agent is closed');
+      const url = opts.origin === undefined ? undefined : new URL(opts.origin);
+      const port = url === undefined ? 0 : Number(url.port || (url.protocol === 'https:' ? 443 : 80));
+      const logical = url?.protocol === 'http:' ? meshAuthority(url.hostname, port, this.clusterDomain) : null;
+      if (url === undefined || logical === null || this.destination.mode === 'dns') return direct(opts, handler);
+      if (this.destination.mode === 'connecting') {
+        void this.destination.started.then(() => this.route(opts, handler, direct));
+        return true;
+      }
+      void this.serve(logical, { ...opts, headers: withHost(opts.headers, url.host) }, handler, direct);
       return true;
+    } catch (err) {
+      handler.onResponseError?.(noController, err as Error);
+      return false;
     }
-    void this.serve(logical, { ...opts, headers: withHost(opts.headers, url.host) }, handler, direct);
-    return true;
   }
 
   private async serve(
@@ -201,6 +207,7 @@ export class TrellisAgent extends Dispatcher {
   }
 
   private service(logical: string): Service {
+    if (this.closing !== undefined) throw new ClientError('CLOSED', 'the agent is closed');
     const known = this.services.get(logical);
     if (known !== undefined) return known;
     if (this.services.size >= MAX_SERVICES) throw new ClientError('TOO_MANY_SERVICES', `this agent already follows ${MAX_SERVICES} services`);
@@ -217,6 +224,7 @@ export class TrellisAgent extends Dispatcher {
   }
 
   private backend(authority: string): EndpointSet {
+    if (this.closing !== undefined) throw new ClientError('CLOSED', 'the agent is closed');
     let set = this.backends.get(authority);
     if (set === undefined) {
       set = new EndpointSet({
@@ -226,6 +234,7 @@ export class TrellisAgent extends Dispatcher {
         random: this.random,
         metrics: this.metrics,
         newPool: (origin) => new Pool(origin, this.poolOptions),
+        onEjection: (reason) => this.metrics.ejection(authority, reason),
       });
       this.backends.set(authority, set);
     }

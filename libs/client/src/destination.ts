@@ -35,7 +35,8 @@ export class DestinationConnection {
 
   constructor(private readonly opts: DestinationOptions) {
     this.client = new DestinationClient(opts.address, credentials.createInsecure());
-    this.discovery = new Discovery({ api: this.client, contextToken: opts.contextToken, random: opts.random, logger: opts.logger });
+    // Subscriptions here live until close(), so a stream nobody follows any more ends at once.
+    this.discovery = new Discovery({ api: this.client, contextToken: opts.contextToken, random: opts.random, logger: opts.logger, idleTeardownMs: 0 });
     this.backoff = new ExponentialBackoff({ random: opts.random });
     this.connectTimeoutMs = opts.connectTimeoutMs ?? DESTINATION_CONNECT_TIMEOUT_MS;
     this.started = this.attempt();

@@ -1,4 +1,4 @@
-import { createBalancer, type Balancer, type Clock, type Endpoint, type Random, type RequestHandle } from '@trellis/balance';
+import { OutlierDetector, createBalancer, type Balancer, type Clock, type Ejection, type Endpoint, type Random, type RequestHandle } from '@trellis/balance';
 import type { ResolvedEndpoint, Resolution } from '@trellis/discovery';
 import type { Observable, Subscription } from 'rxjs';
 import type { Dispatcher } from 'undici';
@@ -15,6 +15,8 @@ export interface EndpointEntry {
 export interface PickedEndpoint {
   entry: EndpointEntry;
   handle: RequestHandle;
+  /** The attempt's outcome, for outlier detection: a response status, or a connection that failed. */
+  outcome(result: number | 'connect-failed'): void;
 }
 
 export interface EndpointSetOptions {
@@ -24,6 +26,7 @@ export interface EndpointSetOptions {
   random: Random;
   metrics: ClientMetrics;
   newPool(origin: string): Dispatcher;
+  onEjection(reason: string): void;
 }
 
 type State = 'pending' | 'not-found' | 'endpoints';
@@ -33,6 +36,10 @@ type State = 'pending' | 'not-found' | 'endpoints';
  * a P2C peak-EWMA balancer over them (linkerd2-proxy's default). States: pending (no resolution
  * yet) -> endpoints | not-found, following every resolution. A removed endpoint leaves the
  * balancer at once; its pool closes once its requests in flight are done.
+ *
+ * Outlier detection as the proxy's (Envoy's defaults: 5 consecutive 5xx eject for 30 s, x the
+ * times ejected): peak-EWMA alone favours an endpoint that fails fast, and retries would follow it.
+ * An ejected endpoint is out of the balancer until its time is up; one timer brings it back.
  */
 export class EndpointSet {
   private state: State = 'pending';
@@ -40,10 +47,15 @@ export class EndpointSet {
   private readonly balancer: Balancer<EndpointEntry>;
   private readonly subscription: Subscription;
   private waiters: (() => void)[] = [];
+  private readonly outlier: OutlierDetector;
+  /** Ejected endpoints and the clock's ms when they come back. */
+  private readonly ejected = new Map<string, number>();
+  private timer: NodeJS.Timeout | undefined;
   private closed = false;
 
   constructor(private readonly opts: EndpointSetOptions) {
     this.balancer = createBalancer<EndpointEntry>('peak-ewma', { clock: opts.clock, random: opts.random });
+    this.outlier = new OutlierDetector({ clock: opts.clock });
     this.subscription = opts.resolution$.subscribe({ next: (r) => this.onResolution(r) });
   }
 
@@ -63,7 +75,12 @@ export class EndpointSet {
   pick(): PickedEndpoint | null {
     const picked = this.balancer.picker.pick();
     if (picked.kind !== 'picked') return null;
-    return { entry: picked.endpoint.value, handle: this.balancer.start(picked.endpoint.id) };
+    const id = picked.endpoint.id;
+    return {
+      entry: picked.endpoint.value,
+      handle: this.balancer.start(id),
+      outcome: (result) => this.eject(result === 'connect-failed' ? this.outlier.recordConnectFailure(id) : this.outlier.recordStatus(id, result)),
+    };
   }
 
   /**
@@ -90,6 +107,7 @@ export class EndpointSet {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    clearTimeout(this.timer);
     this.subscription.unsubscribe();
     this.balancer.close();
     const entries = [...this.entries.values()];
@@ -109,6 +127,7 @@ export class EndpointSet {
     for (const [id, entry] of this.entries) {
       if (next.has(id)) continue;
       this.entries.delete(id);
+      this.ejected.delete(id);
       removed.push(id);
       void entry.pool.close();
     }
@@ -123,10 +142,46 @@ export class EndpointSet {
       };
       entry.endpoint = endpoint;
       this.entries.set(id, entry);
-      added.push({ id, weight: endpoint.weight, value: entry });
+      if (!this.ejected.has(id)) added.push({ id, weight: endpoint.weight, value: entry });
     }
     if (removed.length > 0) this.balancer.update({ type: 'remove', ids: removed });
     if (added.length > 0) this.balancer.update({ type: 'add', endpoints: added });
+    this.outlier.setEndpoints(this.entries.keys());
+    this.wakeIfReady();
+  }
+
+  private wakeIfReady(): void {
     if (this.isReady()) for (const wake of this.waiters.splice(0)) wake();
+  }
+
+  private eject(ejection: Ejection | null): void {
+    if (ejection === null || this.closed || !this.entries.has(ejection.id)) return;
+    this.opts.onEjection(ejection.reason);
+    if (!this.ejected.has(ejection.id)) this.balancer.update({ type: 'remove', ids: [ejection.id] });
+    this.ejected.set(ejection.id, ejection.untilMs);
+    this.armTimer();
+  }
+
+  private bringBack(): void {
+    const now = this.opts.clock.now();
+    const back: Endpoint<EndpointEntry>[] = [];
+    for (const [id, untilMs] of this.ejected) {
+      if (untilMs > now) continue;
+      this.ejected.delete(id);
+      const entry = this.entries.get(id);
+      if (entry !== undefined) back.push({ id, weight: entry.endpoint.weight, value: entry });
+    }
+    if (back.length > 0) this.balancer.update({ type: 'add', endpoints: back });
+    this.armTimer();
+    this.wakeIfReady();
+  }
+
+  private armTimer(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.closed || this.ejected.size === 0) return;
+    const earliest = Math.min(...this.ejected.values());
+    this.timer = setTimeout(() => this.bringBack(), Math.max(1, Math.ceil(earliest - this.opts.clock.now())));
+    this.timer.unref();
   }
 }

@@ -83,6 +83,7 @@ function families(registry: Registry, sources: Set<GaugeSource>) {
     routeActualRequestTotal: counter('route_actual_request_total', 'Requests per route, each retry counted', ROUTE_LABELS),
     routeActualResponseTotal: counter('route_actual_response_total', 'Responses per route, each retry counted', ROUTE_RESPONSE_LABELS),
     routeActualResponseLatency: histogram('route_actual_response_latency_ms', 'Latency of each attempt', ROUTE_RESPONSE_LABELS),
+    outlierEjections: counter('outbound_http_outlier_ejections_total', "Endpoints ejected by a backend's outlier detector", ['backend', 'reason']),
     routeRetryableTotal: counter('route_retryable_total', 'Retryable failures; skipped says why one was not retried', [...ROUTE_LABELS, 'skipped']),
   };
 }
@@ -147,6 +148,10 @@ export class ClientMetrics {
       },
       retryable: (skipped) => f.routeRetryableTotal.inc({ ...base, skipped }),
     };
+  }
+
+  ejection(backend: string, reason: string): void {
+    this.families.outlierEjections.inc({ backend, reason });
   }
 
   /** Idempotent. */

@@ -29,6 +29,11 @@ function bodyBytes(body: Dispatcher.DispatchOptions['body']): number | null {
   return null;
 }
 
+function isConnectFailure(err: Error): boolean {
+  const code = (err as { code?: unknown }).code;
+  return code === 'ECONNREFUSED' || code === 'UND_ERR_CONNECT_TIMEOUT';
+}
+
 function unsent(err: Error): boolean {
   const code = (err as { code?: unknown }).code;
   return typeof code === 'string' && UNSENT_CODES.has(code);
@@ -110,8 +115,9 @@ export class RoutedRequest {
 
   private async next(): Promise<void> {
     this.attempt = undefined;
-    const backend = this.deps.backend(pickSplit(this.deps.table, this.deps.logical, this.deps.random()));
+    let backend: EndpointSet;
     try {
+      backend = this.deps.backend(pickSplit(this.deps.table, this.deps.logical, this.deps.random()));
       await backend.ready(this.deps.failFastMs);
     } catch (err) {
       this.fail(err as Error);
@@ -152,6 +158,7 @@ export class RoutedRequest {
       onResponseStart: (_controller, statusCode, headers, statusMessage) => {
         status = statusCode;
         picked?.handle.firstByte();
+        picked?.outcome(statusCode);
         discarding = this.shouldRetry(statusCode);
         if (discarding) return;
         this.state = 'streaming';
@@ -178,6 +185,7 @@ export class RoutedRequest {
       },
       onResponseError: (_controller, err) => {
         picked?.handle.end();
+        if (isConnectFailure(err)) picked?.outcome('connect-failed');
         if (this.state === 'done') return;
         const retry =
           this.state === 'attempting' && this.abortReason === undefined && unsent(err) && this.replayable && this.unsentRetries < MAX_UNSENT_RETRIES;

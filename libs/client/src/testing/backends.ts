@@ -10,8 +10,8 @@ export interface Backend {
   served: number;
   /** Added to every response, in ms. */
   delayMs: number;
-  /** Answer 500 to every request. */
-  failing: boolean;
+  /** Answer 500 to every other request (the first included). */
+  flaky: boolean;
   close(): Promise<void>;
 }
 
@@ -44,7 +44,7 @@ export async function startBackend(name: string, host: string, port: number): Pr
     port,
     served: 0,
     delayMs: 0,
-    failing: false,
+    flaky: false,
     close: () =>
       new Promise<void>((resolve) => {
         timers.forEach(clearTimeout);
@@ -56,7 +56,7 @@ export async function startBackend(name: string, host: string, port: number): Pr
     backend.served += 1;
     req.resume();
     const answer = () => {
-      res.statusCode = backend.failing ? 500 : 200;
+      res.statusCode = backend.flaky && backend.served % 2 === 1 ? 500 : 200;
       res.end(JSON.stringify({ name, host: req.headers.host ?? '' }));
     };
     const delayMs = backend.delayMs + (req.url === '/slow' ? SLOW_PATH_DELAY_MS : 0);
