@@ -5,6 +5,7 @@ import { readDemoConfig } from './demo/demo-config';
 import type { DemoConfig } from './demo/demo-config';
 import { greeterDefinition, greeterImplementation } from './demo/greeter-grpc';
 import { createDemoHttpServer } from './demo/http-app';
+import { upstreamClient } from './demo/upstream-client';
 
 // After SIGTERM, open connections get this long to finish before they are cut (well inside the
 // runner's termination grace).
@@ -17,7 +18,9 @@ The demo workload of local mode and of the demo image, configured by environment
   PORT             port (default 8080)
   DEMO_PROTOCOL    http (GET /hello, /echo, /slow?ms=N, /fail?rate=R) or grpc (demo.Greeter/SayHello)
   TRELLIS_REPLICA  the name it answers with (default hostname-pid)
-  DEMO_VERSION     the version it answers with (default v1)`;
+  DEMO_VERSION     the version it answers with (default v1)
+  DEMO_UPSTREAM    an http:// URL (e.g. http://hello.demo.svc.cluster.local/hello): GET /call fetches it through
+                   @trellis/client, balanced in the app (destination at TRELLIS_DESTINATION_ADDR, default 127.0.0.1:8086)`;
 
 /** --help prints the usage; any other argument is refused (everything is set by environment). */
 function checkArguments(argv: readonly string[]): void {
@@ -36,17 +39,20 @@ function fail(message: string): never {
 }
 
 async function serveHttp(config: DemoConfig): Promise<() => Promise<void>> {
-  const server = createDemoHttpServer({ ...config, random: Math.random });
+  const upstream = config.upstream === undefined ? undefined : upstreamClient(config.upstream, process.env['TRELLIS_DESTINATION_ADDR']);
+  const server = createDemoHttpServer({ ...config, random: Math.random, ...(upstream === undefined ? {} : { callUpstream: upstream.call }) });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolve());
   });
-  return () =>
-    new Promise<void>((resolve) => {
+  return async () => {
+    await new Promise<void>((resolve) => {
       server.close(() => resolve());
       server.closeIdleConnections();
       setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS).unref();
     });
+    await upstream?.close();
+  };
 }
 
 async function serveGrpc(config: DemoConfig): Promise<() => Promise<void>> {

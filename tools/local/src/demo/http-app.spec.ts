@@ -46,6 +46,23 @@ describe('demo HTTP app', () => {
     expect(await get('/slow?ms=abc')).toMatchObject({ status: 400 });
     expect(await get('/echo', { method: 'POST', body: 'ping', headers: { 'content-type': 'text/plain' } })).toEqual({ status: 200, replica: 'web-3', body: 'ping' });
     expect(await get('/nope')).toMatchObject({ status: 404, body: expect.stringContaining('/hello') });
+    expect(await get('/call')).toMatchObject({ status: 404 });
+  });
+
+  it('answers /call with what the upstream said, or 502 with the client error', async () => {
+    const answers = [
+      () => Promise.resolve({ status: 200, body: '{"message":"hello"}' }),
+      () => Promise.reject(Object.assign(new Error('no endpoint'), { code: 'FAIL_FAST' })),
+    ];
+    const s = createDemoHttpServer({ replica: 'web-3', version: 'v2', random: () => 0.5, callUpstream: () => answers.shift()!() });
+    server = s;
+    await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
+    const base = `http://127.0.0.1:${(s.address() as AddressInfo).port}`;
+    const ok = await fetch(`${base}/call`);
+    expect(await ok.json()).toEqual({ via: 'trellis-client', replica: 'web-3', version: 'v2', upstream: { status: 200, body: { message: 'hello' } } });
+    const failed = await fetch(`${base}/call`);
+    expect(failed.status).toBe(502);
+    expect(await failed.json()).toMatchObject({ error: 'no endpoint', code: 'FAIL_FAST' });
   });
 });
 
@@ -65,6 +82,8 @@ describe('readDemoConfig', () => {
     [{ PORT: 'http' }, /PORT must be a port number/],
     [{ PORT: '70000' }, /PORT must be a port number/],
     [{ DEMO_PROTOCOL: 'udp' }, /DEMO_PROTOCOL must be http or grpc/],
+    [{ DEMO_UPSTREAM: 'hello.demo' }, /DEMO_UPSTREAM must be an http:\/\/ URL/],
+    [{ DEMO_UPSTREAM: 'http://hello.demo.svc.cluster.local/', DEMO_PROTOCOL: 'grpc' }, /DEMO_UPSTREAM needs DEMO_PROTOCOL=http/],
   ])('rejects %j', (env, message) => {
     expect(() => readDemoConfig(env)).toThrow(message);
   });

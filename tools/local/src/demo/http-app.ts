@@ -14,9 +14,17 @@ export interface DemoIdentity {
   version: string;
 }
 
+/** What `/call` got from the upstream service. */
+export interface UpstreamAnswer {
+  status: number;
+  body: string;
+}
+
 export interface DemoHttpOptions extends DemoIdentity {
   /** In [0, 1); injected so that /fail is testable. */
   random: () => number;
+  /** Calls the upstream (DEMO_UPSTREAM) through @trellis/client; without it there is no /call route. */
+  callUpstream?: () => Promise<UpstreamAnswer>;
 }
 
 type Handler = (req: IncomingMessage, res: ServerResponse, query: URLSearchParams) => void;
@@ -42,9 +50,27 @@ function numberParam(query: URLSearchParams, name: string, min: number, max: num
   return value;
 }
 
+function callRoute(who: DemoIdentity, call: () => Promise<UpstreamAnswer>): Handler {
+  return (_req, res) => {
+    call().then(
+      (answer) => sendJson(res, 200, { via: 'trellis-client', ...who, upstream: { status: answer.status, body: parseBody(answer.body) } }),
+      (err: Error) => sendJson(res, 502, { via: 'trellis-client', ...who, error: err.message, code: (err as { code?: unknown }).code }),
+    );
+  };
+}
+
+function parseBody(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
+}
+
 function routes(opts: DemoHttpOptions): Record<string, Handler> {
   const who = { replica: opts.replica, version: opts.version };
   return {
+    ...(opts.callUpstream === undefined ? {} : { '/call': callRoute(who, opts.callUpstream) }),
     '/': (_req, res) => sendJson(res, 200, { status: 'ok', ...who }),
     // `caller`: the identity the proxy proved by mTLS (Linkerd's l5d-client-id), when the caller came over the mesh.
     '/hello': (req, res) => sendJson(res, 200, { message: 'hello', ...who, ...callerOf(req) }),
@@ -86,7 +112,7 @@ function routes(opts: DemoHttpOptions): Record<string, Handler> {
   };
 }
 
-/** The demo HTTP service: /hello, /echo, /slow?ms=, /fail?rate= and / (a health answer). */
+/** The demo HTTP service: /hello, /echo, /slow?ms=, /fail?rate=, / (a health answer) and, with an upstream, /call. */
 export function createDemoHttpServer(opts: DemoHttpOptions): Server {
   const table = routes(opts);
   return createServer((req, res) => {
