@@ -72,6 +72,7 @@ export class TrellisAgent extends Dispatcher {
   private readonly metrics: ClientMetrics;
   private readonly backends = new Map<string, EndpointSet>();
   private readonly services = new Map<string, Service>();
+  private readonly targets = new Map<string, { logical: string; host: string } | null>();
   private readonly clusterDomain: string;
   private readonly clock: TrellisClock;
   private readonly random: () => number;
@@ -153,20 +154,31 @@ export class TrellisAgent extends Dispatcher {
   private route(opts: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler, direct: Dispatcher['dispatch']): boolean {
     try {
       if (this.closing !== undefined) throw new ClientError('CLOSED', 'the agent is closed');
-      const url = opts.origin === undefined ? undefined : new URL(opts.origin);
-      const port = url === undefined ? 0 : Number(url.port || (url.protocol === 'https:' ? 443 : 80));
-      const logical = url?.protocol === 'http:' ? meshAuthority(url.hostname, port, this.clusterDomain) : null;
-      if (url === undefined || logical === null || this.destination.mode === 'dns') return direct(opts, handler);
+      const target = opts.origin === undefined ? null : this.target(opts.origin);
+      if (target === null || this.destination.mode === 'dns') return direct(opts, handler);
       if (this.destination.mode === 'connecting') {
         void this.destination.started.then(() => this.route(opts, handler, direct));
         return true;
       }
-      void this.serve(logical, { ...opts, headers: withHost(opts.headers, url.host) }, handler, direct);
+      void this.serve(target.logical, { ...opts, headers: withHost(opts.headers, target.host) }, handler, direct);
       return true;
     } catch (err) {
       handler.onResponseError?.(noController, err as Error);
       return false;
     }
+  }
+
+  /** The mesh authority and Host of an origin, or null when DNS serves it; remembered per origin string. */
+  private target(origin: string | URL): { logical: string; host: string } | null {
+    const key = String(origin);
+    const known = this.targets.get(key);
+    if (known !== undefined) return known;
+    const url = new URL(key);
+    const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
+    const logical = url.protocol === 'http:' ? meshAuthority(url.hostname, port, this.clusterDomain) : null;
+    const target = logical === null ? null : { logical, host: url.host };
+    if (this.targets.size < MAX_SERVICES) this.targets.set(key, target);
+    return target;
   }
 
   private async serve(

@@ -14,6 +14,8 @@ export const LATENCY_BUCKETS_MS = [
 ];
 
 const DIRECTION = 'outbound';
+/** Ours: route series kept for reuse (services x routes); beyond, a request's series is made for it. */
+const MAX_ROUTE_SERIES = 10_000;
 const ENDPOINT_LABELS = ['direction', 'authority', 'dst_namespace', 'dst_service', 'dst_deployment'] as const;
 const RESPONSE_LABELS = [...ENDPOINT_LABELS, 'status_code', 'classification', 'grpc_status'] as const;
 const ROUTE_LABELS = ['direction', 'dst', 'rt_route'] as const;
@@ -89,12 +91,33 @@ function families(registry: Registry, sources: Set<GaugeSource>) {
 }
 
 type Families = ReturnType<typeof families>;
+
+/** Ours: label sets whose children are kept per series (a few statuses x classifications); more are looked up each time. */
+const MAX_CACHED_CHILDREN = 64;
+
+/**
+ * A counter and a histogram child per response label set, looked up once: prom-client hashes a label
+ * object on every inc(labels), which costs more than the rest of the request's accounting.
+ */
+function responseChildren(total: Counter<string>, latency: Histogram<string>, base: Record<string, string>) {
+  const cache = new Map<string, { total: Counter.Internal; latency: Histogram.Internal<string> }>();
+  return (key: string, extra: () => Record<string, string>) => {
+    let pair = cache.get(key);
+    if (pair === undefined) {
+      const labels = { ...base, ...extra() };
+      pair = { total: total.labels(labels), latency: latency.labels(labels) };
+      if (cache.size < MAX_CACHED_CHILDREN) cache.set(key, pair);
+    }
+    return pair;
+  };
+}
 const shared = new WeakMap<Registry, { families: Families; sources: Set<GaugeSource> }>();
 
 /** The client's metrics on one registry; `close()` removes this source from the gauges. */
 export class ClientMetrics {
   private readonly families: Families;
   private readonly sources: Set<GaugeSource>;
+  private readonly routes = new Map<string, RouteSeries>();
 
   constructor(
     private readonly source: GaugeSource,
@@ -120,31 +143,49 @@ export class ClientMetrics {
       dst_deployment: labels['deployment'] ?? '',
     };
     const request = this.families.requestTotal.labels(base);
-    const f = this.families;
+    const responses = responseChildren(this.families.responseTotal, this.families.responseLatency, base);
     return {
       request: () => request.inc(),
       response: (status, grpcStatus, classification, latencyMs) => {
-        const labels = { ...base, status_code: String(status), classification, grpc_status: grpcStatus === undefined ? '' : String(grpcStatus) };
-        f.responseTotal.inc(labels);
-        f.responseLatency.observe(labels, latencyMs);
+        const grpc = grpcStatus === undefined ? '' : String(grpcStatus);
+        const pair = responses(`${status} ${classification} ${grpc}`, () => ({ status_code: String(status), classification, grpc_status: grpc }));
+        pair.total.inc();
+        pair.latency.observe(latencyMs);
       },
     };
   }
 
+  /** The series of one route of one service, made once and reused by every request on it. */
   route(dst: string, route: string): RouteSeries {
+    const key = `${dst} ${route}`;
+    let series = this.routes.get(key);
+    if (series === undefined) {
+      series = this.newRoute(dst, route);
+      if (this.routes.size < MAX_ROUTE_SERIES) this.routes.set(key, series);
+    }
+    return series;
+  }
+
+  private newRoute(dst: string, route: string): RouteSeries {
     const base = { direction: DIRECTION, dst, rt_route: route };
     const f = this.families;
-    const labelled = (status: number, classification: Classification) => ({ ...base, status_code: String(status), classification });
+    const request = f.routeRequestTotal.labels(base);
+    const actualRequest = f.routeActualRequestTotal.labels(base);
+    const responses = responseChildren(f.routeResponseTotal, f.routeResponseLatency, base);
+    const actualResponses = responseChildren(f.routeActualResponseTotal, f.routeActualResponseLatency, base);
+    const extra = (status: number, classification: Classification) => () => ({ status_code: String(status), classification });
     return {
-      request: () => f.routeRequestTotal.inc(base),
+      request: () => request.inc(),
       response: (status, classification, latencyMs) => {
-        f.routeResponseTotal.inc(labelled(status, classification));
-        f.routeResponseLatency.observe(labelled(status, classification), latencyMs);
+        const pair = responses(`${status} ${classification}`, extra(status, classification));
+        pair.total.inc();
+        pair.latency.observe(latencyMs);
       },
-      actualRequest: () => f.routeActualRequestTotal.inc(base),
+      actualRequest: () => actualRequest.inc(),
       actualResponse: (status, classification, latencyMs) => {
-        f.routeActualResponseTotal.inc(labelled(status, classification));
-        f.routeActualResponseLatency.observe(labelled(status, classification), latencyMs);
+        const pair = actualResponses(`${status} ${classification}`, extra(status, classification));
+        pair.total.inc();
+        pair.latency.observe(latencyMs);
       },
       retryable: (skipped) => f.routeRetryableTotal.inc({ ...base, skipped }),
     };
