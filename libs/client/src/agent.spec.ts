@@ -120,10 +120,14 @@ describe('TrellisAgent against the real destination service (fs source)', () => 
     const res = await fetch(`${WEB}/`, { dispatcher: a });
     expect(res.status).toBe(200);
     expect(((await res.json()) as { host: string }).host).toBe('web.demo.svc.cluster.local');
+    // Node's own fetch (its bundled undici) hands the agent a handler of the older API, which the agent takes too.
+    const builtIn = await globalThis.fetch(`${WEB}/`, { dispatcher: a } as RequestInit);
+    expect(builtIn.status).toBe(200);
+    await builtIn.arrayBuffer();
     expect(a.mode).toBe('mesh');
     const text = await registry.metrics();
     expect(text).toMatch(/request_total\{direction="outbound",authority="web.demo.svc.cluster.local:80",dst_namespace="demo",dst_service="web"/);
-    expect(text).toMatch(/route_response_total\{direction="outbound",dst="web.demo.svc.cluster.local:80",rt_route="\[DEFAULT\]",status_code="200",classification="success"\} 151/);
+    expect(text).toMatch(/route_response_total\{direction="outbound",dst="web.demo.svc.cluster.local:80",rt_route="\[DEFAULT\]",status_code="200",classification="success"\} 152/);
     expect(text).toMatch(/outbound_http_balancer_endpoints\{backend="web.demo.svc.cluster.local:80",endpoint_state="ready"\} 3/);
   });
 
