@@ -121,7 +121,8 @@ describe('TrellisAgent against the real destination service (fs source)', () => 
     expect(res.status).toBe(200);
     expect(((await res.json()) as { host: string }).host).toBe('web.demo.svc.cluster.local');
     // Node's own fetch (its bundled undici) hands the agent a handler of the older API, which the agent takes too.
-    const builtIn = await globalThis.fetch(`${WEB}/`, { dispatcher: a } as RequestInit);
+    // @types/node types `dispatcher` with its own copy of undici's types (undici-types 6), not undici 7's.
+    const builtIn = await globalThis.fetch(`${WEB}/`, { dispatcher: a as unknown as RequestInit['dispatcher'] });
     expect(builtIn.status).toBe(200);
     await builtIn.arrayBuffer();
     expect(a.mode).toBe('mesh');
