@@ -10,6 +10,9 @@ import { buildDestination, spawnDestination, type DestinationProcess } from './t
 
 const HOSTS = ['127.0.0.2', '127.0.0.3', '127.0.0.4'];
 const WEB = 'http://web.demo.svc.cluster.local';
+/** Bounds of the restart test: the wait for the streams to come back, and the whole test (a spawn included). */
+const RECONNECT_WAIT_MS = 45_000;
+const RESTART_TEST_TIMEOUT_MS = 150_000;
 
 /** A profile for the `retry` service: `/` retryable, `/slow` with a 200 ms timeout. */
 function retryProfileYaml(): string {
@@ -180,12 +183,14 @@ describe('TrellisAgent against the real destination service (fs source)', () => 
     await waitFor(() => results.length > before + 100, { what: 'traffic while the destination is down' });
     destination = await spawnDestination(dir.path, grpcPort);
     await write('web.yaml', serviceYaml('web', port, ['127.0.0.3']));
-    await waitFor(() => results.slice(-20).every((r) => r === 'web-1'), { timeoutMs: 20_000, what: 'traffic to the one endpoint left' });
+    // The streams come back once both backoffs (discovery's, from 100 ms doubling, and grpc-js's channel reconnect)
+    // let them, which after a slow restart on a busy machine can take well over 10 s.
+    await waitFor(() => results.slice(-20).every((r) => r === 'web-1'), { timeoutMs: RECONNECT_WAIT_MS, what: 'traffic to the one endpoint left' });
     running = false;
     await load;
     await write('web.yaml', serviceYaml('web', port, HOSTS));
     expect(results.filter((r) => r instanceof Error)).toEqual([]);
-  });
+  }, RESTART_TEST_TIMEOUT_MS);
 
   it('falls back to DNS when the destination is unreachable at start, and closes idempotently', async () => {
     const closed = await sharedPort(['127.0.0.1']);
