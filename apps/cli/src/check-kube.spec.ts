@@ -21,6 +21,13 @@ const pod = (name: string, statuses: Record<string, unknown>) => ({
   status: statuses,
 });
 
+const POLICY_CRDS_MISSING = [
+  'authorizationpolicies.policy.linkerd.io',
+  'meshtlsauthentications.policy.linkerd.io',
+  'networkauthentications.policy.linkerd.io',
+  'httplocalratelimitpolicies.policy.linkerd.io',
+];
+
 describe('trellis check --kube (against the fake API server)', () => {
   let api: FakeKubeApiServer;
   let kc: KubeConfig;
@@ -29,6 +36,7 @@ describe('trellis check --kube (against the fake API server)', () => {
     kc = new KubeConfig();
     kc.loadFromString(fakeKubeconfigYaml(api.url));
     api.create({ apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name: 'serviceprofiles.linkerd.io' }, spec: { group: 'linkerd.io', names: { kind: 'ServiceProfile', plural: 'serviceprofiles' }, scope: 'Namespaced', versions: [{ name: 'v1alpha2', served: true, storage: true }] } });
+    api.create({ apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name: 'servers.policy.linkerd.io' }, spec: { group: 'policy.linkerd.io', names: { kind: 'Server', plural: 'servers' }, scope: 'Namespaced', versions: [{ name: 'v1beta3', served: true, storage: true }] } });
     api.create(deployment('trellis-destination', 2));
     api.create(deployment('trellis-autoscaler', 0));
     api.create(pod('web-a', { initContainerStatuses: [{ name: 'trellis-proxy', ready: true, restartCount: 0, image: 'p', imageID: 'p' }] }));
@@ -37,10 +45,12 @@ describe('trellis check --kube (against the fake API server)', () => {
   });
   afterAll(() => api.close());
 
-  it('reports the CRD, each control plane Deployment and the injected pods whose proxy is not ready', async () => {
+  it('reports each CRD, each control plane Deployment and the injected pods whose proxy is not ready', async () => {
     const results = await kubeChecks(kc);
     expect(results).toEqual([
       { name: 'CRD serviceprofiles.linkerd.io', ok: true, detail: 'versions v1alpha2' },
+      { name: 'CRD servers.policy.linkerd.io', ok: true, detail: 'versions v1beta3' },
+      ...POLICY_CRDS_MISSING.map((crd) => ({ name: `CRD ${crd}`, ok: false, detail: 'not found: kubectl apply -k deploy installs it' })),
       { name: 'deployment trellis-system/trellis-destination', ok: true, detail: '2/2 ready, image trellis/trellis-destination:0.1.0' },
       { name: 'deployment trellis-system/trellis-autoscaler', ok: false, detail: '0/2 ready, image trellis/trellis-autoscaler:0.1.0' },
       { name: 'deployment trellis-system/trellis-injector', ok: false, detail: 'not found' },

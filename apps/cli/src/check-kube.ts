@@ -2,7 +2,14 @@ import { ApiextensionsV1Api, AppsV1Api, CoreV1Api, KubeConfig, type V1Pod } from
 import type { CheckResult } from './check-result';
 
 /** The CRDs Trellis reads (deploy/crds). */
-export const TRELLIS_CRDS = ['serviceprofiles.linkerd.io'];
+export const TRELLIS_CRDS = [
+  'serviceprofiles.linkerd.io',
+  'servers.policy.linkerd.io',
+  'authorizationpolicies.policy.linkerd.io',
+  'meshtlsauthentications.policy.linkerd.io',
+  'networkauthentications.policy.linkerd.io',
+  'httplocalratelimitpolicies.policy.linkerd.io',
+];
 /** The control plane Deployments of deploy/control-plane, in their namespace. */
 export const CONTROL_PLANE_NAMESPACE = 'trellis-system';
 export const CONTROL_PLANE_DEPLOYMENTS = ['trellis-destination', 'trellis-autoscaler', 'trellis-injector'];

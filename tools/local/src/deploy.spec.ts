@@ -1,9 +1,18 @@
 import Ajv from 'ajv';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
 import { type Manifest, modelModule, renderKustomization } from './deploy-manifests';
 
+const POLICY_CRDS = [
+  'servers.policy.linkerd.io',
+  'authorizationpolicies.policy.linkerd.io',
+  'meshtlsauthentications.policy.linkerd.io',
+  'networkauthentications.policy.linkerd.io',
+  'httplocalratelimitpolicies.policy.linkerd.io',
+];
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
 interface Validatable {
@@ -51,6 +60,7 @@ describe('deploy/ (kubectl apply -k deploy)', () => {
   it('renders the namespace, CRD, RBAC, control plane and example app', () => {
     named('Namespace', 'trellis-system');
     named('CustomResourceDefinition', 'serviceprofiles.linkerd.io');
+    for (const kind of POLICY_CRDS) named('CustomResourceDefinition', kind);
     named('Deployment', 'trellis-destination');
     named('Deployment', 'trellis-autoscaler');
     named('Deployment', 'trellis-identity');
@@ -82,6 +92,22 @@ describe('deploy/ (kubectl apply -k deploy)', () => {
     const broken = structuredClone(profiles[0]) as Manifest & { spec: { routes: { timeout: string }[] } };
     broken.spec.routes[0]!.timeout = 'soon';
     expect(validate(broken)).toBe(false);
+  });
+
+  it("validates the policy example's resources against deploy/'s policy.linkerd.io CRDs, and the schemas reject bad ones", () => {
+    const crdFor = (kind: string) => manifests.find((m) => m.kind === 'CustomResourceDefinition' && (m.spec as { names: { kind: string } }).names.kind === kind);
+    const examples = parseAllDocuments(readFileSync(path.join(repoRoot, 'examples/hello-policy.yaml'), 'utf8')).map((d) => d.toJS() as Manifest);
+    expect(examples.map((m) => m.kind).sort()).toEqual(['AuthorizationPolicy', 'HTTPLocalRateLimitPolicy', 'NetworkAuthentication', 'Server']);
+    for (const example of examples) {
+      const validate = crdSchemaValidator(crdFor(example.kind)!);
+      expect(validate(example), `${example.kind}: ${JSON.stringify(validate.errors)}`).toBe(true);
+    }
+    const server = structuredClone(examples.find((m) => m.kind === 'Server')!) as Manifest & { spec: { proxyProtocol: string } };
+    server.spec.proxyProtocol = 'HTTP/3';
+    expect(crdSchemaValidator(crdFor('Server')!)(server)).toBe(false);
+    const limit = structuredClone(examples.find((m) => m.kind === 'HTTPLocalRateLimitPolicy')!) as Manifest & { spec: { total: { requestsPerSecond: number } } };
+    limit.spec.total.requestsPerSecond = -5;
+    expect(crdSchemaValidator(crdFor('HTTPLocalRateLimitPolicy')!)(limit)).toBe(false);
   });
 
   it('gives the destination service read-only access', () => {
