@@ -19,7 +19,9 @@ function profile(routes: RouteMessage[], extra: Partial<DestinationProfile> = {}
   return { fullyQualifiedName: 'web.demo.svc.cluster.local', opaqueProtocol: false, routes, dstOverrides: [], ...extra };
 }
 
-const opts = { resolveAuthority: (a: string) => (a.includes('.svc.') ? a : a.replace(/:/, '.svc.cluster.local:')) };
+const opts = {
+  resolveAuthority: (a: string) => (a.startsWith('example.com') ? undefined : a.includes('.svc.') ? a : a.replace(/:/, '.svc.cluster.local:')),
+};
 
 describe('tableFromProfile: routes in order, then the default route', () => {
   const table = tableFromProfile(
@@ -44,6 +46,7 @@ describe('tableFromProfile: routes in order, then the default route', () => {
     ['PURGE', '/anything', 'custom'],
     ['GET', '/x', 'custom'],
     ['GET', '/prefix/books/1', DEFAULT_ROUTE_NAME],
+    ['GET', '([', DEFAULT_ROUTE_NAME],
   ])('%s %s -> %s', (m, p, expected) => {
     expect(selectRule(table, request(m, p))?.rule.name).toBe(expected);
   });
@@ -59,13 +62,14 @@ describe('tableFromProfile: routes in order, then the default route', () => {
     expect(t.routes[0]?.rules[0]?.retry).toMatchObject({ on: { kind: 'failure-class' }, budgeted: true, maxRetries: Infinity, maxRequestBytes: 65_536 });
   });
 
-  it('normalises split authorities, drops zero weights, and splits every rule and the default route', () => {
+  it('normalises split authorities, drops zero weights and names outside the mesh, and splits every rule and the default route', () => {
     const t = tableFromProfile(
       profile([route('a', path('/a'))], {
         dstOverrides: [
           { authority: 'web-v1.demo.svc.cluster.local:8080', weight: 9_000 },
           { authority: 'web-v2.demo:8080', weight: 1_000 },
           { authority: 'web-v3.demo:8080', weight: 0 },
+          { authority: 'example.com:80', weight: 500 },
         ],
       }),
       opts,

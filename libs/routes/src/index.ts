@@ -1,6 +1,7 @@
 export * from './model';
 export { anchoredRegex, grpcMethod, matchHost, matchRequest, prefixMatches, queryParam } from './match';
 export { pickWeighted, selectRule, type Selection } from './select';
+export { classify, GRPC_STATUS_OK, retryableResponse, type Classification } from './classify';
 export {
   failureApplies,
   matchedPrefix,

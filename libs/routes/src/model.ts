@@ -1,5 +1,5 @@
 /**
- * The one route model of the outbound side (the proxy's route layer, and later the proxyless client):
+ * The one route model of the outbound side (the proxy's route layer and the proxyless client):
  * what an OutboundPolicy (Gateway API HTTPRoute/GRPCRoute) or a DestinationProfile (ServiceProfile)
  * says about routing, in a form requests use directly. Plain data plus compiled predicates; no I/O.
  */
