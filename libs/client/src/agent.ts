@@ -1,4 +1,6 @@
+import { RetryBudget } from '@trellis/balance';
 import type { DestinationProfile } from '@trellis/proto';
+import { DEFAULT_RULE, selectRule, tableFromProfile, type RetryBudgetSettings, type RouteRequest, type RouteTable } from '@trellis/routes';
 import { pino, type Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { firstValueFrom, timeout, type Subscription } from 'rxjs';
@@ -15,10 +17,9 @@ import {
 import { DestinationConnection } from './destination';
 import { EndpointSet } from './endpoint-set';
 import { ClientError } from './errors';
-import { withHost } from './headers';
+import { headerValue, withHost } from './headers';
 import { ClientMetrics } from './metrics';
 import { RoutedRequest } from './routed-request';
-import { compileRouteTable, selectRoute, type RouteTable } from './routes';
 
 
 /** The shapes @trellis/balance injects, restated so that the published types stand alone. */
@@ -49,6 +50,8 @@ export interface TrellisAgentOptions {
 
 interface Service {
   table: RouteTable | undefined;
+  /** The profile's retry budget; kept, with its counts, while its settings stay the same. */
+  budget: RetryBudget;
   firstProfile: Promise<unknown>;
   subscription: Subscription;
 }
@@ -195,14 +198,14 @@ export class TrellisAgent extends Dispatcher {
       return;
     }
     if (service.table === undefined) await service.firstProfile;
-    const table = service.table ?? this.compile(null, undefined);
-    const path = opts.path.split('?')[0] ?? opts.path;
-    const route = selectRoute(table, opts.method, path);
+    const table = service.table ?? this.compile(null);
+    // A profile's table always has a fallback rule (Linkerd's default route), so a rule is always found.
+    const rule = selectRule(table, this.routeRequest(opts))?.rule ?? DEFAULT_RULE;
     new RoutedRequest(opts, handler, {
       logical,
-      table,
-      route,
-      series: this.metrics.route(logical, route.name),
+      rule,
+      budget: service.budget,
+      series: this.metrics.route(logical, rule.name),
       random: this.random,
       failFastMs: this.failFastMs,
       backend: (authority) => this.backend(authority),
@@ -210,12 +213,28 @@ export class TrellisAgent extends Dispatcher {
     }).start();
   }
 
-  private compile(message: DestinationProfile | null, previous: RouteTable | undefined): RouteTable {
-    return compileRouteTable(message, {
-      clock: this.clock,
-      toAuthority: (a) => parseMeshAuthority(a, this.clusterDomain),
-      ...(previous === undefined ? {} : { previous }),
-    });
+  private compile(profile: DestinationProfile | null): RouteTable {
+    return tableFromProfile(profile, { resolveAuthority: (a) => parseMeshAuthority(a, this.clusterDomain) ?? undefined });
+  }
+
+  /** The request as route matches see it: path and query apart, the Host without its port. */
+  private routeRequest(opts: Dispatcher.DispatchOptions): RouteRequest {
+    const q = opts.path.indexOf('?');
+    const host = headerValue(opts.headers, 'host');
+    return {
+      method: opts.method,
+      path: q < 0 ? opts.path : opts.path.slice(0, q),
+      query: q < 0 ? '' : opts.path.slice(q + 1),
+      host: host?.replace(/:\d+$/, '').toLowerCase(),
+      header: (name) => headerValue(opts.headers, name),
+    };
+  }
+
+  /** A budget for these settings: the current one (with its counts) when they did not change. */
+  private budgetFor(settings: RetryBudgetSettings | undefined, current: RetryBudget | undefined): RetryBudget {
+    const fresh = new RetryBudget({ clock: this.clock, ...(settings === undefined ? {} : { ratio: settings.ratio, minRetriesPerSecond: settings.minRetriesPerSecond, ttlMs: settings.ttlMs }) });
+    const same = current !== undefined && current.ratio === fresh.ratio && current.minRetriesPerSecond === fresh.minRetriesPerSecond && current.ttlMs === fresh.ttlMs;
+    return same ? current : fresh;
   }
 
   private service(logical: string): Service {
@@ -226,9 +245,12 @@ export class TrellisAgent extends Dispatcher {
     const profile$ = this.destination.discovery.profile(logical);
     const service: Service = {
       table: undefined,
+      budget: this.budgetFor(undefined, undefined),
       firstProfile: firstValueFrom(profile$.pipe(timeout({ first: PROFILE_WAIT_MS }))).catch(() => undefined),
       subscription: profile$.subscribe((message) => {
-        service.table = this.compile(message, service.table);
+        const table = this.compile(message);
+        service.budget = this.budgetFor(table.budget, service.budget);
+        service.table = table;
       }),
     };
     this.services.set(logical, service);

@@ -1,4 +1,8 @@
 // Every default and limit of the client, with its unit and its source.
+import {
+  DEFAULT_ROUTE_TIMEOUT_MS as ROUTES_DEFAULT_ROUTE_TIMEOUT_MS,
+  MAX_REPLAYABLE_BODY_BYTES as ROUTES_MAX_REPLAYABLE_BODY_BYTES,
+} from '@trellis/routes';
 
 /** Linkerd: the destination service's address when none is given (the proxy's TRELLIS_DESTINATION_ADDR). */
 export const DEFAULT_DESTINATION_ADDR = '127.0.0.1:8086';
@@ -18,10 +22,10 @@ export const MAX_CONNECTIONS_PER_ENDPOINT = 1_024;
 export const MAX_SERVICES = 1_000;
 /** Ours, as the proxy: a request that never left is sent again at most this many times, each to a fresh pick. */
 export const MAX_UNSENT_RETRIES = 3;
-/** Linkerd: request bodies up to 64 KiB (bytes) are kept for retries; larger ones are not retried. */
-export const MAX_REPLAYABLE_BODY_BYTES = 64 * 1024;
-/** Linkerd: a ServiceProfile route without `timeout` times out after 10 s (ms). */
-export const DEFAULT_ROUTE_TIMEOUT_MS = 10_000;
+/** Linkerd: request bodies up to 64 KiB (bytes) are kept for retries; larger ones are not retried (@trellis/routes' value). */
+export const MAX_REPLAYABLE_BODY_BYTES: number = ROUTES_MAX_REPLAYABLE_BODY_BYTES;
+/** Linkerd: a ServiceProfile route without `timeout` times out after 10 s (ms) (@trellis/routes' value). */
+export const DEFAULT_ROUTE_TIMEOUT_MS: number = ROUTES_DEFAULT_ROUTE_TIMEOUT_MS;
 /** The grpc-js target scheme: `trellis:///svc.ns.svc.cluster.local:port`. */
 export const GRPC_SCHEME = 'trellis';
 /** The LB policy's name in a gRPC service config (`loadBalancingConfig: [{ trellis_p2c_peak_ewma: {} }]`). */

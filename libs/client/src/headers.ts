@@ -24,3 +24,17 @@ export function withHost(headers: Headers, host: string): Headers {
   for (const name of Object.keys(record)) if (name.toLowerCase() === 'host') return headers;
   return { ...record, host };
 }
+
+/** The first value of a header (name in lower case) in headers as withHost returns them (a flat list or a record). */
+export function headerValue(headers: Headers, name: string): string | undefined {
+  if (headers === undefined || headers === null) return undefined;
+  if (Array.isArray(headers)) {
+    for (let i = 0; i + 1 < headers.length; i += 2) if (String(headers[i]).toLowerCase() === name) return String(headers[i + 1]);
+    return undefined;
+  }
+  const record = headers as Record<string, string | string[] | undefined>;
+  for (const [key, value] of Object.entries(record)) {
+    if (key.toLowerCase() === name) return Array.isArray(value) ? value[0] : value;
+  }
+  return undefined;
+}

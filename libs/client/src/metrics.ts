@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, register as globalRegistry, type Registry } from 'prom-client';
-import type { Classification } from './routes';
+import type { Classification } from '@trellis/routes';
 
 /**
  * The outbound metric names and labels of the proxy (apps/proxy/src/outbound/metrics.ts), so that a

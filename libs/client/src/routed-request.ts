@@ -1,19 +1,20 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import type { RetryBudget } from '@trellis/balance';
+import { classify, MAX_REPLAYABLE_BODY_BYTES, pickWeighted, retryableResponse, type Rule } from '@trellis/routes';
 import type { Dispatcher } from 'undici';
-import { MAX_REPLAYABLE_BODY_BYTES, MAX_UNSENT_RETRIES } from './defaults';
+import { MAX_UNSENT_RETRIES } from './defaults';
 import type { EndpointSet, PickedEndpoint } from './endpoint-set';
 import { ClientError } from './errors';
 import type { RouteSeries } from './metrics';
-import { classify, pickSplit, type Route, type RouteTable } from './routes';
-
 
 /** undici error codes of a request that was not written: the connection failed, or the pool closed under it. */
 const UNSENT_CODES = new Set(['ECONNREFUSED', 'ECONNRESET_BEFORE_WRITE', 'UND_ERR_CLOSED', 'UND_ERR_DESTROYED', 'UND_ERR_CONNECT_TIMEOUT']);
 
 export interface RoutedRequestDeps {
   logical: string;
-  table: RouteTable;
-  route: Route;
+  /** The rule the request took (@trellis/routes): backends, timeouts, retry, response classes. */
+  rule: Rule;
+  budget: RetryBudget;
   series: RouteSeries;
   random: () => number;
   failFastMs: number;
@@ -27,6 +28,11 @@ function bodyBytes(body: Dispatcher.DispatchOptions['body']): number | null {
   if (typeof body === 'string') return Buffer.byteLength(body);
   if (body instanceof Uint8Array) return body.byteLength;
   return null;
+}
+
+function grpcStatusOf(headers: IncomingHttpHeaders): number | undefined {
+  const value = headers['grpc-status'];
+  return typeof value === 'string' ? Number(value) : undefined;
 }
 
 function isConnectFailure(err: Error): boolean {
@@ -45,11 +51,11 @@ type State = 'attempting' | 'streaming' | 'done';
  * One request on a mesh authority, from the caller's handler to the last attempt:
  *
  *   attempting --headers, not retried--> streaming --end/error--> done
- *   attempting --failure on a retryable route, budget allows--> (drain the response) attempting
+ *   attempting --retryable response, retries and budget allow--> (drain the response) attempting
  *   attempting --unsent (refused, pool closed)--> attempting, at most MAX_UNSENT_RETRIES times
- *   attempting --route timeout, or the caller aborts--> done (the attempt is aborted)
+ *   attempting --request timeout, or the caller aborts--> done (the attempt is aborted)
  *
- * Each attempt picks its backend by the split, then its endpoint by P2C peak-EWMA. The caller sees
+ * Each attempt picks its backend by the rule's weights, then its endpoint by P2C peak-EWMA. The caller sees
  * one request: one onRequestStart, one response (or one error), through a controller that follows
  * the current attempt.
  */
@@ -59,16 +65,16 @@ export class RoutedRequest {
   private abortReason: Error | undefined;
   private timer: NodeJS.Timeout | undefined;
   private unsentRetries = 0;
+  private retries = 0;
   private readonly started = performance.now();
-  private readonly replayable: boolean;
+  private readonly bodyBytes: number | null;
 
   constructor(
     private readonly opts: Dispatcher.DispatchOptions,
     private readonly handler: Dispatcher.DispatchHandler,
     private readonly deps: RoutedRequestDeps,
   ) {
-    const bytes = bodyBytes(opts.body);
-    this.replayable = bytes !== null && bytes <= MAX_REPLAYABLE_BODY_BYTES;
+    this.bodyBytes = bodyBytes(opts.body);
   }
 
   /** The caller's view of the request: abort, pause and resume act on the current attempt. */
@@ -94,11 +100,11 @@ export class RoutedRequest {
 
   start(): void {
     this.deps.series.request();
-    this.deps.table.budget.deposit();
+    this.deps.budget.deposit();
     this.handler.onRequestStart?.(this.controller, {});
     if (this.abortReason !== undefined) return;
-    const timeoutMs = this.deps.route.timeoutMs;
-    if (timeoutMs > 0) {
+    const timeoutMs = this.deps.rule.timeouts.requestMs;
+    if (timeoutMs !== undefined) {
       this.timer = setTimeout(() => this.timeOut(timeoutMs), timeoutMs);
       this.timer.unref();
     }
@@ -107,7 +113,7 @@ export class RoutedRequest {
 
   private timeOut(timeoutMs: number): void {
     if (this.state !== 'attempting') return;
-    const err = new ClientError('ROUTE_TIMEOUT', `route ${this.deps.route.name} of ${this.deps.logical} timed out after ${timeoutMs} ms`);
+    const err = new ClientError('ROUTE_TIMEOUT', `route ${this.deps.rule.name} of ${this.deps.logical} timed out after ${timeoutMs} ms`);
     this.abortReason = err;
     if (this.attempt === undefined) this.fail(err);
     else this.attempt.abort(err);
@@ -117,7 +123,7 @@ export class RoutedRequest {
     this.attempt = undefined;
     let backend: EndpointSet;
     try {
-      backend = this.deps.backend(pickSplit(this.deps.table, this.deps.logical, this.deps.random()));
+      backend = this.deps.backend(this.pickBackend());
       await backend.ready(this.deps.failFastMs);
     } catch (err) {
       this.fail(err as Error);
@@ -159,7 +165,7 @@ export class RoutedRequest {
         status = statusCode;
         picked?.handle.firstByte();
         picked?.outcome(statusCode);
-        discarding = this.shouldRetry(statusCode);
+        discarding = this.shouldRetry(statusCode, grpcStatusOf(headers));
         if (discarding) return;
         this.state = 'streaming';
         clearTimeout(this.timer);
@@ -171,9 +177,9 @@ export class RoutedRequest {
       onResponseEnd: (_controller, trailers: IncomingHttpHeaders) => {
         picked?.handle.end();
         const latencyMs = performance.now() - sentAt;
-        const classification = classify(this.deps.route, status);
-        const grpc = trailers['grpc-status'];
-        picked?.entry.series.response(status, typeof grpc === 'string' ? Number(grpc) : undefined, classification, latencyMs);
+        const grpc = grpcStatusOf(trailers);
+        const classification = classify(this.deps.rule.classes, status, grpc);
+        picked?.entry.series.response(status, grpc, classification, latencyMs);
         series.actualResponse(status, classification, latencyMs);
         if (discarding) {
           void this.next();
@@ -188,7 +194,7 @@ export class RoutedRequest {
         if (isConnectFailure(err)) picked?.outcome('connect-failed');
         if (this.state === 'done') return;
         const retry =
-          this.state === 'attempting' && this.abortReason === undefined && unsent(err) && this.replayable && this.unsentRetries < MAX_UNSENT_RETRIES;
+          this.state === 'attempting' && this.abortReason === undefined && unsent(err) && this.replayable(MAX_REPLAYABLE_BODY_BYTES) && this.unsentRetries < MAX_UNSENT_RETRIES;
         if (retry) {
           this.unsentRetries += 1;
           void this.next();
@@ -199,20 +205,45 @@ export class RoutedRequest {
     };
   }
 
-  /** A failed response on a retryable route is retried while the budget allows and the body can be sent again. */
-  private shouldRetry(status: number): boolean {
-    const { route, table, series } = this.deps;
-    if (!route.retryable || this.abortReason !== undefined || classify(route, status) !== 'failure') return false;
-    if (!this.replayable) {
+  /**
+   * The backend of one attempt: one of the rule's backends by weight, or the logical service when
+   * it names none. A backend without an authority (an OutboundPolicy failure filter) never comes
+   * from a ServiceProfile, the only route source of the agent; it falls back to the logical service.
+   */
+  private pickBackend(): string {
+    const backends = this.deps.rule.backends;
+    if (backends.length === 0) return this.deps.logical;
+    const weights = backends.map((b) => b.weight);
+    const total = weights.reduce((sum, w) => sum + w, 0);
+    return backends[pickWeighted(weights, total, this.deps.random())]?.authority ?? this.deps.logical;
+  }
+
+  /**
+   * A response the rule's retry conditions call retryable is retried up to the rule's count, while
+   * the body is held in memory within the retry's size limit and, for a budgeted (ServiceProfile)
+   * retry, the retry budget allows.
+   */
+  private shouldRetry(status: number, grpcStatus: number | undefined): boolean {
+    const { rule, budget, series } = this.deps;
+    const retry = rule.retry;
+    if (retry === undefined || this.abortReason !== undefined || this.retries >= retry.maxRetries) return false;
+    if (!retryableResponse(retry, rule.classes, status, grpcStatus)) return false;
+    if (!this.replayable(retry.maxRequestBytes)) {
       series.retryable('body_too_large');
       return false;
     }
-    if (!table.budget.withdraw()) {
+    if (retry.budgeted && !budget.withdraw()) {
       series.retryable('no_budget');
       return false;
     }
     series.retryable('');
+    this.retries += 1;
     return true;
+  }
+
+  /** Only a body held in memory (string, bytes) can be sent again. */
+  private replayable(maxBytes: number): boolean {
+    return this.bodyBytes !== null && this.bodyBytes <= maxBytes;
   }
 
   private finish(): void {
