@@ -1,24 +1,20 @@
-import { compileResponseMatch } from '@trellis/routes';
 import { describe, expect, it } from 'vitest';
-import { classify } from './classify';
+import { finalClassification, finalGrpcStatus } from './classify';
 
-describe('classify', () => {
-  const rules = [
-    { matches: compileResponseMatch({ match: { $case: 'status', value: { min: 500, max: 502 } } }), isFailure: true },
-    { matches: compileResponseMatch({ match: { $case: 'status', value: { min: 404, max: 404 } } }), isFailure: true },
-    { matches: compileResponseMatch({ match: { $case: 'status', value: { min: 503, max: 503 } } }), isFailure: false },
-  ];
+const classes = [{ matches: (s: number) => s === 503, isFailure: false }];
+const response = (status: number, grpcStatus: number | undefined, trailers?: Record<string, string>) => ({ status, grpcStatus, trailers: () => trailers });
+
+describe('a whole response classified', () => {
   it.each([
-    [[], 200, undefined, 'success'],
-    [[], 500, undefined, 'failure'],
-    [[], 404, undefined, 'success'],
-    [[], 200, 0, 'success'],
-    [[], 200, 14, 'failure'],
-    [rules, 404, undefined, 'failure'],
-    [rules, 503, undefined, 'success'],
-    [rules, 504, undefined, 'failure'],
-    [rules, 501, undefined, 'failure'],
-  ] as const)('%#: status %s grpc %s -> %s', (r, status, grpc, expected) => {
-    expect(classify(r, status, grpc)).toBe(expected);
+    [response(200, undefined), undefined, 'success'],
+    [response(200, 14), 14, 'failure'],
+    [response(200, undefined, { 'grpc-status': '0' }), 0, 'success'],
+    [response(200, undefined, { 'grpc-status': '13' }), 13, 'failure'],
+    [response(200, undefined, { 'grpc-status': 'x' }), undefined, 'success'],
+    [response(503, undefined), undefined, 'success'],
+    [response(500, undefined), undefined, 'failure'],
+  ] as const)('%#: grpc-status from headers, else trailers (%s); then the route classes decide', (r, grpc, expected) => {
+    expect(finalGrpcStatus(r)).toBe(grpc);
+    expect(finalClassification({ classes }, r)).toBe(expected);
   });
 });

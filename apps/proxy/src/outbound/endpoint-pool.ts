@@ -1,5 +1,5 @@
-import { modifyHeaderList, modifyHeaderRecord } from '@trellis/routes';
-import { classify, finalGrpcStatus } from './classify';
+import { classify, modifyHeaderList, modifyHeaderRecord } from '@trellis/routes';
+import { finalGrpcStatus } from './classify';
 import type { EndpointConnections } from './endpoint-connections';
 import { upstreamError } from './errors';
 import type { Exchange } from './exchange';

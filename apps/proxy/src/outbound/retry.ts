@@ -1,6 +1,6 @@
 import type { Random } from '@trellis/balance';
-import type { Retry, Rule } from '@trellis/routes';
-import { classify, finalClassification } from './classify';
+import { retryableResponse, type Retry } from '@trellis/routes';
+import { finalClassification } from './classify';
 import { OutboundError } from './errors';
 import type { Layer, OutboundCall, Service } from './layer';
 import { RequestAbort } from './request-abort';
@@ -32,18 +32,6 @@ function resendable(body: RequestBody): boolean {
 
 function unsent(err: unknown): boolean {
   return err instanceof OutboundError && err.notSent;
-}
-
-/** Whether the retry's conditions call this response a failure to retry (at its headers). */
-function retryableResponse(retry: Retry, rule: Rule, r: UpstreamResponse): boolean {
-  switch (retry.on.kind) {
-    case 'failure-class':
-      return classify(rule.classes, r.status, r.grpcStatus) === 'failure';
-    case 'status':
-      return retry.on.ranges.some((x) => r.status >= x.start && r.status <= x.end);
-    case 'grpc':
-      return r.grpcStatus !== undefined && retry.on.codes.includes(r.grpcStatus);
-  }
 }
 
 /**
@@ -165,7 +153,7 @@ export function retryLayer(deps: { random: Random }): Layer {
       }
       if (releaseRetry !== undefined) r.onEnd(releaseRetry);
       releaseRetry = undefined;
-      if (retry === undefined || !retryableResponse(retry, rule, r) || !mayRetry()) return r;
+      if (retry === undefined || !retryableResponse(retry, rule.classes, r.status, r.grpcStatus) || !mayRetry()) return r;
       r.discard();
       await backOff();
     }
