@@ -29,8 +29,12 @@ export const DEFAULT_MAGLEV_TABLE_SIZE = 65_537;
 
 /** linkerd2-proxy: exponential backoff minimum (discovery reconnects). */
 export const DEFAULT_BACKOFF_MIN_MS = 100;
-/** linkerd2-proxy: exponential backoff maximum. */
-export const DEFAULT_BACKOFF_MAX_MS = 60_000;
+/**
+ * linkerd2-proxy: the control-plane backoff maximum (`DEFAULT_CONTROL_BACKOFF`, 5 s). Every user of the
+ * default is a control-plane stream (discovery, policy, identity), which must come back soon after
+ * its server does: a 60 s cap left a proxy without updates for up to a minute after a destination restart.
+ */
+export const DEFAULT_BACKOFF_MAX_MS = 5_000;
 /** linkerd2-proxy: exponential backoff multiplier per attempt. */
 export const DEFAULT_BACKOFF_MULTIPLIER = 2;
 /** linkerd2-proxy: exponential backoff jitter, as a fraction of the base delay. */

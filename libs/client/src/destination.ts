@@ -10,7 +10,7 @@ import { DESTINATION_CONNECT_TIMEOUT_MS } from './defaults';
  * mesh: the destination service answered; authorities resolve through Get/GetProfile (streams
  * reconnect with backoff and keep their last value while down).
  * dns: it was unreachable at start; requests go straight to the host through DNS while the
- * connection is retried with backoff (linkerd2-proxy's 100 ms -> 60 s); the first success turns
+ * connection is retried with backoff (linkerd2-proxy's 100 ms -> 5 s); the first success turns
  * the client to mesh for good, since from then on the discovery streams ride out any outage.
  */
 export type DestinationMode = 'connecting' | 'mesh' | 'dns' | 'closed';

@@ -68,7 +68,7 @@ function isInvalidArgument(err: unknown): boolean {
  * latest value for late subscribers), torn down a while after the last caller leaves.
  *
  * Each stream: attempt -> (first message within the timeout) -> live; any error or end ->
- * backoff (100 ms doubling to 60 s with jitter, reset by every good message) -> attempt again.
+ * backoff (100 ms doubling to 5 s with jitter, reset by every good message) -> attempt again.
  * While reconnecting, subscribers keep the last value; the first message of the new attempt
  * replaces it. INVALID_ARGUMENT is final: a resolution becomes not-found, a profile null.
  */

@@ -20,7 +20,7 @@ export interface PolicyWatchOptions {
   readonly onReconnect: () => void;
   readonly logger: Logger;
   readonly random: Random;
-  /** Reconnect backoff; linkerd2-proxy's control-plane default (100 ms doubling to 60 s, jitter 0.1) when unset. */
+  /** Reconnect backoff; linkerd2-proxy's control-plane default (100 ms doubling to 5 s, jitter 0.1) when unset. */
   readonly backoff?: { readonly minMs: number; readonly maxMs: number };
 }
 
