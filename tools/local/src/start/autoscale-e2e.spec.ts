@@ -1,6 +1,6 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { waitFor } from '@trellis/testing';
+import { freePorts, waitFor } from '@trellis/testing';
 import { request } from 'undici';
 import { parseAllDocuments } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,7 +13,7 @@ import { CHILD_GRACE_MS, E2eMesh, httpOk, START_TIMEOUT_MS, STOP_TIMEOUT_MS } fr
 // once the load stops, and a request sent at zero is held by the outbound proxy, which pokes the autoscaler, and
 // succeeds. Everything is asserted on the manifest's spec.replicas, the runner's state and the answers.
 const LOOPBACK = '127.0.0.1';
-const PORTS = { outbound: 25_140, destination: 25_086, destinationAdmin: 25_996, autoscaler: 25_997, metrics: 25_091 };
+const PORTS = await freePorts(['outbound', 'destination', 'destinationAdmin', 'autoscaler', 'metrics']);
 const ADDRESSES = '127.73.0.2-127.73.0.40';
 const NAMESPACE = 'e2e';
 // Knative's 30 s scale-to-zero grace period, shortened through the autoscaler's flag to keep the test short.

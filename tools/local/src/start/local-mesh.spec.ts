@@ -4,7 +4,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { credentials } from '@grpc/grpc-js';
-import { waitFor } from '@trellis/testing';
+import { freePorts, waitFor } from '@trellis/testing';
 import { ProxyAgent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GreeterClient } from '../demo/greeter-grpc';
@@ -14,7 +14,7 @@ import { BUILT_FILES } from './local-mesh';
 // The `npm start` smoke test: the built mesh (dist/, made by `nx run local:test`'s dependencies) on ports and
 // loopback addresses of its own, driven like a user would, then stopped with no process left behind.
 const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..', '..', '..');
-const PORTS = { outbound: 24_140, destination: 28_086, policy: 28_090, destinationAdmin: 29_996, autoscaler: 29_997, metrics: 29_091 };
+const PORTS = await freePorts(['outbound', 'destination', 'policy', 'destinationAdmin', 'autoscaler', 'metrics']);
 const ADDRESSES = '127.72.0.2-127.72.0.60';
 const START_TIMEOUT_MS = 60_000;
 const HTTP_REQUESTS = 300;

@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { waitFor } from '@trellis/testing';
+import { freePorts, waitFor } from '@trellis/testing';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { ProxyAgent, request } from 'undici';
 import { parseAllDocuments } from 'yaml';
@@ -17,7 +17,7 @@ import { BUILT_FILES } from './local-mesh';
 // changes when load runs. Own ports and
 // loopback addresses, so it can run beside local-mesh.spec.ts.
 const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..', '..', '..');
-const PORTS = { outbound: 34_140, destination: 38_086, policy: 38_090, destinationAdmin: 39_996, autoscaler: 39_997, metrics: 39_091 };
+const PORTS = await freePorts(['outbound', 'destination', 'policy', 'destinationAdmin', 'autoscaler', 'metrics']);
 const ADDRESSES = '127.73.0.2-127.73.0.60';
 const START_TIMEOUT_MS = 60_000;
 // Enough requests for the 2 s dashboard window to see a non-zero rate; bounded in count.

@@ -2,14 +2,14 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { cp, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createTempDir, waitFor, type TempDir } from '@trellis/testing';
+import { createTempDir, freePorts, waitFor, type TempDir } from '@trellis/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 // `npm start --dir` on the demo plus three broken manifests: each is named on the console with its file and the
 // reason, whether the runner's source finds it (bad YAML) or only the destination does (a ServiceProfile or an
 // HTTPRoute that parses but is invalid), and the mesh still starts. Own ports and loopback addresses.
 const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..', '..', '..');
-const PORTS = { outbound: 44_140, destination: 48_086, policy: 48_090, destinationAdmin: 49_996, metrics: 49_091 };
+const PORTS = await freePorts(['outbound', 'destination', 'policy', 'destinationAdmin', 'metrics']);
 const ADDRESSES = '127.76.0.2-127.76.0.60';
 const START_TIMEOUT_MS = 60_000;
 
