@@ -339,7 +339,11 @@ describe('local mode: one proxy per loopback address', () => {
         expect((await send(h?.inbound.ports.admin ?? 0, '/live', { host })).status).toBe(200);
         expect((await send(h?.inbound.ports.stats ?? 0, '/metrics', { host })).body).toContain(`destination_pod="${host}"`);
         expect(h?.app.seen).toHaveLength(1);
-        await expect(send(h?.inbound.ports.http ?? 0, '/', { host: '127.0.0.1' })).rejects.toThrow(/ECONNREFUSED/);
+        expect(h?.inbound.listeners.map((l) => (l.address() as AddressInfo).address)).toEqual([host, host]);
+        // The same port on 127.0.0.1 is not this replica's: nothing reaches its app. (Another process may hold that
+        // port number on 127.0.0.1, so the request itself may be answered or refused.)
+        await send(h?.inbound.ports.http ?? 0, '/', { host: '127.0.0.1' }).catch(() => undefined);
+        expect(h?.app.seen).toHaveLength(1);
       }
     } finally {
       await Promise.all([a?.close(), b?.close()]);
