@@ -7,6 +7,12 @@ import type { Server as NetServer } from 'node:net';
  */
 export const EXCLUSIVE_LISTEN = !cluster.isWorker;
 
+/**
+ * Ours: on a hand-off (hot restart), connections of both roles still open this long after the listeners stopped
+ * are closed (idle ones; busy ones after their requests, within the role's own bound).
+ */
+export const HAND_OFF_GRACE_MS = 10_000;
+
 /** Binds a server and resolves with the port it got (useful when asked for port 0). */
 export function listen(server: NetServer, port: number, host: string): Promise<number> {
   return new Promise((resolve, reject) => {

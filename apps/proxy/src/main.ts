@@ -160,8 +160,8 @@ async function main(): Promise<void> {
       snapshot: () => snapshotOf(outbound, overload),
       handOff: async () => {
         stopping = true;
-        await inbound.handOff();
-        await outbound.close();
+        // Both roles at once: each stops taking connections now and ends its kept-alive ones gracefully.
+        await Promise.all([inbound.handOff(), outbound.handOff()]);
         await Promise.all([identity?.close(), meshTls?.close(), overload.close()]);
       },
       terminate: () => {

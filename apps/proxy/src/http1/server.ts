@@ -82,6 +82,16 @@ class Connection implements ResponseOwner {
     else this.res?.closeConnectionAfter();
   }
 
+  /**
+   * Hand-off: ends the connection after the first response whose head is not out yet, which says `connection:
+   * close`. A response already under way keeps its keep-alive (closing after it could meet the client's next
+   * request on the wire); an idle connection ends after its next request, or at its keep-alive timeout.
+   */
+  closeAfterNextResponse(): void {
+    this.closing = true;
+    if (this.res !== undefined && !this.res.headersSent) this.res.closeConnectionAfter();
+  }
+
   responseFinished(res: ServerResponse, close: boolean): void {
     if (res !== this.res) return;
     this.res = undefined;
@@ -248,6 +258,12 @@ export class Http1Server {
   closeIdleConnections(): void {
     this.closing = true;
     for (const conn of this.connections) conn.closeWhenIdle();
+  }
+
+  /** Hand-off (hot restart): every connection ends after its next response that can still say `connection: close`. */
+  closeAfterNextResponses(): void {
+    this.closing = true;
+    for (const conn of this.connections) conn.closeAfterNextResponse();
   }
 
   /** Cuts every connection. */

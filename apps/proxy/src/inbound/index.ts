@@ -4,7 +4,7 @@ import type { MeshTls } from '../identity/mesh-tls';
 import { startAdminServer, type AdminRoute, type AdminRoutes } from '../admin/admin-server';
 import { Http1Pool } from '../http1/pool';
 import { QUEUE_DEPTH_PER_CONCURRENCY, type InboundConfig } from '../config/inbound-config';
-import { listen, stopListening } from '../listen';
+import { HAND_OFF_GRACE_MS, listen, stopListening } from '../listen';
 import type { Logger } from '../logger';
 import type { OverloadGuard } from '../process/overload-manager';
 import { RequestStats } from '../stats/request-stats';
@@ -32,8 +32,6 @@ export const DRAIN_GRACE_MS = 1_000;
 export const APP_KEEP_ALIVE_MS = 4_000;
 /** undici's default connect timeout, which the app pool used before. */
 export const APP_CONNECT_TIMEOUT_MS = 10_000;
-/** Ours: on a hand-off (hot restart), connections still open this long after the listeners stopped are cut. */
-export const HAND_OFF_GRACE_MS = 10_000;
 
 export interface InboundPorts {
   readonly http: number;
@@ -236,7 +234,7 @@ export async function startInbound(options: InboundOptions): Promise<Inbound> {
   const handOffThenClose = async (): Promise<void> => {
     drain.start();
     const stopped = Promise.all([stopListening(httpListener), stopListening(h2cListener)]);
-    servers.goAway();
+    servers.handOff();
     const grace = new Promise<void>((resolve) => setTimeout(resolve, HAND_OFF_GRACE_MS).unref());
     await Promise.race([stopped, grace]);
     await close();

@@ -44,6 +44,8 @@ function refuseBadRequest(err: Error & { code?: string }, socket: Socket): void 
 interface Http1Side {
   accept(socket: Socket): void;
   drain(): void;
+  /** Hand-off: each connection ends after its next response that can still say `connection: close`. */
+  handOff(): void;
   destroy(): void;
 }
 
@@ -57,6 +59,9 @@ function nodeHttp1(listener: (req: IncomingMessage, res: ServerResponse) => void
       socket.resume();
     },
     drain: () => server.closeIdleConnections(),
+    // Node's server keeps no list to walk: it ends a connection after a response with `connection: close`,
+    // which the role sets on every request that arrives while draining.
+    handOff: () => undefined,
     destroy: () => server.closeAllConnections(),
   };
 }
@@ -66,6 +71,7 @@ function trellisHttp1(listener: Http1Listener): Http1Side {
   return {
     accept: (socket) => server.accept(socket),
     drain: () => server.closeIdleConnections(),
+    handOff: () => server.closeAfterNextResponses(),
     destroy: () => server.closeAllConnections(),
   };
 }
@@ -140,9 +146,18 @@ export class InboundServers {
     this.goAway();
   }
 
-  /** Asks HTTP/2 clients to go away after their streams; HTTP/1.1 connections are left to `connection: close`. */
+  /** Asks HTTP/2 clients to go away after their streams. */
   goAway(): void {
     for (const session of this.sessions) session.close();
+  }
+
+  /**
+   * Hot restart: HTTP/2 clients get GOAWAY; each HTTP/1.1 connection ends after its next response that can still
+   * say `connection: close`. Idle connections are not closed here: their client may be sending on them right now.
+   */
+  handOff(): void {
+    this.http1.handOff();
+    this.goAway();
   }
 
   /** Cuts every remaining connection (after the drain deadline). */

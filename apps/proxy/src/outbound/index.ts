@@ -25,6 +25,8 @@ export interface Outbound {
   listeners: readonly NetServer[];
   /** Discovery streams and backends, for the admin introspection pages. */
   describe(): OutboundDescription;
+  /** Hot restart: the listener hands its connections off gracefully (listener.ts), then `close()`. Idempotent. */
+  handOff(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -51,7 +53,7 @@ export async function startOutbound(opts: {
   const logger = opts.logger.child({ role: 'outbound' });
   if (config.listen === undefined) {
     logger.info('outbound role disabled');
-    return { address: undefined, listeners: [], describe: () => ({ discovery: [], backends: [] }), close: async () => undefined };
+    return { address: undefined, listeners: [], describe: () => ({ discovery: [], backends: [] }), handOff: async () => undefined, close: async () => undefined };
   }
   const clock = { now: () => performance.now() };
   const random = Math.random;
@@ -113,17 +115,19 @@ export async function startOutbound(opts: {
     'outbound listening',
   );
   let closing: Promise<void> | undefined;
+  const closeAfter = (listenerDone: Promise<void>) =>
+    (closing ??= (async () => {
+      await listenerDone;
+      await stack.services.close();
+      policies.close();
+      client.close();
+      policyClient?.close();
+    })());
   return {
     address: { host: listener.host, port: listener.port },
     listeners: [listener.server],
     describe: () => ({ discovery: discovery.streamStates(), backends: stack.services.describe() }),
-    close: () =>
-      (closing ??= (async () => {
-        await listener.close();
-        await stack.services.close();
-        policies.close();
-        client.close();
-        policyClient?.close();
-      })()),
+    handOff: () => closeAfter(listener.handOff()),
+    close: () => closeAfter(listener.close()),
   };
 }

@@ -4,7 +4,7 @@ import net, { type Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { Http1Server } from '../http1/server';
 import { http1ServerKind, type IncomingRequest, type OutgoingResponse } from '../http1/server-kind';
-import { EXCLUSIVE_LISTEN } from '../listen';
+import { EXCLUSIVE_LISTEN, HAND_OFF_GRACE_MS } from '../listen';
 import { clientErrorCode, errorHeaders, errorResponse, rawErrorResponse } from '../proxy-error';
 import { h1Exchange, h2Exchange, type Exchange } from './exchange';
 
@@ -22,6 +22,14 @@ export interface OutboundListener {
   port: number;
   /** The listening server, for the overload manager's connection guard. */
   server: net.Server;
+  /**
+   * Hot restart: stops listening (the next generation takes new connections), asks HTTP/2 clients to go away and
+   * ends each HTTP/1.1 connection after its next response, which says `connection: close`; idle connections stay
+   * until their next request or their keep-alive timeout, since their client may be sending on them right now.
+   * Once every connection has ended, or after HAND_OFF_GRACE_MS, `close()`. Idempotent.
+   */
+  handOff(): Promise<void>;
+  /** Stops listening, closes idle connections at once and busy ones after their request (at most SHUTDOWN_GRACE_MS). */
   close(): Promise<void>;
 }
 
@@ -39,8 +47,15 @@ interface Http1Handlers {
   upgrade(req: IncomingRequest, socket: Socket): void;
 }
 
+/** The HTTP/1.1 server of the listener, whichever it is: takes detected connections, hands them off. */
+interface Http1Side {
+  accept(socket: Socket): void;
+  /** Hot restart: each connection ends after its next response that can still say `connection: close`. */
+  handOff(): void;
+}
+
 /** Node's HTTP/1.1 server (TRELLIS_HTTP1_SERVER=node); malformed requests get 400/431 from `clientError`. */
-function nodeHttp1(handlers: Http1Handlers): (socket: Socket) => void {
+function nodeHttp1(handlers: Http1Handlers): Http1Side {
   const h1 = http.createServer({ maxHeaderSize: MAX_HEADER_BYTES }, handlers.request);
   h1.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
     if (!socket.writable || err.code === 'ECONNRESET') {
@@ -51,16 +66,21 @@ function nodeHttp1(handlers: Http1Handlers): (socket: Socket) => void {
   });
   h1.on('connect', handlers.connect);
   h1.on('upgrade', handlers.upgrade);
-  return (socket) => {
-    h1.emit('connection', socket);
-    socket.resume();
+  return {
+    accept: (socket) => {
+      h1.emit('connection', socket);
+      socket.resume();
+    },
+    // Node's server keeps no list to walk: it ends a connection after a response with `connection: close`,
+    // which the listener sets on every request that arrives while closing.
+    handOff: () => undefined,
   };
 }
 
 /** Trellis's HTTP/1.1 server (the default); it answers malformed requests itself. */
-function trellisHttp1(handlers: Http1Handlers): (socket: Socket) => void {
+function trellisHttp1(handlers: Http1Handlers): Http1Side {
   const h1 = new Http1Server(handlers.request, { onConnect: handlers.connect, onUpgrade: handlers.upgrade });
-  return (socket) => h1.accept(socket);
+  return { accept: (socket) => h1.accept(socket), handOff: () => h1.closeAfterNextResponses() };
 }
 
 /**
@@ -122,7 +142,7 @@ export function startListener(opts: {
     socket.end(rawErrorResponse('UPGRADE_UNSUPPORTED'));
   };
   const handlers = { request: onRequest, connect: onConnect, upgrade: onUpgrade };
-  const acceptH1 = http1ServerKind() === 'node' ? nodeHttp1(handlers) : trellisHttp1(handlers);
+  const h1 = http1ServerKind() === 'node' ? nodeHttp1(handlers) : trellisHttp1(handlers);
 
   const h2 = http2.createServer({ maxHeaderListPairs: 256 });
   h2.on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, flags: number) => {
@@ -152,7 +172,7 @@ export function startListener(opts: {
       if (protocol === 'h2') {
         h2Sockets.add(socket);
         h2.emit('connection', socket);
-      } else acceptH1(socket);
+      } else h1.accept(socket);
     };
     socket.on('data', onData);
     socket.once('close', () => clearTimeout(timer));
@@ -173,25 +193,37 @@ export function startListener(opts: {
       server.off('error', reject);
       server.on('error', (err) => logger.error({ err }, 'outbound listener error'));
       const address = server.address() as net.AddressInfo;
+      // Resolves once the server has stopped listening and its last connection has ended.
+      let ended: Promise<void> | undefined;
+      const stopListening = () => (ended ??= new Promise<void>((done) => server.close(() => done())));
       let closed: Promise<void> | undefined;
-      resolve({
-        host: address.address,
-        port: address.port,
-        server,
-        close: () =>
-          (closed ??= new Promise<void>((done) => {
-            closing = true;
-            server.close(() => done());
-            for (const s of sockets) if (!h2Sockets.has(s) && !h1Busy.has(s)) s.destroy();
-            for (const s of sessions) s.close();
-            const force = setTimeout(() => {
-              for (const s of sockets) s.destroy();
-            }, SHUTDOWN_GRACE_MS);
-            force.unref();
-            if (sockets.size === 0) clearTimeout(force);
-            server.once('close', () => clearTimeout(force));
-          })),
-      });
+      const close = () =>
+        (closed ??= new Promise<void>((done) => {
+          closing = true;
+          void stopListening().then(done);
+          for (const s of sockets) if (!h2Sockets.has(s) && !h1Busy.has(s)) s.destroy();
+          for (const s of sessions) s.close();
+          const force = setTimeout(() => {
+            for (const s of sockets) s.destroy();
+          }, SHUTDOWN_GRACE_MS);
+          force.unref();
+          if (sockets.size === 0) clearTimeout(force);
+          server.once('close', () => clearTimeout(force));
+        }));
+      let handingOff: Promise<void> | undefined;
+      const handOff = () =>
+        (handingOff ??= (async () => {
+          closing = true;
+          const stopped = stopListening();
+          h1.handOff();
+          for (const s of sessions) s.close();
+          let timer: NodeJS.Timeout | undefined;
+          const grace = new Promise<void>((done) => (timer = setTimeout(done, HAND_OFF_GRACE_MS)));
+          await Promise.race([stopped, grace]);
+          clearTimeout(timer);
+          await close();
+        })());
+      resolve({ host: address.address, port: address.port, server, handOff, close });
     });
   });
 }

@@ -1,7 +1,10 @@
+import net from 'node:net';
+import { startFakeDestination, type FakeDestination } from '@trellis/discovery/testing';
 import { waitFor } from '@trellis/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClustersView, ProcessView } from '../admin/introspection';
 import { startTestApp, type TestApp } from '../inbound/testing/test-app';
+import { get, startBackend, type TestBackend } from '../outbound/testing/harness';
 import { startLoad } from '../outbound/testing/load';
 import { buildProxy, fetchJson, fetchOnce, proxyEnv, spawnProxy, type ProxyProcess } from './testing/proxy-process';
 
@@ -11,6 +14,75 @@ function total(text: string, name: string): number {
     .split('\n')
     .filter((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `))
     .reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+}
+
+/** A raw HTTP/1.1 client connection, to control when each byte of a request goes out. */
+interface RawConnection {
+  send(text: string): void;
+  /** The next whole response (content-length or chunked framing). */
+  response(): Promise<{ status: number; head: string }>;
+  /** Resolves once the server has ended the connection; `reset` when it was cut instead. */
+  ended(): Promise<'end' | 'reset'>;
+}
+
+function rawConnection(port: number): Promise<RawConnection> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1');
+    let buffered = '';
+    let wake: () => void = () => undefined;
+    let outcome: 'end' | 'reset' | undefined;
+    socket.setEncoding('latin1');
+    socket.on('data', (chunk: string) => {
+      buffered += chunk;
+      wake();
+    });
+    socket.on('end', () => {
+      outcome ??= 'end';
+      wake();
+    });
+    socket.on('error', () => {
+      outcome = 'reset';
+      wake();
+    });
+    socket.on('close', () => wake());
+    const next = () => new Promise<void>((r) => (wake = r));
+    const complete = (): { status: number; head: string; length: number } | undefined => {
+      const headEnd = buffered.indexOf('\r\n\r\n');
+      if (headEnd < 0) return undefined;
+      const head = buffered.slice(0, headEnd);
+      const status = Number(head.split(' ')[1]);
+      const length = /\r\ncontent-length: *(\d+)/i.exec(head)?.[1];
+      const bodyStart = headEnd + 4;
+      if (length !== undefined) return buffered.length >= bodyStart + Number(length) ? { status, head, length: bodyStart + Number(length) } : undefined;
+      const last = buffered.indexOf('\r\n0\r\n\r\n', bodyStart - 2);
+      return last < 0 ? undefined : { status, head, length: last + 7 };
+    };
+    socket.once('connect', () =>
+      resolve({
+        send: (text) => socket.write(text, 'latin1'),
+        response: async () => {
+          for (;;) {
+            const r = complete();
+            if (r !== undefined) {
+              buffered = buffered.slice(r.length);
+              return { status: r.status, head: r.head };
+            }
+            if (outcome !== undefined || socket.destroyed) throw new Error(`the connection ended (${outcome ?? 'closed'}) before a whole response`);
+            await next();
+          }
+        },
+        ended: async () => {
+          while (outcome === undefined && !socket.destroyed) await next();
+          return outcome ?? 'end';
+        },
+      }),
+    );
+    socket.once('error', reject);
+  });
+}
+
+function servingOnly(workers: ProcessView['workers'], generation: number, count: number) {
+  return workers.length === count && workers.every((w) => w.generation === generation && w.state === 'serving') ? workers : undefined;
 }
 
 describe('supervisor: workers sharing the listeners, hot restart (real processes)', () => {
@@ -30,11 +102,15 @@ describe('supervisor: workers sharing the listeners, hot restart (real processes
 
   const clusters = () => fetchJson<ClustersView>(proxy.ports.admin, '/clusters');
   const metrics = async () => (await fetchOnce(proxy.ports.metrics, '/metrics')).body;
-  const serving = async (generation: number) => {
-    const view = await fetchJson<{ process: ProcessView }>(proxy.ports.admin, '/config_dump');
-    const workers = view.process.workers;
-    return workers.length === 2 && workers.every((w) => w.generation === generation && w.state === 'serving') ? workers : undefined;
-  };
+  const serving = async (generation: number) => servingOnly((await fetchJson<{ process: ProcessView }>(proxy.ports.admin, '/config_dump')).process.workers, generation, 2);
+  const replacedIn = (generation: number, pid: number) =>
+    waitFor(
+      async () => {
+        const workers = await serving(generation);
+        return workers?.every((w) => w.pid !== pid) ? workers : undefined;
+      },
+      { what: 'a replacement worker', timeoutMs: 30_000 },
+    );
 
   it('two workers both serve: new connections are dealt out between them, and the pod reports as one', async () => {
     const before = (await clusters()).workers.map((w) => w.snapshot?.connections.accepted ?? 0);
@@ -77,10 +153,7 @@ describe('supervisor: workers sharing the listeners, hot restart (real processes
     proxy.child.kill('SIGHUP');
     const third = await waitFor(() => serving(3), { what: 'generation 3', timeoutMs: 30_000 });
     process.kill(third[0]?.pid ?? 0, 'SIGKILL');
-    const replaced = await waitFor(async () => {
-      const workers = await serving(3);
-      return workers?.every((w) => w.pid !== third[0]?.pid) ? workers : undefined;
-    }, { what: 'a replacement worker', timeoutMs: 30_000 });
+    const replaced = await replacedIn(3, third[0]?.pid ?? 0);
     expect(replaced.map((w) => w.pid)).toContain(third[1]?.pid);
     expect(await metrics()).toContain('proxy_worker_restarts_total 1');
     expect((await fetchOnce(proxy.ports.http, '/')).status).toBe(200);
@@ -91,4 +164,84 @@ describe('supervisor: workers sharing the listeners, hot restart (real processes
     expect(await proxy.exited).toBe(0);
     expect(proxy.output()).toContain('workers drained; exiting');
   }, 60_000);
+});
+
+describe('hot restart with kept-alive HTTP/1.1 connections, both roles (real processes)', () => {
+  const AUTHORITY = 'web.demo.svc.cluster.local:80';
+  let destination: FakeDestination;
+  let backend: TestBackend;
+  let proxy: ProxyProcess;
+
+  beforeAll(async () => {
+    await buildProxy();
+    destination = await startFakeDestination();
+    backend = await startBackend('web');
+    destination.setEndpoints(AUTHORITY, [{ host: '127.0.0.1', port: backend.port }]);
+    proxy = await spawnProxy(
+      proxyEnv(backend.port, {
+        TRELLIS_PROXY_WORKERS: '2',
+        TRELLIS_OUTBOUND_ADDR: '127.0.0.1:0',
+        TRELLIS_DESTINATION_ADDR: `127.0.0.1:${destination.port}`,
+        TRELLIS_POLICY_PORT: 'off',
+      }),
+    );
+  }, 60_000);
+
+  afterAll(async () => {
+    await proxy?.kill();
+    await backend?.close();
+    await destination?.close();
+  });
+
+  it('a kept-alive connection, idle or half-way through a request head, gets its answer with connection: close (outbound and inbound)', async () => {
+    const outbound = proxy.outbound ?? 0;
+    await waitFor(async () => (await get(outbound, AUTHORITY)).status === 200, { what: 'the outbound role to resolve the service' });
+    const roles = [
+      { port: outbound, request: `GET / HTTP/1.1\r\nhost: ${AUTHORITY}\r\n\r\n` },
+      { port: proxy.ports.http, request: 'GET / HTTP/1.1\r\nhost: localhost\r\n\r\n' },
+    ];
+    const connections = await Promise.all(
+      roles.flatMap(({ port, request }) => [
+        rawConnection(port).then((c) => ({ c, request, halfWay: false })),
+        rawConnection(port).then((c) => ({ c, request, halfWay: true })),
+      ]),
+    );
+    for (const { c, request, halfWay } of connections) {
+      c.send(request);
+      expect((await c.response()).status).toBe(200);
+      if (halfWay) c.send(request.slice(0, 20));
+    }
+    const retiredBefore = proxy.output().split('retiring: the next generation serves').length;
+    expect((await fetchOnce(proxy.ports.admin, '/hot-restart', { method: 'POST' })).status).toBe(200);
+    await waitFor(() => proxy.output().split('retiring: the next generation serves').length >= retiredBefore + 2, { what: 'both old workers to begin their hand-off' });
+    // Time for a hand-off that closes idle connections at once to have done so; this one keeps them for their next request.
+    await new Promise((r) => setTimeout(r, 500));
+    for (const { c, request, halfWay } of connections) c.send(halfWay ? request.slice(20) : request);
+    for (const { c } of connections) {
+      const answer = await c.response();
+      expect({ status: answer.status, close: /\r\nconnection: close/i.test(answer.head) }).toEqual({ status: 200, close: true });
+      expect(await c.ended()).toBe('end');
+    }
+    await waitFor(async () => servingOnly((await fetchJson<{ process: ProcessView }>(proxy.ports.admin, '/config_dump')).process.workers, 2, 2), {
+      what: 'the first generation to retire',
+      timeoutMs: 30_000,
+    });
+  }, 90_000);
+
+  it('loses no request under load: kept-alive connections end after a response that says connection: close', async () => {
+    const port = proxy.outbound ?? 0;
+    await waitFor(async () => (await get(port, AUTHORITY)).status === 200, { what: 'the outbound role to resolve the service' });
+    const load = startLoad({ port, host: AUTHORITY, workers: 4, maxRequests: 50_000, maxMs: 60_000 });
+    await waitFor(() => load.sent() > 200, { what: 'load before the restart' });
+    const restarted = await fetchOnce(proxy.ports.admin, '/hot-restart', { method: 'POST' });
+    expect(restarted.status).toBe(200);
+    await waitFor(async () => servingOnly((await fetchJson<{ process: ProcessView }>(proxy.ports.admin, '/config_dump')).process.workers, 3, 2), {
+      what: 'the first generation to retire',
+      timeoutMs: 30_000,
+    });
+    const atRetirement = load.sent();
+    await waitFor(() => load.sent() > atRetirement + 200, { what: 'load after the restart' });
+    await load.stop();
+    expect(Object.fromEntries(load.results)).toEqual({ '200': load.sent() });
+  }, 90_000);
 });
