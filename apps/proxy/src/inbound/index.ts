@@ -2,6 +2,7 @@ import type { Server as NetServer } from 'node:net';
 import type { Registry } from 'prom-client';
 import type { MeshTls } from '../identity/mesh-tls';
 import { startAdminServer, type AdminRoute, type AdminRoutes } from '../admin/admin-server';
+import { filtersRoute } from '../admin/filters-route';
 import { Http1Pool } from '../http1/pool';
 import { QUEUE_DEPTH_PER_CONCURRENCY, type InboundConfig } from '../config/inbound-config';
 import { HAND_OFF_GRACE_MS, listen, stopListening } from '../listen';
@@ -104,9 +105,7 @@ class InFlight {
 
 /** The admin routes plus `GET /filters`: the inbound filters in the order they run, as JSON. */
 function withFiltersRoute(routes: AdminRoutes | undefined, filters: readonly string[]): AdminRoutes {
-  const body = `${JSON.stringify({ inbound: filters })}\n`;
-  const route: AdminRoute = { methods: ['GET', 'HEAD'], handle: (_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(body) };
-  return new Map([...(routes ?? new Map<string, AdminRoute>()), ['/filters', route]]);
+  return new Map<string, AdminRoute>([...(routes ?? []), ['/filters', filtersRoute(() => filters)]]);
 }
 
 export async function startInbound(options: InboundOptions): Promise<Inbound> {

@@ -2,7 +2,7 @@ import type { Worker } from 'node:cluster';
 import type { Stat } from '@trellis/proto';
 import type { MetricObjectWithValues, MetricValue } from 'prom-client';
 
-/** What the supervisor asks a worker; the answer comes back with the same id. */
+/** What the supervisor asks a worker; the answer comes back with the same id ('metrics': a MetricsSnapshot). */
 export type Question = 'metrics' | 'snapshot' | 'wait-for-drain';
 
 export type SupervisorMessage =
@@ -14,20 +14,36 @@ export type SupervisorMessage =
 
 export type MetricsJson = MetricObjectWithValues<MetricValue<string>>[];
 
+/**
+ * A worker's metrics at one moment, numbered in the order the worker read them (`seq` grows by one per read),
+ * so the supervisor keeps the newest whatever order the messages are handled in.
+ */
+export interface MetricsSnapshot {
+  readonly seq: number;
+  readonly metrics: MetricsJson;
+}
+
 export type WorkerMessage =
-  | { readonly trellis: 'ready'; readonly ports: { readonly http: number; readonly h2c: number; readonly outbound: number | undefined } }
+  | {
+      readonly trellis: 'ready';
+      readonly ports: { readonly http: number; readonly h2c: number; readonly outbound: number | undefined };
+      /** The inbound filters in the order they run (admin `GET /filters`). */
+      readonly filters: readonly string[];
+    }
   | { readonly trellis: 'answer'; readonly id: number; readonly value: unknown }
   /** The worker's latest Knative Stat, sent every reporting period. */
   | { readonly trellis: 'stat'; readonly stat: Stat }
+  /** The worker's metrics, sent every COUNTERS_INTERVAL_MS, so a crash loses at most that long of its counts. */
+  | { readonly trellis: 'counters'; readonly snapshot: MetricsSnapshot }
   /** The worker's last metrics before it exits after a retire, so its counters outlive it. */
-  | { readonly trellis: 'retired'; readonly metrics: MetricsJson };
+  | { readonly trellis: 'retired'; readonly snapshot: MetricsSnapshot };
 
 function tagged(message: unknown): message is { trellis: string } {
   return typeof message === 'object' && message !== null && typeof (message as { trellis?: unknown }).trellis === 'string';
 }
 
 export function isWorkerMessage(message: unknown): message is WorkerMessage {
-  return tagged(message) && ['ready', 'answer', 'stat', 'retired'].includes(message.trellis);
+  return tagged(message) && ['ready', 'answer', 'stat', 'counters', 'retired'].includes(message.trellis);
 }
 
 export function isSupervisorMessage(message: unknown): message is SupervisorMessage {

@@ -7,6 +7,7 @@ import { startTestApp, type TestApp } from '../inbound/testing/test-app';
 import { get, startBackend, type TestBackend } from '../outbound/testing/harness';
 import { startLoad } from '../outbound/testing/load';
 import { buildProxy, fetchJson, fetchOnce, proxyEnv, spawnProxy, type ProxyProcess } from './testing/proxy-process';
+import { COUNTERS_INTERVAL_MS } from './worker';
 
 /** The sum of every series of a metric family in Prometheus text (e.g. revision_request_total over its labels). */
 function total(text: string, name: string): number {
@@ -16,6 +17,10 @@ function total(text: string, name: string): number {
     .reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
 }
 
+/** Totals that must never go back: the inbound request counter and its histogram's count. */
+const COUNTERS = ['revision_request_total', 'revision_request_duration_seconds_count'] as const;
+
+/** The generation's workers once exactly `count` of them serve and none other is left (retired ones exited). */
 /** A raw HTTP/1.1 client connection, to control when each byte of a request goes out. */
 interface RawConnection {
   send(text: string): void;
@@ -129,6 +134,12 @@ describe('supervisor: workers sharing the listeners, hot restart (real processes
     expect((await fetchOnce(proxy.ports.admin, '/ready')).status).toBe(200);
   }, 60_000);
 
+  it('the supervisor serves /filters: the inbound chain its workers run', async () => {
+    expect(await fetchJson(proxy.ports.admin, '/filters')).toEqual({
+      inbound: ['health', 'overload', 'request-metrics', 'authorization', 'rate-limit', 'timeouts', 'forwarded', 'client-identity', 'stats', 'app-metrics', 'forward'],
+    });
+  }, 30_000);
+
   it('a hot restart under steady load loses no request, and the counters carry on', async () => {
     const first = await serving(1);
     const counted = total(await metrics(), 'revision_request_total');
@@ -157,6 +168,39 @@ describe('supervisor: workers sharing the listeners, hot restart (real processes
     expect(replaced.map((w) => w.pid)).toContain(third[1]?.pid);
     expect(await metrics()).toContain('proxy_worker_restarts_total 1');
     expect((await fetchOnce(proxy.ports.http, '/')).status).toBe(200);
+  }, 90_000);
+
+  it("a killed worker's counts stay in the totals: those it sent every COUNTERS_INTERVAL_MS, with no scrape between", async () => {
+    const baseline = await metrics();
+    const load = startLoad({ port: proxy.ports.http, host: 'localhost', workers: 4, maxRequests: 400, maxMs: 60_000 });
+    await waitFor(() => load.sent() >= 400, { what: 'the load to be sent' });
+    await load.stop();
+    expect(Object.fromEntries(load.results)).toEqual({ '200': 400 });
+    // Two intervals, so each worker has sent its counters since the last request; nothing scrapes meanwhile.
+    await new Promise((r) => setTimeout(r, 2 * COUNTERS_INTERVAL_MS));
+    const victim = (await serving(3))?.[0]?.pid ?? 0;
+    process.kill(victim, 'SIGKILL');
+    await replacedIn(3, victim);
+    const after = await metrics();
+    for (const name of COUNTERS) expect(total(after, name), name).toBeGreaterThanOrEqual(total(baseline, name) + 400);
+  }, 90_000);
+
+  it('a worker killed under load: no scrape afterwards shows less than the last one before', async () => {
+    const load = startLoad({ port: proxy.ports.http, host: 'localhost', workers: 4, maxRequests: 20_000, maxMs: 60_000 });
+    await waitFor(() => load.sent() > 400, { what: 'load before the kill' });
+    const before = await metrics();
+    const victim = (await serving(3))?.[0]?.pid ?? 0;
+    process.kill(victim, 'SIGKILL');
+    // Stopped at once, so the few requests after `before` cannot make up for a lost worker's share.
+    await load.stop();
+    const atKill = await metrics();
+    await replacedIn(3, victim);
+    const after = await metrics();
+    for (const name of COUNTERS) {
+      expect(total(atKill, name), name).toBeGreaterThanOrEqual(total(before, name));
+      expect(total(after, name), name).toBeGreaterThanOrEqual(total(atKill, name));
+    }
+    expect(after).toContain('proxy_worker_restarts_total 3');
   }, 90_000);
 
   it('SIGTERM drains every worker, then the supervisor exits 0', async () => {

@@ -3,6 +3,7 @@ import { ExponentialBackoff } from '@trellis/balance';
 import type { Stat } from '@trellis/proto';
 import { AggregatorRegistry } from 'prom-client';
 import { startAdminServer, type AdminRoutes } from '../admin/admin-server';
+import { filtersRoute } from '../admin/filters-route';
 import { hotRestartRoute } from '../admin/hot-restart-route';
 import { introspectionRoutes, type ProcessView, type WorkerSnapshot, type WorkerView } from '../admin/introspection';
 import type { InboundConfig } from '../config/inbound-config';
@@ -11,7 +12,7 @@ import type { Logger } from '../logger';
 import { createMetricsRegistry, startMetricsServer } from '../metrics-server';
 import { sumStats } from '../stats/aggregate-stat';
 import { createStatsRegistry, startStatsServer } from '../stats/stats-server';
-import { isWorkerMessage, Questions, type MetricsJson, type WorkerMessage } from './ipc';
+import { isWorkerMessage, Questions, type MetricsJson, type MetricsSnapshot, type WorkerMessage } from './ipc';
 import { supervisorMetrics } from './supervisor-metrics';
 
 /** Ours: a crashed worker is started again after 100 ms, doubling up to 10 s... */
@@ -36,6 +37,9 @@ interface Member {
   startedMs: number;
   stat: Stat | undefined;
   ports: Extract<WorkerMessage, { trellis: 'ready' }>['ports'] | undefined;
+  filters: readonly string[] | undefined;
+  /** The newest metrics received from it (periodic, a scrape's answer, or its hand-over). */
+  metrics: MetricsSnapshot | undefined;
 }
 
 export interface SupervisorOptions {
@@ -53,7 +57,7 @@ export interface Supervisor {
   stop(): Promise<void>;
 }
 
-/** Counters and histograms of retired workers carry on (summed); their gauges end with them. */
+/** Counters and histograms of departed workers carry on (summed); their gauges end with them. */
 function lasting(metrics: MetricsJson): MetricsJson {
   return metrics.filter((m) => String(m.type) === 'counter' || String(m.type) === 'histogram');
 }
@@ -68,6 +72,12 @@ function lasting(metrics: MetricsJson): MetricsJson {
  * connections (the sockets stay open in the supervisor, so no connection is refused), finish their requests
  * and exit, sending their counters first so the pod's totals carry on. A worker that exits unasked is started
  * again in its slot, after an exponential backoff.
+ *
+ * Counters never go back: the supervisor keeps each worker's newest metrics (sent every COUNTERS_INTERVAL_MS,
+ * answered to each scrape, and sent last at a hand-over) and, once the worker's IPC channel has closed (every
+ * message it sent has then been handled), folds their counters and histograms into the `departed` base that
+ * every scrape adds. A worker is in exactly one place: `unfolded` (its newest snapshot, or its live answer) or
+ * the base.
  */
 export async function startSupervisor(options: SupervisorOptions): Promise<Supervisor> {
   const { config, logger } = options;
@@ -75,9 +85,11 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
   const members = new Map<number, Member>();
   const questions = new Questions();
   const backoffs = new Map<number, ExponentialBackoff>();
-  let retiredMetrics: MetricsJson = [];
-  /** Retired workers' counters are merged one at a time. */
-  let retiring: Promise<void> = Promise.resolve();
+  let departed: MetricsJson = [];
+  /** Workers whose counters are not in `departed` yet: every live one, and a dead one until it is folded. */
+  const unfolded = new Set<Member>();
+  /** Departed workers' counters are folded one at a time. */
+  let folding: Promise<void> = Promise.resolve();
   let generation = 0;
   let restarting: Promise<number> | undefined;
   let stopping = false;
@@ -99,13 +111,40 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
 
   const fork = (gen: number, slot: number): Member => {
     const worker = cluster.fork({ TRELLIS_PROXY_GENERATION: String(gen) });
-    const member: Member = { worker, generation: gen, slot, state: 'starting', startedMs: performance.now(), stat: undefined, ports: undefined };
+    const member: Member = {
+      worker,
+      generation: gen,
+      slot,
+      state: 'starting',
+      startedMs: performance.now(),
+      stat: undefined,
+      ports: undefined,
+      filters: undefined,
+      metrics: undefined,
+    };
     members.set(worker.id, member);
+    unfolded.add(member);
     worker.on('message', (message: unknown) => {
       if (isWorkerMessage(message)) onMessage(member, message);
     });
     worker.on('exit', (code, signal) => onExit(member, code, signal));
+    // The channel closes after the last message the worker sent has been handled (Node emits in order).
+    worker.process.once('disconnect', () => fold(member));
     return member;
+  };
+
+  const keepNewest = (member: Member, snapshot: MetricsSnapshot): void => {
+    if (member.metrics === undefined || snapshot.seq > member.metrics.seq) member.metrics = snapshot;
+  };
+
+  const fold = (member: Member): void => {
+    folding = folding
+      .then(async () => {
+        const last = member.metrics;
+        if (last !== undefined) departed = lasting((await AggregatorRegistry.aggregate([departed, lasting(last.metrics)]).getMetricsAsJSON()) as MetricsJson);
+        unfolded.delete(member);
+      })
+      .catch((err: unknown) => logger.error({ err }, "cannot fold a departed worker's counters; they stay counted as its last snapshot"));
   };
 
   const onMessage = (member: Member, message: WorkerMessage): void => {
@@ -113,6 +152,7 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
       case 'ready':
         member.state = 'serving';
         member.ports = message.ports;
+        member.filters = message.filters;
         member.startedMs = performance.now();
         waitingForServing.get(member.worker)?.resolve();
         return;
@@ -122,11 +162,9 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
       case 'stat':
         member.stat = message.stat;
         return;
+      case 'counters':
       case 'retired':
-        retiring = retiring.then(async () => {
-          const sum = AggregatorRegistry.aggregate([retiredMetrics, lasting(message.metrics)]);
-          retiredMetrics = lasting((await sum.getMetricsAsJSON()) as MetricsJson);
-        }).catch((err: unknown) => logger.error({ err }, "cannot keep a retired worker's counters"));
+        keepNewest(member, message.snapshot);
     }
   };
 
@@ -209,11 +247,23 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
   const view = (m: Member): WorkerView => ({ id: m.worker.id, pid: m.worker.process.pid ?? 0, generation: m.generation, state: m.state });
   const processView = (): ProcessView => ({ mode: 'supervised', generation, workers: [...members.values()].map(view) });
 
+  /**
+   * Each live worker's answer (gauges and all); a worker that did not answer in time, or that has died and is
+   * not folded yet, counts with its newest snapshot's counters, so that no total drops for a scrape.
+   */
   const metricsText = async (): Promise<string> => {
-    await retiring;
-    const answers = await Promise.all(live().map((m) => questions.ask(m.worker, 'metrics', ASK_TIMEOUT_MS)));
-    const workers = answers.filter((a): a is MetricsJson => Array.isArray(a));
-    return AggregatorRegistry.aggregate([await registry.getMetricsAsJSON(), retiredMetrics, ...workers]).metrics();
+    const own = await registry.getMetricsAsJSON();
+    const answered = new Map<Member, MetricsJson>();
+    await Promise.all(
+      live().map(async (m) => {
+        const answer = (await questions.ask(m.worker, 'metrics', ASK_TIMEOUT_MS)) as MetricsSnapshot | undefined;
+        if (answer === undefined) return;
+        keepNewest(m, answer);
+        answered.set(m, answer.metrics);
+      }),
+    );
+    const workers = [...unfolded].map((m) => answered.get(m) ?? lasting(m.metrics?.metrics ?? []));
+    return AggregatorRegistry.aggregate([own, departed, ...workers]).metrics();
   };
   const aggregated = {
     contentType: registry.contentType,
@@ -245,7 +295,14 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
         live().map(async (m) => ({ ...view(m), snapshot: (await questions.ask(m.worker, 'snapshot', ASK_TIMEOUT_MS)) as WorkerSnapshot | undefined })),
       ),
   });
-  const routes: AdminRoutes = new Map([...introspection, ['/hot-restart', hotRestartRoute({ accepting: () => !stopping && !draining, hotRestart })]]);
+  const filters = () =>
+    ([...members.values()].find((m) => m.state === 'serving' && m.generation === generation) ?? [...members.values()].find((m) => m.filters !== undefined))
+      ?.filters;
+  const routes: AdminRoutes = new Map([
+    ...introspection,
+    ['/filters', filtersRoute(filters)],
+    ['/hot-restart', hotRestartRoute({ accepting: () => !stopping && !draining, hotRestart })],
+  ]);
 
   generation = 1;
   try {
