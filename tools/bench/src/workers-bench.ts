@@ -1,58 +1,52 @@
-// Proxy workers benchmark (issue 15): the inbound role in front of an nginx backend, run as one process
-// (TRELLIS_PROXY_WORKERS unset), under the supervisor with 1 worker, and with 2 workers, interleaved in the same
-// rounds; wrk drives HTTP/1.1 keep-alive load. Nothing is pinned (with --pin-load, nginx and wrk are pinned to CPU 1,
-// as proxy-bench does): on a 2-CPU machine the workers share the CPUs with the load generator and the backend, so the
-// figure is the whole machine's, not the proxy's alone. Prints each sample, the medians and the 2 / 1 worker ratio.
-// Usage: workers-bench [--rounds 3] [--duration 10] [--connections 50] [--pin-load]
+// Proxy workers benchmark (issue 15): the inbound role in front of an nginx backend under the supervisor with 1
+// worker and with 2 workers (and, with --with-single, as one process), each round running every variant back to
+// back in an order that alternates round by round (AB, BA, ...). The figure that answers the issue is the ratio
+// 2 workers ÷ 1 worker taken within each round (both saw the same neighbours), reported per round and as median and
+// min–max. The load generator and the backend are kept cheap (wrk -t1, nginx with 1 worker, a 100-byte answer);
+// with --pin they run on LOAD_CPU (taskset) while the proxy and its workers may use every CPU.
+// Usage: see WORKERS_BENCH_USAGE in workers-rounds.ts.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { bundleEntry } from '@trellis/testing';
-import { measure, wrkArgs } from './proxy/load';
+import { wrkArgs } from './proxy/load';
 import { describeMachine, loadAverage } from './proxy/machine';
 import { nginxH1BackendConfig } from './proxy/nginx-config';
 import { freePort, installExitHandlers, LOAD_CPU, stopProcess, waitForPort } from './proxy/processes';
-import type { Sample, Scenario } from './proxy/results';
+import type { Sample } from './proxy/results';
 import { parseWrk } from './proxy/wrk-output';
 import { median } from './proxy/stats';
 import { findExecutable } from './proxy/tools-check';
 import { runNginx } from './proxy/variants/nginx';
+import {
+  describeRatios,
+  pairedRatios,
+  parseWorkersBenchFlags,
+  roundOrder,
+  SINGLE_VARIANT,
+  WORKER_VARIANTS,
+  WORKERS_BENCH_USAGE,
+  type Round,
+  type Variant,
+  type WorkersBenchFlags,
+} from './workers-rounds';
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 const BUNDLE = path.join(ROOT, 'dist/bench/workers/proxy.mjs');
 /** Ours: wrk's warm-up before each measured sample, so JIT and connection set-up stay out of it. */
 const WARMUP_SECONDS = 2;
 const START_TIMEOUT_MS = 30_000;
+/** A small answer, so that nginx stays cheap beside the proxy. */
 const BODY = 'x'.repeat(100);
 
-const VARIANTS = [
-  { id: 'single', label: 'one process (TRELLIS_PROXY_WORKERS unset)', workers: undefined },
-  { id: 'workers-1', label: 'supervisor + 1 worker', workers: '1' },
-  { id: 'workers-2', label: 'supervisor + 2 workers', workers: '2' },
-] as const;
-
-function flags() {
+function flags(): WorkersBenchFlags {
   try {
-    const { values } = parseArgs({
-      options: {
-        rounds: { type: 'string', default: '3' },
-        duration: { type: 'string', default: '10' },
-        connections: { type: 'string', default: '50' },
-        'pin-load': { type: 'boolean', default: false },
-      },
-    });
-    const n = (name: 'rounds' | 'duration' | 'connections', max: number) => {
-      const v = Number(values[name]);
-      if (!Number.isInteger(v) || v < 1 || v > max) throw new Error(`--${name} must be an integer from 1 to ${max}`);
-      return v;
-    };
-    return { rounds: n('rounds', 20), duration: n('duration', 600), connections: n('connections', 1_000), pinLoad: values['pin-load'] ?? false };
+    return parseWorkersBenchFlags(process.argv.slice(2));
   } catch (err) {
-    console.error(`workers-bench: ${(err as Error).message}`);
+    console.error(`workers-bench: ${(err as Error).message}\nusage: ${WORKERS_BENCH_USAGE}`);
     process.exit(2);
   }
 }
@@ -125,10 +119,14 @@ async function startNginx(nginx: string, dir: string, config: string): Promise<C
   return spawn(nginx, ['-p', dir, '-c', file, '-e', path.join(dir, 'error.log')], { detached: true, stdio: 'ignore' });
 }
 
-/** One wrk run on any CPU. */
-function runWrk(wrk: string, url: string, connections: number, seconds: number): Promise<Sample> {
+/** One wrk run (one thread), on `cpu` when given (taskset), else on any CPU. */
+function runWrk(wrk: string, url: string, connections: number, seconds: number, cpu: number | undefined): Promise<Sample> {
   return new Promise((resolve, reject) => {
-    const child = spawn(wrk, wrkArgs({ url, headers: [] }, connections, seconds), { stdio: ['ignore', 'pipe', 'pipe'] });
+    const args = wrkArgs({ url, headers: [] }, connections, seconds);
+    const child =
+      cpu === undefined
+        ? spawn(wrk, args, { stdio: ['ignore', 'pipe', 'pipe'] })
+        : spawn('taskset', ['-c', String(cpu), wrk, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));
     child.once('error', reject);
@@ -143,12 +141,27 @@ function runWrk(wrk: string, url: string, connections: number, seconds: number):
   });
 }
 
+/** Starts one variant, warms it up and measures it; the proxy is stopped whatever happens. */
+async function measureVariant(variant: Variant, backendPort: number, run: (url: string, seconds: number) => Promise<Sample>, duration: number) {
+  const proxy = await startProxy(variant.workers, backendPort);
+  try {
+    const url = `http://127.0.0.1:${proxy.port}/`;
+    await run(url, WARMUP_SECONDS);
+    const cpuBefore = cpuSeconds(proxy.child.pid ?? 0);
+    const sample = await run(url, duration);
+    const cpuPerRequestUs = ((cpuSeconds(proxy.child.pid ?? 0) - cpuBefore) / (sample.requestsPerSecond * duration)) * 1e6;
+    return { sample, cpuPerRequestUs };
+  } finally {
+    await stopProxy(proxy.child);
+  }
+}
+
 async function main(): Promise<void> {
-  const { rounds, duration, connections, pinLoad } = flags();
+  const { rounds, duration, connections, pin, withSingle } = flags();
   const nginx = findExecutable('nginx');
   const wrk = findExecutable('wrk');
-  if (nginx === undefined || wrk === undefined) {
-    console.error('workers-bench: needs nginx and wrk (Debian: apt-get install nginx wrk)');
+  if (nginx === undefined || wrk === undefined || (pin && findExecutable('taskset') === undefined)) {
+    console.error('workers-bench: needs nginx and wrk, and taskset with --pin (Debian: apt-get install nginx wrk util-linux)');
     process.exit(2);
   }
   installExitHandlers();
@@ -156,49 +169,53 @@ async function main(): Promise<void> {
   const workDir = await mkdtemp(path.join(os.tmpdir(), 'workers-bench-'));
   const backendPort = await freePort();
   const config = nginxH1BackendConfig(workDir, backendPort, BODY);
-  const backend = pinLoad ? await runNginx('backend', LOAD_CPU, nginx, workDir, config) : undefined;
-  const unpinned = pinLoad ? undefined : await startNginx(nginx, workDir, config);
+  const backend = pin ? await runNginx('backend', LOAD_CPU, nginx, workDir, config) : undefined;
+  const unpinned = pin ? undefined : await startNginx(nginx, workDir, config);
   if (backend !== undefined) await waitForPort(backend, backendPort);
   else await new Promise((r) => setTimeout(r, 500));
+  const variants: Variant[] = withSingle ? [SINGLE_VARIANT, ...WORKER_VARIANTS] : [...WORKER_VARIANTS];
   const machine = describeMachine({ nginx, wrk });
   console.log(`# workers-bench ${new Date().toISOString()}: ${machine.nproc} × ${machine.cpuModel}, Node ${machine.node}; load average ${loadAverage()}`);
-  console.log(`# wrk -t1 -c${connections}, ${duration} s per sample after ${WARMUP_SECONDS} s warm-up, ${rounds} rounds, ${pinLoad ? 'nginx and wrk on CPU 1' : 'nothing pinned'}`);
-  const samples = new Map<string, number[]>(VARIANTS.map((v) => [v.id, []]));
-  const cpu = new Map<string, number[]>(VARIANTS.map((v) => [v.id, []]));
+  console.log(
+    `# wrk -t1 -c${connections} (HTTP/1.1 keep-alive), nginx 1 worker answering ${BODY.length} bytes; ${
+      pin ? `wrk and nginx pinned to CPU ${LOAD_CPU}, the proxy on every CPU` : 'nothing pinned'
+    }`,
+  );
+  console.log(`# ${rounds} rounds of ${variants.map((v) => v.id).join(' + ')}, order alternating per round; ${duration} s per sample after ${WARMUP_SECONDS} s warm-up`);
+  const measured: Round[] = [];
+  const samples = new Map<string, number[]>(variants.map((v) => [v.id, []]));
+  const cpu = new Map<string, number[]>(variants.map((v) => [v.id, []]));
+  const run = (url: string, seconds: number) => runWrk(wrk, url, connections, seconds, pin ? LOAD_CPU : undefined);
   try {
     for (let round = 0; round < rounds; round++) {
-      for (const variant of VARIANTS) {
-        const proxy = await startProxy(variant.workers, backendPort);
-        try {
-          const target = { url: `http://127.0.0.1:${proxy.port}/`, headers: [] };
-          const paths = { wrk, h2load: '', grpcBodyFile: '' };
-          const scenario: Scenario = { id: 'h1-c50', title: 'HTTP/1.1 keep-alive', protocol: 'h1', connections, streams: 1 };
-          const run = (seconds: number) => (pinLoad ? measure(paths, target, scenario, seconds) : runWrk(wrk, target.url, connections, seconds));
-          await run(WARMUP_SECONDS);
-          const cpuBefore = cpuSeconds(proxy.child.pid ?? 0);
-          const sample = await run(duration);
-          const cpuPerRequestUs = ((cpuSeconds(proxy.child.pid ?? 0) - cpuBefore) / (sample.requestsPerSecond * duration)) * 1e6;
-          samples.get(variant.id)?.push(sample.requestsPerSecond);
-          cpu.get(variant.id)?.push(cpuPerRequestUs);
-          console.log(
-            `round ${round + 1} ${variant.id.padEnd(9)} ${Math.round(sample.requestsPerSecond)} req/s  p50 ${sample.p50Ms?.toFixed(3)} ms  p99 ${sample.p99Ms?.toFixed(3)} ms  proxy CPU ${cpuPerRequestUs.toFixed(0)} µs/request  errors ${sample.errors}`,
-          );
-        } finally {
-          await stopProxy(proxy.child);
-        }
+      const rates = new Map<string, number>();
+      for (const variant of roundOrder(variants, round)) {
+        const { sample, cpuPerRequestUs } = await measureVariant(variant, backendPort, run, duration);
+        rates.set(variant.id, sample.requestsPerSecond);
+        samples.get(variant.id)?.push(sample.requestsPerSecond);
+        cpu.get(variant.id)?.push(cpuPerRequestUs);
+        console.log(
+          `round ${round + 1} ${variant.id.padEnd(9)} ${Math.round(sample.requestsPerSecond)} req/s  p50 ${sample.p50Ms?.toFixed(3)} ms  p99 ${sample.p99Ms?.toFixed(3)} ms  proxy CPU ${cpuPerRequestUs.toFixed(0)} µs/request  errors ${sample.errors}`,
+        );
       }
+      measured.push(rates);
+      const [ratio] = pairedRatios([rates], 'workers-2', 'workers-1');
+      console.log(`round ${round + 1} 2 workers ÷ 1 worker: ${ratio === undefined ? 'n/a' : `${ratio.toFixed(2)}×`}`);
     }
   } finally {
     if (backend !== undefined) await stopProcess(backend);
     if (unpinned !== undefined) process.kill(-(unpinned.pid ?? 0), 'SIGKILL');
     await rm(workDir, { recursive: true, force: true });
   }
-  console.log('\n| variant | median req/s | median proxy CPU per request |\n|---|---:|---:|');
-  const medians = new Map(VARIANTS.map((v) => [v.id, median(samples.get(v.id) ?? [])]));
-  for (const v of VARIANTS) console.log(`| ${v.label} | ${Math.round(medians.get(v.id) ?? 0)} | ${median(cpu.get(v.id) ?? []).toFixed(0)} µs |`);
-  const one = medians.get('workers-1') ?? 0;
-  const two = medians.get('workers-2') ?? 0;
-  console.log(`\n2 workers / 1 worker: ${(two / one).toFixed(2)}x; supervisor + 1 worker / one process: ${(one / (medians.get('single') ?? 1)).toFixed(2)}x`);
+  console.log('\n| variant | median req/s | min–max req/s | median proxy CPU per request |\n|---|---:|---:|---:|');
+  for (const v of variants) {
+    const rates = samples.get(v.id) ?? [];
+    console.log(`| ${v.label} | ${Math.round(median(rates))} | ${Math.round(Math.min(...rates))}–${Math.round(Math.max(...rates))} | ${median(cpu.get(v.id) ?? []).toFixed(0)} µs |`);
+  }
+  const perRound = pairedRatios(measured, 'workers-2', 'workers-1');
+  console.log(`\n2 workers ÷ 1 worker, paired within each round: ${perRound.map((r) => r.toFixed(2)).join(' / ')}`);
+  console.log(`2 workers ÷ 1 worker: ${describeRatios(perRound)}`);
+  if (withSingle) console.log(`supervisor + 1 worker ÷ one process: ${describeRatios(pairedRatios(measured, 'workers-1', 'single'))}`);
   console.log(`# load average after: ${loadAverage()}`);
 }
 
