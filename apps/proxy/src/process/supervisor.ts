@@ -257,7 +257,7 @@ export async function startSupervisor(options: SupervisorOptions): Promise<Super
     await Promise.all(
       live().map(async (m) => {
         const answer = (await questions.ask(m.worker, 'metrics', ASK_TIMEOUT_MS)) as MetricsSnapshot | undefined;
-        if (answer === undefined) return;
+        if (answer === undefined || !Array.isArray(answer.metrics)) return;
         keepNewest(m, answer);
         answered.set(m, answer.metrics);
       }),

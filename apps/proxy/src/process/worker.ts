@@ -47,7 +47,12 @@ export function serveAsWorker(roles: WorkerRoles): void {
     const n = ++seq;
     return { seq: n, metrics: await registry.getMetricsAsJSON() };
   };
-  const countersTimer = setInterval(() => void metricsSnapshot().then((snapshot) => send({ trellis: 'counters', snapshot })), COUNTERS_INTERVAL_MS);
+  const sendCounters = () =>
+    metricsSnapshot().then(
+      (snapshot) => send({ trellis: 'counters', snapshot }),
+      (err: unknown) => logger.error({ err }, 'cannot read the metrics for the supervisor'),
+    );
+  const countersTimer = setInterval(() => void sendCounters(), COUNTERS_INTERVAL_MS);
   countersTimer.unref();
   const answer = (question: Question): Promise<unknown> => {
     switch (question) {
