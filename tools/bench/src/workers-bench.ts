@@ -200,7 +200,7 @@ async function main(): Promise<void> {
       }
       measured.push(rates);
       const [ratio] = pairedRatios([rates], 'workers-2', 'workers-1');
-      console.log(`round ${round + 1} 2 workers ÷ 1 worker: ${ratio === undefined ? 'n/a' : `${ratio.toFixed(2)}×`}`);
+      console.log(`round ${round + 1} 2 workers ÷ 1 worker: ${ratio === undefined ? 'n/a' : `${ratio.toFixed(2)}×`}  (load average ${loadAverage()})`);
     }
   } finally {
     if (backend !== undefined) await stopProcess(backend);
