@@ -166,12 +166,13 @@ describe('outbound against the real destination service (fs source)', () => {
       }
       return seen;
     };
-    // The first answers may predate the Service (not found yet) or its policy; then every key keeps one endpoint.
+    // The first answers may predate the Service (not found yet), its policy or its second endpoint; then every key
+    // keeps one endpoint, and the keys spread over both.
+    const usedBy = (s: Map<string, Set<string>>) => new Set([...s.values()].flatMap((set) => [...set]));
     const seen = await waitFor(async () => {
       const s = await owners();
-      return s !== undefined && [...s.values()].every((set) => set.size === 1) ? s : undefined;
-    }, { timeoutMs: 20_000, what: 'one endpoint per key' });
-    const used = new Set([...seen.values()].flatMap((set) => [...set]));
-    expect(used).toEqual(new Set(['a', 'b']));
+      return s !== undefined && [...s.values()].every((set) => set.size === 1) && usedBy(s).size === 2 ? s : undefined;
+    }, { timeoutMs: 20_000, what: 'one endpoint per key, both endpoints in use' });
+    expect(usedBy(seen)).toEqual(new Set(['a', 'b']));
   }, SPAWN_TEST_TIMEOUT_MS);
 });
