@@ -20,6 +20,11 @@ describe('parseArgs', () => {
     expect(args).toMatchObject({ out: 'x/y.md', only: ['nginx', 'haproxy'], build: false, notes: ['a', 'b'] });
   });
 
+  it('measures every scenario by default and the named ones, in measurement order, with --scenarios', () => {
+    expect(parseArgs([]).scenarios).toEqual(['h1-c1', 'h1-c50', 'h2-c1', 'h2']);
+    expect(parseArgs(['--scenarios', 'h2, h2-c1']).scenarios).toEqual(['h2-c1', 'h2']);
+  });
+
   it('collects repeated --proxy-node-option values in order', () => {
     expect(parseArgs(['--proxy-node-option', '--optimize-for-size', '--proxy-node-option', '--max-semi-space-size=1']).proxyNodeOptions).toEqual([
       '--optimize-for-size',
@@ -59,6 +64,8 @@ describe('parseArgs', () => {
     [['--duration']],
     [['--out', 'report.txt']],
     [['--only']],
+    [['--scenarios']],
+    [['--scenarios', 'h2,h3']],
     [['--fast']],
   ])('rejects %j with BENCH_ARGS', (argv) => {
     expect(() => parseArgs(argv)).toThrow(expect.objectContaining({ code: 'BENCH_ARGS' }));

@@ -1,6 +1,7 @@
 import { statSync } from 'node:fs';
 import path from 'node:path';
 import { BenchError } from './errors';
+import { SCENARIOS, type ScenarioId } from './results';
 
 export interface BenchArgs {
   readonly runs: number;
@@ -16,6 +17,8 @@ export interface BenchArgs {
   readonly proxyNodeOptions: readonly string[];
   /** Absolute path of another proxy bundle to measure next to the current build (--baseline-proxy). */
   readonly baselineProxy?: string;
+  /** The scenarios to measure, in SCENARIOS order (--scenarios; all by default). */
+  readonly scenarios: readonly ScenarioId[];
 }
 
 export const DEFAULT_RUNS = 3;
@@ -28,12 +31,16 @@ export const MAX_RUNS = 20;
 export const MAX_DURATION_S = 120;
 export const DEFAULT_OUT = 'docs/benchmarks/proxy.md';
 
-export const USAGE = `usage: proxy-bench [--quick] [--runs N] [--duration SECONDS] [--out FILE.md] [--only id,id] [--no-build] [--baseline-proxy FILE.js]
+const SCENARIO_IDS = SCENARIOS.map((s) => s.id);
+
+export const USAGE = `usage: proxy-bench [--quick] [--runs N] [--duration SECONDS] [--out FILE.md] [--only id,id] [--scenarios id,id] [--no-build] [--baseline-proxy FILE.js]
   --quick       ${QUICK_RUNS} run of ${QUICK_DURATION_S} s per measurement (unless --runs/--duration say otherwise)
   --runs        interleaved rounds (default ${DEFAULT_RUNS}, at most ${MAX_RUNS})
   --duration    seconds per measurement (default ${DEFAULT_DURATION_S}, at most ${MAX_DURATION_S})
   --out         Markdown report; the SVG chart goes next to it with the .svg extension (default ${DEFAULT_OUT})
   --only        comma-separated variant ids to run besides direct
+  --scenarios   comma-separated scenarios to measure (default all: ${SCENARIO_IDS.join(', ')}); without an HTTP/1.1
+                scenario the HTTP/1.1 check and the fixed-rate RSS run are skipped too
   --no-build    use the existing dist/ bundles of the proxy, destination and identity services instead of building them
   --note        a line of text for the report (repeatable)
   --proxy-node-option
@@ -57,6 +64,16 @@ function existingBundle(flag: string, value: string | undefined): string {
   return absolute;
 }
 
+/** The named scenarios in SCENARIOS order; unknown names are refused. */
+function scenarioList(value: string | undefined): ScenarioId[] {
+  const names = (value ?? '').split(',').map((id) => id.trim()).filter((id) => id !== '');
+  const unknown = names.filter((id) => !(SCENARIO_IDS as readonly string[]).includes(id));
+  if (names.length === 0 || unknown.length > 0) {
+    throw new BenchError('BENCH_ARGS', `--scenarios needs a comma-separated list of ${SCENARIO_IDS.join(', ')}, got "${value ?? ''}"`);
+  }
+  return SCENARIO_IDS.filter((id) => names.includes(id));
+}
+
 function integer(flag: string, value: string | undefined, min: number, max: number): number {
   if (value === undefined || !/^\d+$/.test(value) || Number(value) < min || Number(value) > max) {
     throw new BenchError('BENCH_ARGS', `${flag} needs an integer between ${min} and ${max}, got "${value ?? ''}"`);
@@ -74,6 +91,7 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
   const notes: string[] = [];
   const proxyNodeOptions: string[] = [];
   let baselineProxy: string | undefined;
+  let scenarios: ScenarioId[] = SCENARIO_IDS;
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     switch (flag) {
@@ -103,6 +121,9 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
         only = value.split(',').map((id) => id.trim()).filter((id) => id !== '');
         break;
       }
+      case '--scenarios':
+        scenarios = scenarioList(argv[++i]);
+        break;
       case '--note': {
         const value = argv[++i];
         if (!value) throw new BenchError('BENCH_ARGS', '--note needs a text');
@@ -132,6 +153,7 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
     notes,
     proxyNodeOptions,
     baselineProxy,
+    scenarios,
   };
 }
 

@@ -10,7 +10,7 @@ import { describeMachine, loadAverage } from './machine';
 import { nginxH1BackendConfig, nginxH2BackendConfig } from './nginx-config';
 import { freePort, installExitHandlers, LOAD_CPU, peakRssBytes, PROXY_CPU, removeOnExit, stopProcess, waitForPort, type Managed } from './processes';
 import { renderReport } from './report';
-import { SCENARIOS, type Sample, type ScenarioId, type VariantResult } from './results';
+import { SCENARIOS, type Protocol, type Sample, type ScenarioId, type VariantResult } from './results';
 import { GRPC_EMPTY_FRAME, smokeH1, smokeH2 } from './smoke';
 import { rotate, summarize } from './stats';
 import { renderChart } from './svg-chart';
@@ -21,7 +21,7 @@ import type { StartContext, VariantAdapter } from './variants/variant';
 import { runNginx } from './variants/nginx';
 
 const REPO_ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
-const CHILDREN = ['http-proxy-peer', 'fastify-peer', 'undici-peer'];
+const CHILDREN = ['http-proxy-peer', 'fastify-peer', 'undici-peer', 'node-h2-peer'];
 const CHILDREN_OUT_DIR = 'dist/tools/bench/proxy';
 const BACKEND_BODY_BYTES = 100;
 const BYTES_PER_MB = 1024 * 1024;
@@ -120,8 +120,13 @@ async function runSlot(state: VariantState, ctx: StartContext, load: LoadPaths, 
     return;
   }
   try {
-    const targets: Partial<Record<'h1' | 'h2', Target>> = {};
-    if (started.h1) {
+    const scenarios = SCENARIOS.filter((s) => args.scenarios.includes(s.id));
+    const wants = (protocol: Protocol) => scenarios.some((s) => s.protocol === protocol);
+    const skipProtocol = (protocol: Protocol, why: string) => {
+      for (const s of scenarios) if (s.protocol === protocol) state.scenarioSkips[s.id] ??= why;
+    };
+    const targets: Partial<Record<Protocol, Target>> = {};
+    if (started.h1 && wants('h1')) {
       try {
         await smokeH1(started.h1, BACKEND_BODY_BYTES);
         targets.h1 = started.h1;
@@ -130,19 +135,19 @@ async function runSlot(state: VariantState, ctx: StartContext, load: LoadPaths, 
         return;
       }
     }
-    if (started.h2 && !state.scenarioSkips.h2) {
+    if (started.h2 && wants('h2') && !scenarios.some((s) => s.protocol === 'h2' && state.scenarioSkips[s.id])) {
       try {
         await smokeH2(started.h2);
         targets.h2 = started.h2;
       } catch (err) {
-        state.scenarioSkips.h2 = `does not proxy h2c: ${reason(err)}`;
+        skipProtocol('h2', `does not proxy h2c: ${reason(err)}`);
       }
     }
     if (targets.h1 && started.processes.length > 0) await measureRssAtFixedRate(state, started.processes, targets.h1, load, args, round);
     for (const [id, why] of Object.entries(started.scenarioSkips ?? {})) state.scenarioSkips[id as ScenarioId] ??= why;
-    if (!targets.h2) state.scenarioSkips.h2 ??= 'no HTTP/2 listener';
+    if (!started.h2) skipProtocol('h2', 'no HTTP/2 listener');
     const warmed = new Set<string>();
-    for (const scenario of SCENARIOS) {
+    for (const scenario of scenarios) {
       const target = targets[scenario.protocol];
       if (!target || state.scenarioSkips[scenario.id]) continue;
       if (!warmed.has(scenario.protocol)) {
@@ -166,16 +171,16 @@ async function runSlot(state: VariantState, ctx: StartContext, load: LoadPaths, 
   }
 }
 
-function chart(results: readonly VariantResult[]): string {
+function chart(results: readonly VariantResult[], scenarios: readonly ScenarioId[]): string {
   return renderChart({
     title: 'Requests per second through each proxy (median, whiskers min–max)',
     unit: 'requests per second',
-    series: SCENARIOS.map((s) => s.id),
+    series: [...scenarios],
     groups: results
       .filter((r) => !r.skipped)
       .map((r) => ({
         label: r.label,
-        bars: SCENARIOS.map((s) => summarize((r.samples[s.id] ?? []).map((x) => x.requestsPerSecond))),
+        bars: scenarios.map((id) => summarize((r.samples[id] ?? []).map((x) => x.requestsPerSecond))),
       })),
   });
 }
@@ -258,7 +263,7 @@ async function main(): Promise<number> {
     const baselineTime = baselineProxyBuildTime();
     const notes = [
       `Each proxy is pinned to CPU ${PROXY_CPU} with taskset; wrk/h2load, the backends and the destination service share CPU ${LOAD_CPU}. Proxies are started fresh for each round, checked with one request, warmed up for ${args.warmupSeconds} s (HTTP/1.1 at c=50, then HTTP/2) before the measured runs, and measured in a variant order rotated by one per round.`,
-      `Backends: both are nginx with one worker on CPU ${LOAD_CPU}, so direct measures wrk against nginx and the peers are not capped by a slow backend. HTTP/1.1 answers every GET with 200 and a static 100-byte body over keep-alive connections; HTTP/2 is h2c answering a gRPC-style POST (5-byte frame) with 200, a 100-byte body and a grpc-status trailer. Load: wrk -t1 --latency (c=1, c=50); h2load -t1 -c10 -m10.`,
+      `Backends: both are nginx with one worker on CPU ${LOAD_CPU}, so direct measures wrk against nginx and the peers are not capped by a slow backend. HTTP/1.1 answers every GET with 200 and a static 100-byte body over keep-alive connections; HTTP/2 is h2c answering a gRPC-style POST (5-byte frame) with 200, a 100-byte body and a grpc-status trailer. Load: wrk -t1 --latency (c=1, c=50); h2load -t1 -c1 -m1 and -c10 -m10.`,
       `nginx as an HTTP/2 proxy fails a few streams per run (its error log: "upstream sent frame for unknown stream"): the nginx h2c backend answers before reading the 5-byte request body and then resets the stream with NO_ERROR, which nginx's grpc_pass does not expect on a reused connection. Those streams count as errors in its row.`,
       `Peak RSS is VmHWM of the proxy process (with its children for nginx), the largest over the rounds; for the Trellis variants with several processes, the largest process. It is read twice per round: first right after a fixed-rate HTTP/1.1 run on the fresh process (h2load --h1 -c${FIXED_RATE_CLIENTS} --rps ${FIXED_RATE_PER_CLIENT_RPS}, ${FIXED_RATE_TOTAL_RPS} req/s for ${args.durationSeconds} s, before warm-up: issue 8's "under 5,000 req/s"), then after all the full-speed runs.`,
       `1-minute load average of the machine: ${loadAtStart ?? 'unknown'} at the start, ${loadAverage() ?? 'unknown'} at the end (${machine.nproc} CPUs; anything above 2 means other processes competed for the CPUs).`,
@@ -270,12 +275,21 @@ async function main(): Promise<number> {
       ...args.notes,
     ];
     const markdown = renderReport(
-      { command: `npx nx run bench:proxy-bench -- ${argv.map(shellQuote).join(' ')}`.trim(), date, machine, runs: args.runs, durationSeconds: args.durationSeconds, notes, svgFile: path.basename(svgPath) },
+      {
+        command: `npx nx run bench:proxy-bench -- ${argv.map(shellQuote).join(' ')}`.trim(),
+        date,
+        machine,
+        runs: args.runs,
+        durationSeconds: args.durationSeconds,
+        notes,
+        svgFile: path.basename(svgPath),
+        scenarios: args.scenarios,
+      },
       results,
     );
     await mkdir(path.dirname(path.resolve(REPO_ROOT, args.out)), { recursive: true });
     await writeFile(path.resolve(REPO_ROOT, args.out), markdown);
-    await writeFile(path.resolve(REPO_ROOT, svgPath), chart(results));
+    await writeFile(path.resolve(REPO_ROOT, svgPath), chart(results, args.scenarios));
     console.log(`\nwrote ${args.out} and ${svgPath}`);
     for (const r of results.filter((x) => x.skipped)) console.log(`SKIPPED ${r.id}: ${r.skipped}`);
     return 0;

@@ -28,6 +28,7 @@ const meta: ReportMeta = {
   durationSeconds: 10,
   notes: ['other helpers shared the CPUs'],
   svgFile: 'proxy.svg',
+  scenarios: ['h1-c1', 'h1-c50', 'h2'],
 };
 
 describe('ratio', () => {
@@ -116,6 +117,25 @@ describe('renderReport', () => {
   });
 });
 
+describe('renderReport with HTTP/2 scenarios only', () => {
+  const h2Variants: VariantResult[] = [
+    variant('direct', 'baseline', { 'h2-c1': [h2(4_000, 0.25)], h2: [h2(40_000, 2)] }),
+    variant('trellis-inbound', 'trellis', { 'h2-c1': [h2(1_000, 1)], h2: [h2(4_000, 20)] }),
+    variant('nginx', 'peer', { 'h2-c1': [h2(2_000, 0.5)], h2: [h2(20_000, 4)] }),
+    variant('node-h2', 'peer', { 'h2-c1': [h2(1_250, 0.8)], h2: [h2(5_000, 16)] }),
+  ];
+  const text = renderReport({ ...meta, scenarios: ['h2-c1', 'h2'] }, h2Variants);
+
+  it('has a table and a ratio matrix for each HTTP/2 load and none for HTTP/1.1', () => {
+    expect(text).toContain('### HTTP/2 h2c, gRPC-style POST, 1 connection × 1 stream (latency)');
+    expect(text).toContain('### HTTP/2 h2c, gRPC-style POST, 10 connections × 10 streams');
+    expect(text).not.toContain('### HTTP/1.1');
+    expect(text).toContain('### HTTP/2, 1 connection × 1 stream\n\n| row ÷ column | direct | nginx | node-h2 |');
+    expect(text).toContain('| trellis-inbound | 0.25× | 0.50× | 0.80× |');
+    expect(text).toContain('| trellis-inbound | 0.10× | 0.20× | 0.80× |');
+  });
+});
+
 describe('baselineTable', () => {
   const twin = variant(
     'trellis-outbound-baseline',
@@ -133,6 +153,7 @@ describe('baselineTable', () => {
     expect(table).toContain('| trellis-outbound | added p50 at c=1, ms | +0.060 | +0.040 | 1.50× |');
     expect(table).toContain('| trellis-outbound | added p99 at c=1, ms | +0.400 | +0.300 | 1.33× |');
     expect(table).toContain('| trellis-outbound | HTTP/2 req/s | 10,000 | 12,500 | 0.80× |');
+    expect(table).toContain('| trellis-outbound | HTTP/2 1×1 req/s | – | – | – |');
     expect(table).toContain('| trellis-outbound | peak RSS MB at 5,000 req/s | 50.0 | 40.0 | 1.25× |');
     expect(table).toContain('| trellis-outbound | peak RSS MB after full-speed runs | 60.0 | 48.0 | 1.25× |');
   });

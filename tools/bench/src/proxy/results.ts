@@ -1,6 +1,6 @@
 import { summarize, type Summary } from './stats';
 
-export type ScenarioId = 'h1-c1' | 'h1-c50' | 'h2';
+export type ScenarioId = 'h1-c1' | 'h1-c50' | 'h2-c1' | 'h2';
 export type Protocol = 'h1' | 'h2';
 
 export interface Scenario {
@@ -12,9 +12,11 @@ export interface Scenario {
   readonly streams: number;
 }
 
+/** In measurement order; the last of each protocol is the heaviest and also serves as its warm-up. */
 export const SCENARIOS: readonly Scenario[] = [
   { id: 'h1-c1', title: 'HTTP/1.1, 1 connection (latency)', protocol: 'h1', connections: 1, streams: 1 },
   { id: 'h1-c50', title: 'HTTP/1.1, 50 connections (throughput)', protocol: 'h1', connections: 50, streams: 1 },
+  { id: 'h2-c1', title: 'HTTP/2 h2c, gRPC-style POST, 1 connection × 1 stream (latency)', protocol: 'h2', connections: 1, streams: 1 },
   { id: 'h2', title: 'HTTP/2 h2c, gRPC-style POST, 10 connections × 10 streams', protocol: 'h2', connections: 10, streams: 10 },
 ];
 

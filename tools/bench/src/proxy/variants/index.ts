@@ -2,7 +2,7 @@ import { BenchError } from '../errors';
 import { direct } from './direct';
 import { haproxy } from './haproxy';
 import { nginx } from './nginx';
-import { fastifyPeer, httpProxyPeer, undiciPeer } from './node-peers';
+import { fastifyPeer, httpProxyPeer, nodeH2Peer, undiciPeer } from './node-peers';
 import { trellisInbound, trellisInboundBaseline, trellisOutbound, trellisOutboundBaseline, trellisTwoHop, trellisTwoHopBaseline, trellisTwoHopMtls, trellisTwoHopMtlsBaseline } from './trellis';
 import type { VariantAdapter } from './variant';
 
@@ -25,6 +25,7 @@ export const ALL_VARIANTS: readonly VariantAdapter[] = [
   httpProxyPeer,
   fastifyPeer,
   undiciPeer,
+  nodeH2Peer,
 ];
 
 /**

@@ -3,6 +3,7 @@ import { freePort, PROXY_CPU, startProcess, stopProcess, waitForPort } from '../
 import type { VariantAdapter } from './variant';
 
 const H1_ONLY = 'HTTP/1.1 only in this harness (the issue compares Node peers on HTTP/1.1)';
+const H2_ONLY = 'HTTP/2 only: the floor of node:http2, measured against the Trellis HTTP/2 paths';
 
 /** A Node proxy from `children/<script>.ts`, compiled to `<childrenDir>/<script>.mjs`, run with plain node. */
 function nodePeer(id: string, label: string, description: string, script: string): VariantAdapter {
@@ -30,6 +31,30 @@ function nodePeer(id: string, label: string, description: string, script: string
     },
   };
 }
+
+/** The minimal node:http2 proxy: h2c in front, one reused h2c client session to the h2 backend. */
+export const nodeH2Peer: VariantAdapter = {
+  id: 'node-h2',
+  label: 'minimal Node http2 proxy',
+  description: 'node:http2 server, each stream forwarded on one reused node:http2 client session, bodies piped, trailers passed on; about 30 lines.',
+  kind: 'peer',
+  async start(ctx) {
+    const port = await freePort();
+    const managed = startProcess('node-h2', PROXY_CPU, process.execPath, [path.join(ctx.childrenDir, 'node-h2-peer.mjs'), String(port), String(ctx.backendH2Port)]);
+    try {
+      await waitForPort(managed, port);
+    } catch (err) {
+      await stopProcess(managed);
+      throw err;
+    }
+    return {
+      h2: { url: `http://127.0.0.1:${port}/`, headers: [] },
+      processes: [managed],
+      scenarioSkips: { 'h1-c1': H2_ONLY, 'h1-c50': H2_ONLY },
+      stop: () => stopProcess(managed),
+    };
+  },
+};
 
 export const httpProxyPeer = nodePeer('http-proxy', 'http-proxy', 'http-proxy 1.18 on node:http with a keep-alive agent (128 sockets).', 'http-proxy-peer');
 export const fastifyPeer = nodePeer('fastify', '@fastify/http-proxy', 'fastify 5 with @fastify/http-proxy 11 (undici underneath), logger off, defaults otherwise.', 'fastify-peer');
