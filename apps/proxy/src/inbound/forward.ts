@@ -1,5 +1,6 @@
 import { connect, constants, type ClientHttp2Session, type ClientHttp2Stream } from 'node:http2';
-import type { OutgoingHttpHeaders } from 'node:http';
+import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
+import type { Readable } from 'node:stream';
 import type { Control, Http1Pool, ResponseHandler } from '../http1/pool';
 import type { Fields } from '../http1/response-parser';
 import type { AppProtocol } from '../config/inbound-config';
@@ -127,53 +128,131 @@ function forwardHttp1(pool: Http1Pool, ex: Exchange, path: string): void {
   pool.dispatch({ method: ex.method, path, headers: flatFields(headers), body: ex.hasBody ? ex.body : null }, new Http1Forward(ex));
 }
 
+type AppStream = ClientHttp2Stream & { forward: Http2Forward };
+
+// The app stream's listeners are shared functions that find their exchange on the stream (no closures per request).
+function onAppResponse(this: AppStream, headers: IncomingHttpHeaders): void {
+  this.forward.response(headers);
+}
+
+function onAppData(this: AppStream, chunk: Buffer): void {
+  this.forward.data(chunk);
+}
+
+function onAppTrailers(this: AppStream, trailers: IncomingHttpHeaders): void {
+  this.forward.ex.addTrailers(stripHopByHop(trailers));
+}
+
+function onAppEnd(this: AppStream): void {
+  this.forward.end();
+}
+
+function onAppError(this: AppStream, err: Error): void {
+  this.forward.ex.fail(appFailure(this.forward.ex, err));
+}
+
+function onAppClose(this: AppStream): void {
+  this.forward.close();
+}
+
+/** Relays one app stream's response into the exchange, with backpressure; HTTP/2 clients get the trailers too. */
+class Http2Forward {
+  private ended = false;
+
+  constructor(
+    readonly ex: Exchange,
+    private readonly stream: ClientHttp2Stream,
+  ) {}
+
+  response(headers: IncomingHttpHeaders): void {
+    const status = Number(headers[':status']);
+    if (status < 200) return;
+    const ex = this.ex;
+    ex.markResponseStarted();
+    try {
+      // nghttp2 has refused connection-specific fields in the app's HTTP/2 response, so an HTTP/2 client gets the
+      // app's own header object with the rest of the hop-by-hop set removed in place (:status is overwritten).
+      // HTTP/1.1 clients get no trailers: Node only sends them on chunked responses that announce them.
+      if (ex.isHttp2) ex.writeHead(status, stripHopByHop(headers), true);
+      else ex.writeHead(status, endToEndHeaders(headers, undefined));
+    } catch {
+      this.stream.close(constants.NGHTTP2_CANCEL);
+      ex.destroyResponse();
+    }
+  }
+
+  data(chunk: Buffer): void {
+    const ex = this.ex;
+    ex.markActivity(chunk.length);
+    if (!ex.write(chunk)) {
+      const stream = this.stream;
+      stream.pause();
+      ex.onDrain(() => stream.resume());
+    }
+  }
+
+  end(): void {
+    this.ended = true;
+    this.ex.setCancel(undefined);
+    this.ex.endResponse();
+  }
+
+  close(): void {
+    const ex = this.ex;
+    if (!ex.isEnded && !this.ended) ex.fail(appFailure(ex, new Error(`app stream closed with code ${this.stream.rstCode}`)));
+  }
+
+  /**
+   * Streams the request body to the app with backpressure: a data listener and a drain wait, not
+   * Readable.pipe, which adds seven listeners per request. A failed app stream ends the exchange by itself.
+   */
+  sendBody(body: Readable): void {
+    const stream = this.stream;
+    body.on('data', (chunk: Buffer) => {
+      if (stream.destroyed) return;
+      if (!stream.write(chunk)) {
+        body.pause();
+        stream.once('drain', () => body.resume());
+      }
+    });
+    body.once('end', () => {
+      if (!stream.destroyed) stream.end();
+    });
+  }
+}
+
+/** The request head for the app's h2c session: pseudo-headers first, then the end-to-end fields (Host becomes :authority). */
+function appRequestHeaders(ex: Exchange, path: string): OutgoingHttpHeaders {
+  const head: OutgoingHttpHeaders = {
+    ':method': ex.method,
+    ':path': path,
+    ':authority': (ex.headers[':authority'] as string | undefined) ?? ex.headers.host,
+    ':scheme': 'http',
+  };
+  const headers = endToEndHeaders(ex.headers, ex.extraHeaders, true, head);
+  if (headers.host !== undefined) delete headers.host;
+  return headers;
+}
+
 function forwardHttp2(client: AppHttp2Client, ex: Exchange, path: string): void {
-  const headers = endToEndHeaders(ex.headers, ex.extraHeaders, true);
-  headers[':method'] = ex.method;
-  headers[':path'] = path;
-  headers[':authority'] = (ex.headers[':authority'] as string | undefined) ?? ex.headers.host;
-  headers[':scheme'] = 'http';
-  delete headers.host;
   const hasBody = ex.hasBody;
-  let stream: ClientHttp2Stream;
+  let stream: AppStream;
   try {
-    stream = client.current().request(headers, { endStream: !hasBody });
+    stream = client.current().request(appRequestHeaders(ex, path), { endStream: !hasBody }) as AppStream;
   } catch (err) {
     ex.fail(new AppUnavailableError(err));
     return;
   }
-  let ended = false;
+  const forward = new Http2Forward(ex, stream);
+  stream.forward = forward;
   ex.setCancel(() => stream.close(constants.NGHTTP2_CANCEL));
-  stream.on('response', (responseHeaders) => {
-    const status = Number(responseHeaders[':status']);
-    if (status < 200) return;
-    ex.markResponseStarted();
-    try {
-      // HTTP/1.1 clients get no trailers: Node only sends them on chunked responses that announce them.
-      ex.writeHead(status, endToEndHeaders(responseHeaders, undefined), ex.isHttp2);
-    } catch {
-      stream.close(constants.NGHTTP2_CANCEL);
-      ex.destroyResponse();
-    }
-  });
-  stream.on('data', (chunk: Buffer) => {
-    ex.markActivity(chunk.length);
-    if (!ex.write(chunk)) {
-      stream.pause();
-      ex.onDrain(() => stream.resume());
-    }
-  });
-  if (ex.isHttp2) stream.on('trailers', (trailers) => ex.addTrailers(endToEndHeaders(trailers, undefined)));
-  stream.on('end', () => {
-    ended = true;
-    ex.setCancel(undefined);
-    ex.endResponse();
-  });
-  stream.on('error', (err) => ex.fail(appFailure(ex, err)));
-  stream.on('close', () => {
-    if (!ex.isEnded && !ended) ex.fail(appFailure(ex, new Error(`app stream closed with code ${stream.rstCode}`)));
-  });
-  if (hasBody) ex.body.pipe(stream);
+  stream.on('response', onAppResponse);
+  stream.on('data', onAppData);
+  if (ex.isHttp2) stream.on('trailers', onAppTrailers);
+  stream.on('end', onAppEnd);
+  stream.on('error', onAppError);
+  stream.on('close', onAppClose);
+  if (hasBody) forward.sendBody(ex.body);
 }
 
 /** The end of the chain: to the app over the HTTP/1.1 pool or the h2c session, per TRELLIS_APP_PROTOCOL. */

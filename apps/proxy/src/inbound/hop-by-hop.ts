@@ -43,14 +43,15 @@ export function stripHopByHop(headers: IncomingHttpHeaders): OutgoingHttpHeaders
 /**
  * End-to-end headers of a request or response, without pseudo-headers and with `extra` replacing
  * headers of the same name (an undefined value removes the header). `keepTeTrailers` keeps `te: trailers`, which HTTP/2 (gRPC) allows.
+ * They are added to `out` (a new object by default), so a caller can put its own fields first.
  */
 export function endToEndHeaders(
   headers: IncomingHttpHeaders,
   extra: ReadonlyArray<readonly [string, string | undefined]> | undefined,
   keepTeTrailers = false,
+  out: OutgoingHttpHeaders = {},
 ): OutgoingHttpHeaders {
   const listed = connectionTokens(headers.connection);
-  const out: OutgoingHttpHeaders = {};
   for (const name in headers) {
     if (name.charCodeAt(0) === 58 /* ':' */ || HOP_BY_HOP.has(name) || listed?.has(name)) continue;
     out[name] = headers[name];
