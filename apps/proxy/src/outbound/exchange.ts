@@ -157,6 +157,21 @@ export function h1Exchange(req: IncomingRequest, res: OutgoingResponse, onClose:
   return new H1Exchange(req, res, onClose);
 }
 
+type ClientStream = ServerHttp2Stream & { exchange: H2Exchange };
+
+// The client stream's listeners are shared functions that find their exchange on the stream (no closures per request).
+function onClientStreamClose(this: ClientStream): void {
+  if (!this.writableFinished || this.rstCode !== http2.constants.NGHTTP2_NO_ERROR) this.exchange.clientClosed();
+}
+
+/** A stream reset by the client emits 'error'; the abort that 'close' triggers handles it. */
+function ignoreStreamError(): void {}
+
+function onWantTrailers(this: ClientStream): void {
+  const trailers = this.exchange.upstreamTrailers();
+  this.sendTrailers(trailers === undefined ? {} : responseHeaders(trailers));
+}
+
 /** An HTTP/2 exchange on a raw server stream. */
 class H2Exchange extends BaseExchange implements Exchange {
   readonly protocol = 'h2';
@@ -165,6 +180,8 @@ class H2Exchange extends BaseExchange implements Exchange {
   readonly authority: string | undefined;
   readonly grpc: boolean;
   readonly hasBody: boolean;
+  /** The response being relayed, whose trailers go out once its body has. */
+  private upstream: UpstreamResponse | undefined;
 
   constructor(
     private readonly stream: ServerHttp2Stream,
@@ -177,11 +194,18 @@ class H2Exchange extends BaseExchange implements Exchange {
     this.authority = headers[':authority'] ?? headers.host;
     this.grpc = isGrpcContentType(headers['content-type']);
     this.hasBody = (flags & http2.constants.NGHTTP2_FLAG_END_STREAM) === 0;
-    stream.once('close', () => {
-      if (!stream.writableFinished || stream.rstCode !== http2.constants.NGHTTP2_NO_ERROR) this.clientWentAway();
-    });
-    // A stream reset by the client emits 'error'; the abort above handles it.
-    stream.on('error', () => undefined);
+    (stream as ClientStream).exchange = this;
+    stream.once('close', onClientStreamClose);
+    stream.on('error', ignoreStreamError);
+  }
+
+  /** The client reset the stream or it closed before the whole response went out. */
+  clientClosed(): void {
+    this.clientWentAway();
+  }
+
+  upstreamTrailers(): Record<string, string | string[] | undefined> | undefined {
+    return this.upstream?.trailers();
   }
 
   get bodySource(): Readable {
@@ -216,11 +240,9 @@ class H2Exchange extends BaseExchange implements Exchange {
       stream.respond(out, { endStream: true });
       return Promise.resolve();
     }
+    this.upstream = r;
     stream.respond(out, { waitForTrailers: true });
-    stream.once('wantTrailers', () => {
-      const trailers = r.trailers();
-      stream.sendTrailers(trailers === undefined ? {} : responseHeaders(trailers));
-    });
+    stream.once('wantTrailers', onWantTrailers);
     return r.pipeTo(stream);
   }
 

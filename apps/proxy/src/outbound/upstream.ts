@@ -1,4 +1,4 @@
-import http2, { type ClientHttp2Session, type OutgoingHttpHeaders } from 'node:http2';
+import http2, { type ClientHttp2Session, type ClientHttp2Stream, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http2';
 import type { Readable, Writable } from 'node:stream';
 import type { Control, Http1Pool, ResponseHandler } from '../http1/pool';
 import type { RequestAbort } from './request-abort';
@@ -241,6 +241,79 @@ function pumpStream(src: Readable, dst: Writable): Promise<void> {
   return done;
 }
 
+type UpstreamStream = ClientHttp2Stream & { upstream: H2Upstream };
+
+// The stream's listeners are shared functions that find their exchange on the stream (no closures per request).
+function onH2Response(this: UpstreamStream, headers: IncomingHttpHeaders, flags: number): void {
+  this.upstream.response(headers as Fields, flags);
+}
+
+function onH2Trailers(this: UpstreamStream, trailers: IncomingHttpHeaders): void {
+  this.upstream.trailerFields = trailers as Fields;
+}
+
+// Before the response this rejects; after it, the promise is settled and whoever streams the body sees the error.
+function onH2Error(this: UpstreamStream, err: Error): void {
+  this.upstream.reject(err);
+}
+
+function onH2Close(this: UpstreamStream): void {
+  this.upstream.closed();
+}
+
+/**
+ * One HTTP/2 exchange on an endpoint's session, itself the response handed to the caller at its
+ * headers. The body is the client stream, streamed by pipeTo; the end listeners fire when the
+ * stream closes (ended, discarded, reset or failed).
+ */
+class H2Upstream implements UpstreamResponse {
+  status = 0;
+  headers: Fields = {};
+  grpcStatus: number | undefined = undefined;
+  endStream = false;
+  trailerFields: Fields | undefined;
+  private readonly unsubscribe: () => void;
+  private readonly ends = new EndListeners();
+
+  constructor(
+    private readonly stream: ClientHttp2Stream,
+    abort: RequestAbort,
+    private readonly resolve: (r: UpstreamResponse) => void,
+    readonly reject: (err: unknown) => void,
+  ) {
+    this.unsubscribe = abort.subscribe(() => stream.destroy(asError(abort.reason)));
+  }
+
+  response(headers: Fields, flags: number): void {
+    this.status = Number(headers[http2.constants.HTTP2_HEADER_STATUS] ?? 502);
+    this.headers = headers;
+    this.grpcStatus = grpcStatusOf(headers);
+    this.endStream = (flags & http2.constants.NGHTTP2_FLAG_END_STREAM) !== 0;
+    this.resolve(this);
+  }
+
+  closed(): void {
+    this.unsubscribe();
+    this.ends.fire();
+  }
+
+  pipeTo(dst: Writable): Promise<void> {
+    return pumpStream(this.stream, dst);
+  }
+
+  trailers(): Fields | undefined {
+    return this.trailerFields;
+  }
+
+  discard(): void {
+    this.stream.destroy();
+  }
+
+  onEnd(listener: () => void): void {
+    this.ends.add(listener);
+  }
+}
+
 /** Sends one HTTP/2 request on a session; resolves at the response headers. `onConnected`: once the session is up. */
 export function sendH2(
   session: ClientHttp2Session,
@@ -254,36 +327,16 @@ export function sendH2(
       reject(abort.reason);
       return;
     }
-    const stream = session.request(headers, { endStream: body.kind === 'empty' });
+    const stream = session.request(headers, { endStream: body.kind === 'empty' }) as UpstreamStream;
     if (onConnected !== undefined) {
       if (stream.pending) stream.once('ready', onConnected);
       else onConnected();
     }
-    const unsubscribe = abort.subscribe(() => stream.destroy(asError(abort.reason)));
-    stream.once('close', unsubscribe);
-    let trailers: Fields | undefined;
-    stream.once('trailers', (t) => {
-      trailers = t as Fields;
-    });
-    // Before the response this rejects; after it, the promise is settled and whoever streams the body sees the error.
-    stream.on('error', reject);
-    const ends = new EndListeners();
-    stream.once('close', () => ends.fire());
-    stream.once('response', (h, flags: number) => {
-      const responseHeaders = h as Fields;
-      resolve({
-        status: Number(responseHeaders[http2.constants.HTTP2_HEADER_STATUS] ?? 502),
-        headers: responseHeaders,
-        grpcStatus: grpcStatusOf(responseHeaders),
-        endStream: (flags & http2.constants.NGHTTP2_FLAG_END_STREAM) !== 0,
-        pipeTo: (dst) => pumpStream(stream, dst),
-        trailers: () => trailers,
-        discard: () => {
-          stream.destroy();
-        },
-        onEnd: (listener) => ends.add(listener),
-      });
-    });
+    stream.upstream = new H2Upstream(stream, abort, resolve, reject);
+    stream.once('response', onH2Response);
+    stream.once('trailers', onH2Trailers);
+    stream.on('error', onH2Error);
+    stream.once('close', onH2Close);
     if (body.kind === 'buffered') stream.end(body.data);
     else if (body.kind === 'stream') {
       // Read only once the session is up, so a refused connection leaves the body unread (and sendable elsewhere).
