@@ -78,6 +78,7 @@ function h2loadSample(run: ToolRun): Sample {
     if (result.succeeded === 0) throw new BenchError('BENCH_LOAD', 'h2load: no request succeeded');
     return {
       requestsPerSecond: result.requestsPerSecond,
+      requests: result.succeeded,
       meanMs: result.latencyMs.mean,
       errors: result.failed + result.errored + result.status4xx + result.status5xx,
     };
@@ -98,7 +99,7 @@ export async function measure(paths: LoadPaths, target: Target, scenario: Scenar
     const run = await runTool('wrk', paths.wrk, wrkArgs(target, scenario.connections, seconds), capMs);
     try {
       const result = parseWrk(run.stdout);
-      return { requestsPerSecond: result.requestsPerSecond, p50Ms: result.latencyMs.p50, p99Ms: result.latencyMs.p99, errors: result.socketErrors + result.non2xx };
+      return { requestsPerSecond: result.requestsPerSecond, requests: result.requests, p50Ms: result.latencyMs.p50, p99Ms: result.latencyMs.p99, errors: result.socketErrors + result.non2xx };
     } catch (err) {
       throw new BenchError('BENCH_LOAD', `wrk failed (exit ${run.code}): ${run.stderr.trim() || run.stdout.trim()}`, { cause: err });
     }

@@ -8,9 +8,9 @@ import { BenchError } from './errors';
 import { FIXED_RATE_CLIENTS, FIXED_RATE_PER_CLIENT_RPS, FIXED_RATE_TOTAL_RPS, measure, measureFixedRate, type LoadPaths, type Target } from './load';
 import { describeMachine, loadAverage } from './machine';
 import { nginxH1BackendConfig, nginxH2BackendConfig } from './nginx-config';
-import { freePort, installExitHandlers, LOAD_CPU, peakRssBytes, PROXY_CPU, removeOnExit, stopProcess, waitForPort, type Managed } from './processes';
+import { cpuTimeMs, freePort, installExitHandlers, LOAD_CPU, peakRssBytes, PROXY_CPU, removeOnExit, stopProcess, waitForPort, type Managed } from './processes';
 import { renderReport } from './report';
-import { SCENARIOS, type Protocol, type Sample, type ScenarioId, type VariantResult } from './results';
+import { cpuMicrosPerRequest, SCENARIOS, type Protocol, type Sample, type ScenarioId, type VariantResult } from './results';
 import { GRPC_EMPTY_FRAME, smokeH1, smokeH2 } from './smoke';
 import { rotate, summarize } from './stats';
 import { renderChart } from './svg-chart';
@@ -78,11 +78,17 @@ async function startBackends(workDir: string, nginx: string): Promise<{ h1Port: 
 function describeSample(sample: Sample): string {
   const rate = `${Math.round(sample.requestsPerSecond)} req/s`;
   const latency = sample.p50Ms !== undefined ? `p50 ${sample.p50Ms.toFixed(3)} ms, p99 ${sample.p99Ms?.toFixed(3)} ms` : `mean ${sample.meanMs?.toFixed(3)} ms`;
-  return `${rate}, ${latency}${sample.errors > 0 ? `, ${sample.errors} errors` : ''}`;
+  const cpu = sample.cpuMicrosPerRequest !== undefined ? `, ${Math.round(sample.cpuMicrosPerRequest)} µs CPU/request` : '';
+  return `${rate}, ${latency}${cpu}${sample.errors > 0 ? `, ${sample.errors} errors` : ''}`;
 }
 
 function reason(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
+}
+
+/** CPU time the variant's proxy processes (each with its children) have used so far, ms. */
+function processesCpuMs(processes: readonly Managed[]): number {
+  return processes.reduce((sum, p) => sum + cpuTimeMs(p.pid), 0);
 }
 
 /** VmHWM of the largest of a variant's processes (each counted with its children, e.g. nginx's worker). */
@@ -156,7 +162,10 @@ async function runSlot(state: VariantState, ctx: StartContext, load: LoadPaths, 
         await measure(load, target, heaviest, args.warmupSeconds).catch(() => undefined);
       }
       try {
-        const sample = await measure(load, target, scenario, args.durationSeconds);
+        const cpuBefore = processesCpuMs(started.processes);
+        const measured = await measure(load, target, scenario, args.durationSeconds);
+        const cpu = started.processes.length > 0 ? cpuMicrosPerRequest(processesCpuMs(started.processes) - cpuBefore, measured.requests) : undefined;
+        const sample = cpu === undefined ? measured : { ...measured, cpuMicrosPerRequest: cpu };
         (state.samples[scenario.id] ??= []).push(sample);
         console.log(`  ${adapter.id} ${scenario.id}: ${describeSample(sample)}`);
       } catch (err) {
@@ -265,6 +274,7 @@ async function main(): Promise<number> {
       `Each proxy is pinned to CPU ${PROXY_CPU} with taskset; wrk/h2load, the backends and the destination service share CPU ${LOAD_CPU}. Proxies are started fresh for each round, checked with one request, warmed up for ${args.warmupSeconds} s (HTTP/1.1 at c=50, then HTTP/2) before the measured runs, and measured in a variant order rotated by one per round.`,
       `Backends: both are nginx with one worker on CPU ${LOAD_CPU}, so direct measures wrk against nginx and the peers are not capped by a slow backend. HTTP/1.1 answers every GET with 200 and a static 100-byte body over keep-alive connections; HTTP/2 is h2c answering a gRPC-style POST (5-byte frame) with 200, a 100-byte body and a grpc-status trailer. Load: wrk -t1 --latency (c=1, c=50); h2load -t1 -c1 -m1 and -c10 -m10.`,
       `nginx as an HTTP/2 proxy fails a few streams per run (its error log: "upstream sent frame for unknown stream"): the nginx h2c backend answers before reading the 5-byte request body and then resets the stream with NO_ERROR, which nginx's grpc_pass does not expect on a reused connection. Those streams count as errors in its row.`,
+      `CPU µs/request is the user + system time of the variant's proxy processes (nginx with its worker; every Trellis proxy of the variant, not the destination service) during a measurement, divided by the requests it completed: on a shared machine it moves less than the rates do.`,
       `Peak RSS is VmHWM of the proxy process (with its children for nginx), the largest over the rounds; for the Trellis variants with several processes, the largest process. It is read twice per round: first right after a fixed-rate HTTP/1.1 run on the fresh process (h2load --h1 -c${FIXED_RATE_CLIENTS} --rps ${FIXED_RATE_PER_CLIENT_RPS}, ${FIXED_RATE_TOTAL_RPS} req/s for ${args.durationSeconds} s, before warm-up: issue 8's "under 5,000 req/s"), then after all the full-speed runs.`,
       `1-minute load average of the machine: ${loadAtStart ?? 'unknown'} at the start, ${loadAverage() ?? 'unknown'} at the end (${machine.nproc} CPUs; anything above 2 means other processes competed for the CPUs).`,
       ...(bundleTime ? [`Trellis variants${args.baselineProxy ? ' other than the baselines' : ''} ran a copy of dist/apps/proxy/main.js (and of the destination and identity bundles) taken at the start, built ${bundleTime}.`] : []),

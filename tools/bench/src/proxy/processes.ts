@@ -201,6 +201,29 @@ export function peakRssBytes(pid: number, depth = 0): number {
   return own + descendants;
 }
 
+/** Linux's USER_HZ (`getconf CLK_TCK`): the unit of the CPU times in /proc/<pid>/stat. */
+const CLOCK_TICKS_PER_S = 100;
+
+/** utime + stime in clock ticks from the text of /proc/<pid>/stat (fields 14 and 15), or undefined when malformed. */
+export function parseCpuTicks(stat: string): number | undefined {
+  // The command name (field 2) is in parentheses and may itself hold spaces and parentheses.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const [utime, stime] = [Number(fields[11]), Number(fields[12])];
+  return Number.isInteger(utime) && Number.isInteger(stime) ? utime + stime : undefined;
+}
+
+/** CPU time (user + system) a process and its descendants (nginx master and worker) have used so far, in ms. */
+export function cpuTimeMs(pid: number, depth = 0): number {
+  let ticks = 0;
+  try {
+    ticks = parseCpuTicks(readFileSync(`/proc/${pid}/stat`, 'utf8')) ?? 0;
+  } catch {
+    return 0;
+  }
+  const descendants = depth < 3 ? childrenOf(pid).reduce((sum, child) => sum + cpuTimeMs(child, depth + 1), 0) : 0;
+  return (ticks * 1000) / CLOCK_TICKS_PER_S + descendants;
+}
+
 export interface ToolRun {
   readonly code: number | null;
   readonly stdout: string;

@@ -12,7 +12,7 @@ function variant(id: string, kind: VariantResult['kind'], samples: VariantResult
 const MB = 1024 * 1024;
 const variants: VariantResult[] = [
   variant('direct', 'baseline', { 'h1-c1': [h1(10_000, 0.1, 0.2)], 'h1-c50': [h1(90_000, 0.5, 1), h1(100_000, 0.5, 1), h1(80_000, 0.5, 1)], h2: [h2(40_000, 2)] }),
-  variant('trellis-outbound', 'trellis', { 'h1-c1': [h1(8_000, 0.16, 0.6)], 'h1-c50': [h1(30_000, 1, 2)], h2: [h2(10_000, 5)] }, { peakRssBytes: 60 * MB, fixedRatePeakRssBytes: 50 * MB, fixedRateSamples: [h2(4_990, 0.1), h2(5_000, 0.1), h2(4_980, 0.1)] }),
+  variant('trellis-outbound', 'trellis', { 'h1-c1': [{ ...h1(8_000, 0.16, 0.6), cpuMicrosPerRequest: 180.4 }], 'h1-c50': [h1(30_000, 1, 2)], h2: [h2(10_000, 5)] }, { peakRssBytes: 60 * MB, fixedRatePeakRssBytes: 50 * MB, fixedRateSamples: [h2(4_990, 0.1), h2(5_000, 0.1), h2(4_980, 0.1)] }),
   variant('trellis-two-hop', 'trellis', { 'h1-c1': [h1(6_000, 0.26, 1.2)] }, { peakRssBytes: 95 * MB, fixedRatePeakRssBytes: 90 * MB, fixedRateSamples: [{ ...h2(3_100, 4), errors: 7 }] }),
   variant('trellis-inbound', 'trellis', {}, { skipped: 'did not start: bundle | missing' }),
   variant('nginx', 'peer', { 'h1-c50': [h1(50_000, 0.6, 1.5)], h2: [h2(25_000, 3)] }, { peakRssBytes: 10 * MB }),
@@ -104,7 +104,8 @@ describe('renderReport', () => {
 
   it('shows medians with their range, the ratio to direct and the added latency', () => {
     expect(text).toContain('| direct | 90,000 (80,000–100,000) | 1.00× |');
-    expect(text).toContain('| trellis-outbound | 8,000 | 0.80× | 0.160 | +0.060 | 0.600 | +0.400 | 0 |');
+    expect(text).toContain('| trellis-outbound | 8,000 | 0.80× | 0.160 | +0.060 | 0.600 | +0.400 | 180 | 0 |');
+    expect(text).toContain('| direct | 90,000 (80,000–100,000) | 1.00× | 0.500 (0.500–0.500) | +0.000 | 1.000 (1.000–1.000) | +0.000 | – | 0 |');
   });
 
   it('keeps every table row to its columns when a skip reason contains a pipe', () => {
@@ -120,7 +121,7 @@ describe('renderReport', () => {
 describe('renderReport with HTTP/2 scenarios only', () => {
   const h2Variants: VariantResult[] = [
     variant('direct', 'baseline', { 'h2-c1': [h2(4_000, 0.25)], h2: [h2(40_000, 2)] }),
-    variant('trellis-inbound', 'trellis', { 'h2-c1': [h2(1_000, 1)], h2: [h2(4_000, 20)] }),
+    variant('trellis-inbound', 'trellis', { 'h2-c1': [h2(1_000, 1)], h2: [{ ...h2(4_000, 20), cpuMicrosPerRequest: 240 }, { ...h2(5_000, 18), cpuMicrosPerRequest: 200 }] }),
     variant('nginx', 'peer', { 'h2-c1': [h2(2_000, 0.5)], h2: [h2(20_000, 4)] }),
     variant('node-h2', 'peer', { 'h2-c1': [h2(1_250, 0.8)], h2: [h2(5_000, 16)] }),
   ];
@@ -132,7 +133,9 @@ describe('renderReport with HTTP/2 scenarios only', () => {
     expect(text).not.toContain('### HTTP/1.1');
     expect(text).toContain('### HTTP/2, 1 connection × 1 stream\n\n| row ÷ column | direct | nginx | node-h2 |');
     expect(text).toContain('| trellis-inbound | 0.25× | 0.50× | 0.80× |');
-    expect(text).toContain('| trellis-inbound | 0.10× | 0.20× | 0.80× |');
+    expect(text).toContain('| trellis-inbound | 0.11× | 0.23× | 0.90× |');
+    expect(text).toContain('| trellis-inbound | 4,500 (4,000–5,000) | 0.11× | 19.000 (18.000–20.000) | +17.000 | 220 (200–240) | 0 |');
+    expect(rawSamples(h2Variants)).toContain('| trellis-inbound | h2 | 4,000 (mean 20.000, 240 µs CPU); 5,000 (mean 18.000, 200 µs CPU) |');
   });
 });
 

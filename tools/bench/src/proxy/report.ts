@@ -78,22 +78,23 @@ function scenarioTable(scenario: Scenario, variants: readonly VariantResult[]): 
   const direct = aggregateOf(variants.find((v) => v.id === DIRECT_ID), scenario.id);
   const h2 = scenario.protocol === 'h2';
   const header = h2
-    ? '| Variant | req/s median (min–max) | × direct | mean latency ms (min–max) | added mean vs direct | errors |\n|---|---:|---:|---:|---:|---:|'
-    : '| Variant | req/s median (min–max) | × direct | p50 ms (min–max) | added p50 | p99 ms (min–max) | added p99 | errors |\n|---|---:|---:|---:|---:|---:|---:|---:|';
+    ? '| Variant | req/s median (min–max) | × direct | mean latency ms (min–max) | added mean vs direct | proxy CPU µs/request (min–max) | errors |\n|---|---:|---:|---:|---:|---:|---:|'
+    : '| Variant | req/s median (min–max) | × direct | p50 ms (min–max) | added p50 | p99 ms (min–max) | added p99 | proxy CPU µs/request (min–max) | errors |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|';
   const rows = variants.flatMap((variant) => {
     const skip = variant.skipped ?? variant.scenarioSkips[scenario.id];
     const result = aggregateOf(variant, scenario.id);
     if (skip || !result) {
-      const columns = h2 ? 4 : 6;
+      const columns = h2 ? 5 : 7;
       return [`| ${variant.label} | ${skip ? 'skipped (see below)' : 'no result'} |${' – |'.repeat(columns)}`];
     }
     const rate = withRange(result.requestsPerSecond, formatRate);
     const times = direct ? ratio(result.requestsPerSecond.median, direct.requestsPerSecond.median) : '–';
+    const cpu = withRange(result.cpuMicrosPerRequest, formatRate);
     if (h2) {
-      return [`| ${variant.label} | ${rate} | ${times} | ${withRange(result.meanMs, ms)} | ${added(result.meanMs, direct?.meanMs)} | ${result.errors} |`];
+      return [`| ${variant.label} | ${rate} | ${times} | ${withRange(result.meanMs, ms)} | ${added(result.meanMs, direct?.meanMs)} | ${cpu} | ${result.errors} |`];
     }
     return [
-      `| ${variant.label} | ${rate} | ${times} | ${withRange(result.p50Ms, ms)} | ${added(result.p50Ms, direct?.p50Ms)} | ${withRange(result.p99Ms, ms)} | ${added(result.p99Ms, direct?.p99Ms)} | ${result.errors} |`,
+      `| ${variant.label} | ${rate} | ${times} | ${withRange(result.p50Ms, ms)} | ${added(result.p50Ms, direct?.p50Ms)} | ${withRange(result.p99Ms, ms)} | ${added(result.p99Ms, direct?.p99Ms)} | ${cpu} | ${result.errors} |`,
     ];
   });
   return `### ${scenario.title}\n\n${header}\n${rows.join('\n')}\n`;
@@ -142,6 +143,7 @@ function addedMs(field: 'p50Ms' | 'p99Ms'): BaselineMeasure['value'] {
 }
 
 const rateOf = (scenario: ScenarioId) => (v: VariantResult) => aggregateOf(v, scenario)?.requestsPerSecond.median;
+const cpuOf = (scenario: ScenarioId) => (v: VariantResult) => aggregateOf(v, scenario)?.cpuMicrosPerRequest?.median;
 const toMb = (bytes: number | undefined) => (bytes === undefined ? undefined : bytes / BYTES_PER_MB);
 
 const BASELINE_MEASURES: readonly BaselineMeasure[] = [
@@ -149,8 +151,11 @@ const BASELINE_MEASURES: readonly BaselineMeasure[] = [
   { title: 'HTTP/1.1 c=1 req/s', format: formatRate, value: rateOf('h1-c1') },
   { title: 'added p50 at c=1, ms', format: signedMs, value: addedMs('p50Ms') },
   { title: 'added p99 at c=1, ms', format: signedMs, value: addedMs('p99Ms') },
+  { title: 'HTTP/1.1 c=50 CPU µs/request', format: formatRate, value: cpuOf('h1-c50') },
   { title: 'HTTP/2 1×1 req/s', format: formatRate, value: rateOf('h2-c1') },
+  { title: 'HTTP/2 1×1 CPU µs/request', format: formatRate, value: cpuOf('h2-c1') },
   { title: 'HTTP/2 req/s', format: formatRate, value: rateOf('h2') },
+  { title: 'HTTP/2 CPU µs/request', format: formatRate, value: cpuOf('h2') },
   { title: `peak RSS MB at ${formatRate(FIXED_RATE_TOTAL_RPS)} req/s`, format: (n) => formatNumber(n, 1), value: (v) => toMb(v.fixedRatePeakRssBytes) },
   { title: 'peak RSS MB after full-speed runs', format: (n) => formatNumber(n, 1), value: (v) => toMb(v.peakRssBytes) },
 ];
@@ -259,7 +264,8 @@ function variantLines(variants: readonly VariantResult[]): string {
 
 function sampleText(sample: Sample, h2: boolean): string {
   const latency = h2 ? `mean ${ms(sample.meanMs ?? Number.NaN)}` : `p50 ${ms(sample.p50Ms ?? Number.NaN)} / p99 ${ms(sample.p99Ms ?? Number.NaN)}`;
-  return `${formatRate(sample.requestsPerSecond)} (${latency}${sample.errors > 0 ? `, ${sample.errors} err` : ''})`;
+  const cpu = sample.cpuMicrosPerRequest !== undefined ? `, ${formatRate(sample.cpuMicrosPerRequest)} µs CPU` : '';
+  return `${formatRate(sample.requestsPerSecond)} (${latency}${cpu}${sample.errors > 0 ? `, ${sample.errors} err` : ''})`;
 }
 
 /** Every measurement in the order of the rounds, so a reader can see the spread behind each median. */

@@ -30,6 +30,13 @@ export interface Sample {
   readonly meanMs?: number;
   /** Socket errors, non-2xx answers and failed streams. */
   readonly errors: number;
+  /** Requests completed (wrk's total, h2load's succeeded). */
+  readonly requests?: number;
+  /**
+   * CPU time (user + system) of the variant's proxy processes during the measurement divided by the requests
+   * completed, µs; none for direct. Less distorted than rates when other work shares the machine.
+   */
+  readonly cpuMicrosPerRequest?: number;
 }
 
 export interface VariantResult {
@@ -54,11 +61,19 @@ export interface VariantResult {
   readonly fixedRateSamples?: readonly Sample[];
 }
 
+const MICROS_PER_MS = 1000;
+
+/** CPU µs per request from the CPU ms used during a measurement; undefined without a request count. */
+export function cpuMicrosPerRequest(cpuMs: number, requests: number | undefined): number | undefined {
+  return requests !== undefined && requests > 0 ? (cpuMs * MICROS_PER_MS) / requests : undefined;
+}
+
 export interface Aggregate {
   readonly requestsPerSecond: Summary;
   readonly p50Ms?: Summary;
   readonly p99Ms?: Summary;
   readonly meanMs?: Summary;
+  readonly cpuMicrosPerRequest?: Summary;
   readonly errors: number;
 }
 
@@ -66,13 +81,14 @@ export function aggregate(samples: readonly Sample[] | undefined): Aggregate | u
   if (!samples) return undefined;
   const requestsPerSecond = summarize(samples.map((s) => s.requestsPerSecond));
   if (!requestsPerSecond) return undefined;
-  const pick = (field: 'p50Ms' | 'p99Ms' | 'meanMs') =>
+  const pick = (field: 'p50Ms' | 'p99Ms' | 'meanMs' | 'cpuMicrosPerRequest') =>
     summarize(samples.flatMap((s) => (s[field] === undefined ? [] : [s[field]])));
   return {
     requestsPerSecond,
     p50Ms: pick('p50Ms'),
     p99Ms: pick('p99Ms'),
     meanMs: pick('meanMs'),
+    cpuMicrosPerRequest: pick('cpuMicrosPerRequest'),
     errors: samples.reduce((sum, s) => sum + s.errors, 0),
   };
 }
