@@ -172,8 +172,11 @@ export function baselineTable(variants: readonly VariantResult[]): string {
     const value = measure.value(v, direct);
     return value === undefined ? '–' : measure.format(value);
   };
+  // A measure neither build has (a scenario the run left out) gets no row.
   const rows = pairs.flatMap(([current, twin]) =>
-    BASELINE_MEASURES.map((m) => `| ${current.label} | ${m.title} | ${cell(m, current)} | ${cell(m, twin)} | ${ratio(m.value(current, direct) ?? Number.NaN, m.value(twin, direct) ?? Number.NaN)} |`),
+    BASELINE_MEASURES.filter((m) => m.value(current, direct) !== undefined || m.value(twin, direct) !== undefined).map(
+      (m) => `| ${current.label} | ${m.title} | ${cell(m, current)} | ${cell(m, twin)} | ${ratio(m.value(current, direct) ?? Number.NaN, m.value(twin, direct) ?? Number.NaN)} |`,
+    ),
   );
   return `| Variant | measure | current build | baseline | current ÷ baseline |\n|---|---|---:|---:|---:|\n${rows.join('\n')}\n`;
 }
