@@ -233,6 +233,13 @@ describe('probes, headers and protocols', () => {
     await until(async () => (await requestCount(h, '499')) === 1, 5_000, 'the reset stream to be recorded as 499');
   });
 
+  it('streams an HTTP/2 request body larger than the flow-control windows to the app, with backpressure', async () => {
+    // 1 MiB against HTTP/2's default 64 KiB windows: the relay to the app's stream has to wait for window updates.
+    const bytes = 1024 * 1024;
+    const echoed = await sendHttp2(h.inbound.ports.h2c, '/echo', { ':method': 'POST', 'content-type': 'application/grpc' }, 'x'.repeat(bytes));
+    expect([echoed.status, JSON.parse(echoed.body).bodyBytes]).toEqual([200, bytes]);
+  });
+
   it('translates between HTTP/1.1 and HTTP/2 when TRELLIS_APP_PROTOCOL pins the protocol to the app', async () => {
     const [http1, h2c] = await Promise.all([startHarness({ TRELLIS_APP_PROTOCOL: 'http1' }), startHarness({ TRELLIS_APP_PROTOCOL: 'h2c' })]);
     try {

@@ -78,6 +78,13 @@ describe('outbound protocols', () => {
     expect((await trailers).get('x-echo-trailer')).toEqual(['kept']);
   });
 
+  it('streams a 1 MiB gRPC request and response over HTTP/2, past the flow-control windows', async () => {
+    const unary = (client as unknown as { unary: Unary }).unary.bind(client);
+    const message = Buffer.alloc(1024 * 1024, 'x');
+    const res = await new Promise<Buffer>((resolve, reject) => unary(message, (err, r) => (err ? reject(err) : resolve(r as Buffer))));
+    expect(res.equals(message)).toBe(true);
+  });
+
   it('proxies gRPC server streaming', async () => {
     const call = (client as unknown as { stream(req: Buffer): ClientReadableStream<Buffer> }).stream(Buffer.from([5]));
     const got: number[] = [];

@@ -314,6 +314,25 @@ class H2Upstream implements UpstreamResponse {
   }
 }
 
+/**
+ * Streams a request body into the upstream stream with backpressure: a data listener and a drain wait, not
+ * Readable.pipe (seven listeners added and removed per request). A failed body resets the upstream stream; a
+ * failed upstream stream ends the exchange by itself, and the rest of the body is dropped.
+ */
+function pumpBody(src: Readable, dst: ClientHttp2Stream): void {
+  src.on('data', (chunk: Buffer) => {
+    if (dst.destroyed) return;
+    if (!dst.write(chunk)) {
+      src.pause();
+      dst.once('drain', () => src.resume());
+    }
+  });
+  src.once('end', () => {
+    if (!dst.destroyed) dst.end();
+  });
+  src.once('error', (err) => dst.destroy(err));
+}
+
 /** Sends one HTTP/2 request on a session; resolves at the response headers. `onConnected`: once the session is up. */
 export function sendH2(
   session: ClientHttp2Session,
@@ -340,12 +359,9 @@ export function sendH2(
     if (body.kind === 'buffered') stream.end(body.data);
     else if (body.kind === 'stream') {
       // Read only once the session is up, so a refused connection leaves the body unread (and sendable elsewhere).
-      const pipeBody = () => {
-        body.stream.on('error', (err) => stream.destroy(err));
-        body.stream.pipe(stream);
-      };
-      if (stream.pending) stream.once('ready', pipeBody);
-      else pipeBody();
+      const sendBody = () => pumpBody(body.stream, stream);
+      if (stream.pending) stream.once('ready', sendBody);
+      else sendBody();
     }
   });
 }
