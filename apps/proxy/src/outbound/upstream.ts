@@ -236,14 +236,15 @@ function pumpStream(src: Readable, dst: Writable): Promise<void> {
       dst.once('drain', resume);
     }
   });
-  src.once('end', () => dst.end());
-  src.once('error', (err) => dst.destroy(err));
+  src.on('end', () => dst.end());
+  src.on('error', (err) => dst.destroy(err));
   return done;
 }
 
 type UpstreamStream = ClientHttp2Stream & { upstream: H2Upstream };
 
-// The stream's listeners are shared functions that find their exchange on the stream (no closures per request).
+// The stream's listeners are shared functions that find their exchange on the stream (no closures per request). Events a stream emits once ('close', 'response', 'trailers', 'wantTrailers', 'end') are
+// listened to with on(): once() wraps the listener and removes it again, which on a stream costs more than the listener.
 function onH2Response(this: UpstreamStream, headers: IncomingHttpHeaders, flags: number): void {
   this.upstream.response(headers as Fields, flags);
 }
@@ -327,10 +328,10 @@ function pumpBody(src: Readable, dst: ClientHttp2Stream): void {
       dst.once('drain', () => src.resume());
     }
   });
-  src.once('end', () => {
+  src.on('end', () => {
     if (!dst.destroyed) dst.end();
   });
-  src.once('error', (err) => dst.destroy(err));
+  src.on('error', (err) => dst.destroy(err));
 }
 
 /** Sends one HTTP/2 request on a session; resolves at the response headers. `onConnected`: once the session is up. */
@@ -352,10 +353,10 @@ export function sendH2(
       else onConnected();
     }
     stream.upstream = new H2Upstream(stream, abort, resolve, reject);
-    stream.once('response', onH2Response);
-    stream.once('trailers', onH2Trailers);
+    stream.on('response', onH2Response);
+    stream.on('trailers', onH2Trailers);
     stream.on('error', onH2Error);
-    stream.once('close', onH2Close);
+    stream.on('close', onH2Close);
     if (body.kind === 'buffered') stream.end(body.data);
     else if (body.kind === 'stream') {
       // Read only once the session is up, so a refused connection leaves the body unread (and sendable elsewhere).
