@@ -130,8 +130,9 @@ function forwardHttp1(pool: Http1Pool, ex: Exchange, path: string): void {
 
 type AppStream = ClientHttp2Stream & { forward: Http2Forward };
 
-// The app stream's listeners are shared functions that find their exchange on the stream (no closures per request). Events a stream emits once ('close', 'response', 'trailers', 'wantTrailers', 'end') are
-// listened to with on(): once() wraps the listener and removes it again, which on a stream costs more than the listener.
+// The app stream's listeners are shared functions that find their exchange on the stream (no closures per request).
+// Events a stream emits once ('close', 'response', 'trailers', 'end') are listened to with on(): once() wraps the listener
+// and removes it again, which on a stream costs more than the listener.
 function onAppResponse(this: AppStream, headers: IncomingHttpHeaders): void {
   this.forward.response(headers);
 }

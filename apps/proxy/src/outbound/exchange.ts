@@ -159,8 +159,9 @@ export function h1Exchange(req: IncomingRequest, res: OutgoingResponse, onClose:
 
 type ClientStream = ServerHttp2Stream & { exchange: H2Exchange };
 
-// The client stream's listeners are shared functions that find their exchange on the stream (no closures per request). Events a stream emits once ('close', 'response', 'trailers', 'wantTrailers', 'end') are
-// listened to with on(): once() wraps the listener and removes it again, which on a stream costs more than the listener.
+// The client stream's listeners are shared functions that find their exchange on the stream (no closures per request).
+// Events a stream emits once ('close', 'wantTrailers') are listened to with on(): once() wraps the listener
+// and removes it again, which on a stream costs more than the listener.
 function onClientStreamClose(this: ClientStream): void {
   if (!this.writableFinished || this.rstCode !== http2.constants.NGHTTP2_NO_ERROR) this.exchange.clientClosed();
 }

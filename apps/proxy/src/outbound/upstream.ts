@@ -243,8 +243,9 @@ function pumpStream(src: Readable, dst: Writable): Promise<void> {
 
 type UpstreamStream = ClientHttp2Stream & { upstream: H2Upstream };
 
-// The stream's listeners are shared functions that find their exchange on the stream (no closures per request). Events a stream emits once ('close', 'response', 'trailers', 'wantTrailers', 'end') are
-// listened to with on(): once() wraps the listener and removes it again, which on a stream costs more than the listener.
+// The stream's listeners are shared functions that find their exchange on the stream (no closures per request).
+// Events a stream emits once ('close', 'response', 'trailers', 'end') are listened to with on(): once() wraps the listener
+// and removes it again, which on a stream costs more than the listener.
 function onH2Response(this: UpstreamStream, headers: IncomingHttpHeaders, flags: number): void {
   this.upstream.response(headers as Fields, flags);
 }
