@@ -5,6 +5,19 @@ import type { VariantAdapter } from './variant';
 const H1_ONLY = 'HTTP/1.1 only in this harness (the issue compares Node peers on HTTP/1.1)';
 const H2_ONLY = 'HTTP/2 only: the floor of node:http2, measured against the Trellis HTTP/2 paths';
 
+/** A compiled child proxy `<entry> <port> <upstream port>` on the proxy's CPU, once it listens. */
+async function startChild(id: string, entry: string, upstreamPort: number) {
+  const port = await freePort();
+  const managed = startProcess(id, PROXY_CPU, process.execPath, [entry, String(port), String(upstreamPort)]);
+  try {
+    await waitForPort(managed, port);
+  } catch (err) {
+    await stopProcess(managed);
+    throw err;
+  }
+  return { port, managed };
+}
+
 /** A Node proxy from `children/<script>.ts`, compiled to `<childrenDir>/<script>.mjs`, run with plain node. */
 function nodePeer(id: string, label: string, description: string, script: string): VariantAdapter {
   return {
@@ -13,15 +26,7 @@ function nodePeer(id: string, label: string, description: string, script: string
     description,
     kind: 'peer',
     async start(ctx) {
-      const port = await freePort();
-      const entry = path.join(ctx.childrenDir, `${script}.mjs`);
-      const managed = startProcess(id, PROXY_CPU, process.execPath, [entry, String(port), String(ctx.backendH1Port)]);
-      try {
-        await waitForPort(managed, port);
-      } catch (err) {
-        await stopProcess(managed);
-        throw err;
-      }
+      const { port, managed } = await startChild(id, path.join(ctx.childrenDir, `${script}.mjs`), ctx.backendH1Port);
       return {
         h1: { url: `http://127.0.0.1:${port}/`, headers: [] },
         processes: [managed],
@@ -39,14 +44,7 @@ export const nodeH2Peer: VariantAdapter = {
   description: 'node:http2 server, each stream forwarded on one reused node:http2 client session, bodies piped, trailers passed on; about 30 lines.',
   kind: 'peer',
   async start(ctx) {
-    const port = await freePort();
-    const managed = startProcess('node-h2', PROXY_CPU, process.execPath, [path.join(ctx.childrenDir, 'node-h2-peer.mjs'), String(port), String(ctx.backendH2Port)]);
-    try {
-      await waitForPort(managed, port);
-    } catch (err) {
-      await stopProcess(managed);
-      throw err;
-    }
+    const { port, managed } = await startChild('node-h2', path.join(ctx.childrenDir, 'node-h2-peer.mjs'), ctx.backendH2Port);
     return {
       h2: { url: `http://127.0.0.1:${port}/`, headers: [] },
       processes: [managed],
