@@ -94,7 +94,19 @@ function selectByPrecedence(table: RouteTable, req: RouteRequest): Selection | u
 export function selectRule(table: RouteTable, req: RouteRequest): Selection | undefined {
   const found = table.selection === 'gamma' ? selectByPrecedence(table, req) : selectInOrder(table, req);
   if (found !== undefined) return found;
-  return table.fallback === undefined ? undefined : { route: undefined, rule: table.fallback, match: undefined };
+  return table.fallback === undefined ? undefined : fallbackSelection(table.fallback);
+}
+
+// Every request a table routes to its fallback gets the same (immutable) selection: made once per rule.
+const fallbacks = new WeakMap<Rule, Selection>();
+
+function fallbackSelection(rule: Rule): Selection {
+  let selection = fallbacks.get(rule);
+  if (selection === undefined) {
+    selection = { route: undefined, rule, match: undefined };
+    fallbacks.set(rule, selection);
+  }
+  return selection;
 }
 
 /**

@@ -141,6 +141,12 @@ class Connection {
   private connected = false;
   private lastError: Error | undefined;
   private readonly keepAliveMs: number;
+  /**
+   * The keep-alive timer, made at the first park and re-armed (refresh) at every later one rather
+   * than a socket timeout, which costs a new timer per park. It may fire while the connection
+   * carries a request: only a parked connection is closed by it.
+   */
+  private idleTimer: NodeJS.Timeout | undefined;
   private readonly readyEvent: 'connect' | 'secureConnect';
 
   constructor(
@@ -164,10 +170,9 @@ class Connection {
     const { socket, readyEvent } = (options.connect ?? plainConnect)(host, port);
     this.socket = socket;
     this.readyEvent = readyEvent;
-    // Before 'connect' this is the connect timeout; afterwards only a parked connection has one (keep-alive).
+    // The connect timeout, cleared once connected (a parked connection's keep-alive is `idleTimer`).
     this.socket.setTimeout(options.connectTimeoutMs, () => {
-      if (this.connected) this.socket.destroy();
-      else this.socket.destroy(codedError(`connect timeout after ${options.connectTimeoutMs} ms`, CONNECT_TIMEOUT_CODE));
+      if (!this.connected) this.socket.destroy(codedError(`connect timeout after ${options.connectTimeoutMs} ms`, CONNECT_TIMEOUT_CODE));
     });
     this.socket.once(readyEvent, () => {
       this.connected = true;
@@ -184,8 +189,6 @@ class Connection {
   start(ex: Exchange): void {
     this.exchange = ex;
     ex.connection = this;
-    // A connecting socket keeps its connect timeout; a parked one loses its keep-alive timeout.
-    if (this.connected) this.socket.setTimeout(0);
     this.parser.expect(ex.request.method);
     ex.handler.onRequestStart(ex);
     if (ex.finished) return;
@@ -270,10 +273,16 @@ class Connection {
 
   /** Called when the pool parks this connection. */
   park(): void {
-    this.socket.setTimeout(this.keepAliveMs);
+    if (this.idleTimer === undefined) {
+      this.idleTimer = setTimeout(() => {
+        if (this.exchange === undefined) this.socket.destroy();
+      }, this.keepAliveMs);
+      this.idleTimer.unref();
+    } else this.idleTimer.refresh();
   }
 
   private closed(): void {
+    clearTimeout(this.idleTimer);
     this.pool.forget(this);
     const ex = this.exchange;
     if (ex === undefined || ex.finished) {

@@ -44,15 +44,26 @@ function fail(message: string): never {
   throw new Http1ParseError(message);
 }
 
-/** Parses header or trailer lines (without the final empty line) into lowercase-named fields. */
-export function parseFields(lines: readonly string[]): Fields {
+/** Index of the first character of `text` from `from` on that is not SP or HTAB (RFC 9110's OWS). */
+function skipSpace(text: string, from: number): number {
+  let i = from;
+  while (i < text.length && (text.charCodeAt(i) === 32 || text.charCodeAt(i) === 9)) i++;
+  return i;
+}
+
+/** Parses header or trailer lines (without the final empty line), from line `from` on, into lowercase-named fields. */
+export function parseFields(lines: readonly string[], from = 0): Fields {
   const fields: Fields = {};
-  for (const line of lines) {
+  for (let i = from; i < lines.length; i++) {
+    const line = lines[i] as string;
     const colon = line.indexOf(':');
     if (colon <= 0) fail(`malformed field line ${JSON.stringify(line.slice(0, 64))}`);
     const name = line.slice(0, colon);
     if (!TOKEN.test(name)) fail(`invalid field name ${JSON.stringify(name.slice(0, 64))}`);
-    const value = line.slice(colon + 1).replace(/^[ \t]+|[ \t]+$/g, '');
+    const start = skipSpace(line, colon + 1);
+    let end = line.length;
+    while (end > start && (line.charCodeAt(end - 1) === 32 || line.charCodeAt(end - 1) === 9)) end--;
+    const value = line.slice(start, end);
     if (BAD_VALUE.test(value)) fail(`invalid characters in the value of ${name}`);
     const key = name.toLowerCase();
     const prior = fields[key];
@@ -69,12 +80,23 @@ function listValues(value: string | string[] | undefined): string[] {
   return joined.split(',').map((v) => v.trim().toLowerCase()).filter((v) => v !== '');
 }
 
+/** Whether a comma-separated field (Connection) lists `token` (lowercase); the usual single value costs no list. */
+function listsToken(value: string | string[] | undefined, token: string): boolean {
+  if (value === undefined) return false;
+  if (typeof value === 'string' && !value.includes(',')) return value.trim().toLowerCase() === token;
+  return listValues(value).includes(token);
+}
+
 /** The body length from Content-Length fields: every value must be the same number. */
 function contentLength(value: string | string[]): number {
-  const values = (Array.isArray(value) ? value.join(',') : value).split(',').map((v) => v.trim());
-  const first = values[0] ?? '';
-  if (!DIGITS.test(first) || values.some((v) => v !== first)) fail(`invalid Content-Length ${JSON.stringify(String(value).slice(0, 64))}`);
-  const n = Number(first);
+  // The usual single field of digits needs no list.
+  let digits = value as string;
+  if (typeof value !== 'string' || !DIGITS.test(value)) {
+    const values = (Array.isArray(value) ? value.join(',') : value).split(',').map((v) => v.trim());
+    digits = values[0] ?? '';
+    if (!DIGITS.test(digits) || values.some((v) => v !== digits)) fail(`invalid Content-Length ${JSON.stringify(String(value).slice(0, 64))}`);
+  }
+  const n = Number(digits);
   if (!Number.isSafeInteger(n)) fail('Content-Length too large');
   return n;
 }
@@ -175,7 +197,7 @@ export class ResponseParser {
     const match = STATUS_LINE.exec(lines[0] ?? '');
     if (match === null) fail(`malformed status line ${JSON.stringify((lines[0] ?? '').slice(0, 64))}`);
     const status = Number(match[2]);
-    const headers = parseFields(lines.slice(1));
+    const headers = parseFields(lines, 1);
     if (status < 200) {
       if (status === 101) fail('unexpected protocol switch');
       return end + 4;
@@ -188,7 +210,7 @@ export class ResponseParser {
 
   /** RFC 9112 section 6.3: how the body is delimited, and whether the connection can be reused. */
   private frame(http11: boolean, status: number, headers: Fields): void {
-    this.keepAlive = http11 && !listValues(headers['connection']).includes('close');
+    this.keepAlive = http11 && !listsToken(headers['connection'], 'close');
     if (this.method === 'HEAD' || status === 204 || status === 304) {
       this.state = 'done';
       return;

@@ -1,6 +1,7 @@
 import type { CircuitBreakers } from '@trellis/balance';
 import { OutboundError } from './errors';
-import type { Layer } from './layer';
+import { callNext, type Layer } from './layer';
+import type { UpstreamResponse } from './upstream';
 
 /**
  * circuit breaker (Envoy's, per backend): at most `requests` calls in flight below this point;
@@ -10,17 +11,19 @@ import type { Layer } from './layer';
  */
 export function circuitBreakerLayer(deps: { authority: string; breakers: CircuitBreakers }): Layer {
   const { breakers } = deps;
-  return (next) => async (call) => {
+  const release = () => breakers.release('requests');
+  const onResponse = (r: UpstreamResponse) => {
+    r.onEnd(release);
+    return r;
+  };
+  const onFailure = (err: unknown): never => {
+    release();
+    throw err;
+  };
+  return (next) => (call) => {
     if (!breakers.tryAcquire('requests')) {
-      throw new OutboundError('BREAKER_OPEN', `${deps.authority}: ${breakers.limits.requests} requests already in flight`);
+      return Promise.reject(new OutboundError('BREAKER_OPEN', `${deps.authority}: ${breakers.limits.requests} requests already in flight`));
     }
-    try {
-      const r = await next(call);
-      r.onEnd(() => breakers.release('requests'));
-      return r;
-    } catch (err) {
-      breakers.release('requests');
-      throw err;
-    }
+    return callNext(next, call).then(onResponse, onFailure);
   };
 }

@@ -47,21 +47,29 @@ function send(
  * that says whether the request left; an aborted call fails with the abort's reason.
  */
 export function endpointPool(): Service {
-  return async (call: OutboundCall) => {
+  return (call: OutboundCall) => {
     const { ex, endpoint } = call;
     const started = performance.now();
     endpoint.series.request();
-    let r: UpstreamResponse;
+    const handle = endpoint.handle;
+    let sent: Promise<UpstreamResponse>;
     try {
       // The balancer's RTT starts once the connection is up: connect and TLS handshake are not the endpoint's latency.
-      r = await send(ex, endpoint.connections, ex.authority ?? endpoint.id, call.edits, call.body, call.abort, endpoint.handle && (() => endpoint.handle?.connected()));
+      sent = send(ex, endpoint.connections, ex.authority ?? endpoint.id, call.edits, call.body, call.abort, handle && (() => handle.connected()));
     } catch (err) {
-      throw call.abort.aborted ? call.abort.reason : upstreamError(err, endpoint.id);
+      sent = Promise.reject(err);
     }
-    r.onEnd(() => {
-      const grpcStatus = finalGrpcStatus(r);
-      endpoint.series.response(r.status, grpcStatus, classify(call.rule.classes, r.status, grpcStatus), performance.now() - started);
-    });
-    return r;
+    return sent.then(
+      (r) => {
+        r.onEnd(() => {
+          const grpcStatus = finalGrpcStatus(r);
+          endpoint.series.response(r.status, grpcStatus, classify(call.rule.classes, r.status, grpcStatus), performance.now() - started);
+        });
+        return r;
+      },
+      (err: unknown) => {
+        throw call.abort.aborted ? call.abort.reason : upstreamError(err, endpoint.id);
+      },
+    );
   };
 }

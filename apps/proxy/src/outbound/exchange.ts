@@ -99,7 +99,8 @@ class H1Exchange extends BaseExchange implements Exchange {
     this.authority = authority;
     this.grpc = isGrpcContentType(headers['content-type']);
     this.hasBody = contentLength !== undefined ? contentLength !== '0' : headers['transfer-encoding'] !== undefined;
-    res.once('close', () => {
+    // 'close' comes once per response (`on` spares the wrapper that `once` builds).
+    res.on('close', () => {
       onClose();
       if (!res.writableFinished) this.clientWentAway();
     });

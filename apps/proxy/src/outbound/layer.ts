@@ -8,9 +8,17 @@ import type { RequestAbort } from './request-abort';
 import type { RequestBody } from './request-body';
 import type { UpstreamResponse } from './upstream';
 
-/** A stage of the outbound stack: takes a call, answers with the upstream response at its headers. */
+/**
+ * A stage of the outbound stack: takes a call, answers with the upstream response at its headers.
+ * It fails by rejecting, never by throwing.
+ */
 export type Service = (call: OutboundCall) => Promise<UpstreamResponse>;
-/** Wraps the rest of the stack; one layer per file, composed in stack.ts. */
+/**
+ * Wraps the rest of the stack; one layer per file, composed in stack.ts. Every request runs through
+ * every layer, so a layer's per-request part allocates as little as it can: no async function on the
+ * common path (each costs a promise, a generator and two closures per await), and `.then` handlers
+ * built once per layer where they need no per-request state.
+ */
 export type Layer = (next: Service) => Service;
 
 /** A service as the application named it: its route table in force, retry budget and per-route metric series (service-cache.ts). */
@@ -59,6 +67,19 @@ export class ReadySignal {
 
   notify(): void {
     for (const l of this.listeners) l();
+  }
+}
+
+/**
+ * Calls the rest of the stack, turning a synchronous throw (a bug below) into a rejection, as an
+ * async function would: the layers that take a resource (breaker units, load handles) then still
+ * give it back in their rejection handler.
+ */
+export function callNext(next: Service, call: OutboundCall): Promise<UpstreamResponse> {
+  try {
+    return next(call);
+  } catch (err) {
+    return Promise.reject(err);
   }
 }
 

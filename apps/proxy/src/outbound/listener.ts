@@ -98,7 +98,9 @@ export function startListener(opts: {
   const sockets = new Set<Socket>();
   const sessions = new Set<Http2Session>();
   // Requests in progress per HTTP/1.1 connection: Node tracks idle connections only for servers
-  // that listen themselves, and ours receives its sockets from the protocol detector.
+  // that listen themselves, and ours receives its sockets from the protocol detector. An idle
+  // connection keeps its entry (0) until it closes: deleting the last entry of a Map shrinks its
+  // table, which a request per connection would pay for every time.
   const h1Busy = new Map<Socket, number>();
   const h2Sockets = new WeakSet<Socket>();
   let closing = false;
@@ -109,9 +111,7 @@ export function startListener(opts: {
     const socket = req.socket;
     h1Busy.set(socket, (h1Busy.get(socket) ?? 0) + 1);
     const done = () => {
-      const n = (h1Busy.get(socket) ?? 1) - 1;
-      if (n > 0) h1Busy.set(socket, n);
-      else h1Busy.delete(socket);
+      if (h1Busy.has(socket)) h1Busy.set(socket, Math.max(0, (h1Busy.get(socket) ?? 1) - 1));
     };
     if (closing) res.setHeader('connection', 'close');
     let ex: Exchange;
@@ -181,7 +181,10 @@ export function startListener(opts: {
 
   const server = net.createServer((socket) => {
     sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
+    socket.once('close', () => {
+      sockets.delete(socket);
+      h1Busy.delete(socket);
+    });
     socket.on('error', () => socket.destroy());
     socket.setNoDelay(true);
     detectProtocol(socket);
@@ -201,7 +204,7 @@ export function startListener(opts: {
         (closed ??= new Promise<void>((done) => {
           closing = true;
           void stopListening().then(done);
-          for (const s of sockets) if (!h2Sockets.has(s) && !h1Busy.has(s)) s.destroy();
+          for (const s of sockets) if (!h2Sockets.has(s) && (h1Busy.get(s) ?? 0) === 0) s.destroy();
           for (const s of sessions) s.close();
           const force = setTimeout(() => {
             for (const s of sockets) s.destroy();

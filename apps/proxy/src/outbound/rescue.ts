@@ -1,7 +1,8 @@
 import type { Logger } from 'pino';
 import { OutboundError } from './errors';
 import type { Exchange } from './exchange';
-import { OutboundCall, type Service } from './layer';
+import { callNext, OutboundCall, type Service } from './layer';
+import type { UpstreamResponse } from './upstream';
 
 /**
  * The one rescue point of the outbound stack (linkerd2-proxy's ServerRescue): runs each request
@@ -15,18 +16,19 @@ export function rescue(stack: Service, logger: Logger): (ex: Exchange) => Promis
     ex.fail(err);
     if (!(err instanceof OutboundError)) logger.debug({ err }, 'outbound request failed');
   };
-  return async (ex) => {
-    let response;
+  const respond = (ex: Exchange, response: UpstreamResponse): Promise<void> | undefined => {
+    let delivered: Promise<void>;
     try {
-      response = await stack(new OutboundCall(ex));
+      delivered = ex.respond(response);
     } catch (err) {
       fail(ex, err);
-      return;
+      return undefined;
     }
-    try {
-      await ex.respond(response);
-    } catch (err) {
-      fail(ex, err);
-    }
+    return delivered.catch((err: unknown) => fail(ex, err));
   };
+  return (ex) =>
+    callNext(stack, new OutboundCall(ex)).then(
+      (response) => respond(ex, response),
+      (err: unknown) => fail(ex, err),
+    );
 }

@@ -2,7 +2,7 @@ import type { Random } from '@trellis/balance';
 import { retryableResponse, type Retry } from '@trellis/routes';
 import { finalClassification } from './classify';
 import { OutboundError } from './errors';
-import type { Layer, OutboundCall, Service } from './layer';
+import { callNext, type Layer, type OutboundCall, type Service } from './layer';
 import { RequestAbort } from './request-abort';
 import type { RequestBody } from './request-body';
 import { bufferBody, isReplayable } from './request-body';
@@ -39,28 +39,28 @@ function unsent(err: unknown): boolean {
  * or the retry's timeout) the attempt runs under a child of the request's abort signal, which the
  * timer aborts with ROUTE_TIMEOUT; the child ends with the attempt's response headers.
  */
-async function attempt(next: Service, call: OutboundCall, requestAbort: RequestAbort): Promise<UpstreamResponse> {
+function attempt(next: Service, call: OutboundCall, requestAbort: RequestAbort): Promise<UpstreamResponse> {
   const rs = call.routeSeries;
+  const rule = call.rule;
   const started = performance.now();
-  const timeoutMs = call.rule.timeouts.backendRequestMs;
+  const timeoutMs = rule.timeouts.backendRequestMs;
   rs.actualRequest();
-  let timer: NodeJS.Timeout | undefined;
-  let unlink: (() => void) | undefined;
-  if (timeoutMs !== undefined) {
-    const child = new RequestAbort();
-    unlink = requestAbort.subscribe(() => child.abort(requestAbort.reason));
-    timer = setTimeout(() => child.abort(new OutboundError('ROUTE_TIMEOUT', `an attempt of route ${call.rule.name} timed out after ${timeoutMs} ms`)), timeoutMs);
-    call.abort = child;
-  }
-  try {
-    const r = await next(call);
-    r.onEnd(() => rs.actualResponse(r.status, finalClassification(call.rule, r), performance.now() - started));
+  const counted = (r: UpstreamResponse) => {
+    r.onEnd(() => rs.actualResponse(r.status, finalClassification(rule, r), performance.now() - started));
     return r;
-  } finally {
-    clearTimeout(timer);
-    unlink?.();
-    call.abort = requestAbort;
-  }
+  };
+  if (timeoutMs === undefined) return callNext(next, call).then(counted);
+  const child = new RequestAbort();
+  const unlink = requestAbort.subscribe(() => child.abort(requestAbort.reason));
+  const timer = setTimeout(() => child.abort(new OutboundError('ROUTE_TIMEOUT', `an attempt of route ${rule.name} timed out after ${timeoutMs} ms`)), timeoutMs);
+  call.abort = child;
+  return callNext(next, call)
+    .finally(() => {
+      clearTimeout(timer);
+      unlink();
+      call.abort = requestAbort;
+    })
+    .then(counted);
 }
 
 /** Linkerd's retry backoff: min x 2^(n-1), at most max, plus up to jitter x that at random. */
@@ -96,66 +96,90 @@ function sleep(ms: number, abort: RequestAbort): Promise<void> {
  * A failed response that is not retried goes back up as it is.
  */
 export function retryLayer(deps: { random: Random }): Layer {
-  return (next) => async (call) => {
-    call.body = await readBody(call);
-    const { rule, budget, routeSeries: rs } = call;
-    const retry = rule.retry;
-    const requestAbort = call.abort;
-    let unsentRetries = 0;
-    let retries = 0;
-    let releaseRetry: (() => void) | undefined;
-    /** Takes the units a retry needs, counting why one is not made; true: retry. */
-    const mayRetry = (): boolean => {
-      if (retry === undefined || retries >= retry.maxRetries || requestAbort.aborted) return false;
-      if (!isReplayable(call.body)) {
-        rs.retryable('body_too_large');
-        return false;
-      }
-      if (retry.budgeted && !budget.withdraw()) {
-        rs.retryable('no_budget');
-        return false;
-      }
-      const breakers = call.backend.breakers;
-      if (!breakers.tryAcquire('retries')) {
-        rs.retryable('overflow');
-        return false;
-      }
-      releaseRetry = () => breakers.release('retries');
-      rs.retryable('');
-      retries += 1;
-      return true;
-    };
-    /** The rule's backoff before the next attempt; an abort while waiting gives the retry unit back. */
-    const backOff = async (): Promise<void> => {
-      try {
-        await sleep(backoffMs(retry as Retry, retries, deps.random), requestAbort);
-      } catch (err) {
-        releaseRetry?.();
-        releaseRetry = undefined;
-        throw err;
-      }
-    };
-    for (;;) {
-      let r: UpstreamResponse;
-      try {
-        r = await attempt(next, call, requestAbort);
-      } catch (err) {
-        releaseRetry?.();
-        releaseRetry = undefined;
-        if (unsent(err) && unsentRetries < MAX_UNSENT_RETRIES && resendable(call.body) && !requestAbort.aborted) {
-          unsentRetries += 1;
-          continue;
-        }
-        const attemptTimedOut = err instanceof OutboundError && err.code === 'ROUTE_TIMEOUT' && !requestAbort.aborted;
-        if (!attemptTimedOut || !mayRetry()) throw err;
-        await backOff();
-        continue;
-      }
-      if (releaseRetry !== undefined) r.onEnd(releaseRetry);
+  return (next) => (call) => {
+    const body = readBody(call);
+    if (body instanceof Promise) {
+      return body.then((read) => {
+        call.body = read;
+        return send(next, call, deps.random);
+      });
+    }
+    call.body = body;
+    return send(next, call, deps.random);
+  };
+}
+
+/**
+ * The first attempt. Most requests end here: a rule without a retry needs the loop only once an
+ * attempt fails unsent, and then enters it with that one retry counted.
+ */
+function send(next: Service, call: OutboundCall, random: Random): Promise<UpstreamResponse> {
+  if (call.rule.retry !== undefined) return attempts(next, call, random, 0);
+  const requestAbort = call.abort;
+  return attempt(next, call, requestAbort).catch((err: unknown) => {
+    if (!unsent(err) || !resendable(call.body) || requestAbort.aborted) throw err;
+    return attempts(next, call, random, 1);
+  });
+}
+
+/** The retry loop, from `unsentRetries` retries of unsent requests already made. */
+async function attempts(next: Service, call: OutboundCall, random: Random, unsentRetries: number): Promise<UpstreamResponse> {
+  const { rule, budget, routeSeries: rs } = call;
+  const retry = rule.retry;
+  const requestAbort = call.abort;
+  let retries = 0;
+  let releaseRetry: (() => void) | undefined;
+  /** Takes the units a retry needs, counting why one is not made; true: retry. */
+  const mayRetry = (): boolean => {
+    if (retry === undefined || retries >= retry.maxRetries || requestAbort.aborted) return false;
+    if (!isReplayable(call.body)) {
+      rs.retryable('body_too_large');
+      return false;
+    }
+    if (retry.budgeted && !budget.withdraw()) {
+      rs.retryable('no_budget');
+      return false;
+    }
+    const breakers = call.backend.breakers;
+    if (!breakers.tryAcquire('retries')) {
+      rs.retryable('overflow');
+      return false;
+    }
+    releaseRetry = () => breakers.release('retries');
+    rs.retryable('');
+    retries += 1;
+    return true;
+  };
+  /** The rule's backoff before the next attempt; an abort while waiting gives the retry unit back. */
+  const backOff = async (): Promise<void> => {
+    try {
+      await sleep(backoffMs(retry as Retry, retries, random), requestAbort);
+    } catch (err) {
+      releaseRetry?.();
       releaseRetry = undefined;
-      if (retry === undefined || !retryableResponse(retry, rule.classes, r.status, r.grpcStatus) || !mayRetry()) return r;
-      r.discard();
-      await backOff();
+      throw err;
     }
   };
+  for (;;) {
+    let r: UpstreamResponse;
+    try {
+      r = await attempt(next, call, requestAbort);
+    } catch (err) {
+      releaseRetry?.();
+      releaseRetry = undefined;
+      if (unsent(err) && unsentRetries < MAX_UNSENT_RETRIES && resendable(call.body) && !requestAbort.aborted) {
+        unsentRetries += 1;
+        continue;
+      }
+      const attemptTimedOut = err instanceof OutboundError && err.code === 'ROUTE_TIMEOUT' && !requestAbort.aborted;
+      if (!attemptTimedOut || !mayRetry()) throw err;
+      await backOff();
+      continue;
+    }
+    if (releaseRetry !== undefined) r.onEnd(releaseRetry);
+    releaseRetry = undefined;
+    if (retry === undefined || !retryableResponse(retry, rule.classes, r.status, r.grpcStatus) || !mayRetry()) return r;
+    r.discard();
+    await backOff();
+  }
 }

@@ -22,8 +22,8 @@ export function splitTarget(target: string): { path: string; query: string } {
 
 function hostOf(authority: string | undefined): string | undefined {
   if (authority === undefined) return undefined;
-  const host = authority.startsWith('[') ? authority.slice(0, authority.indexOf(']') + 1) : authority.split(':')[0];
-  return host?.toLowerCase();
+  const end = authority.startsWith('[') ? authority.indexOf(']') + 1 : authority.indexOf(':');
+  return (end < 0 ? authority : authority.slice(0, end)).toLowerCase();
 }
 
 function portOf(authority: string | undefined): number | undefined {
@@ -31,10 +31,45 @@ function portOf(authority: string | undefined): number | undefined {
   return m === null ? undefined : Number(m[1]);
 }
 
-/** The request as routes look at it; headers are read from the exchange only when a match asks. */
+/**
+ * The request as routes look at it, each part worked out when a match first asks for it: a table
+ * with no route (the default profile) reads none of them.
+ */
+class ExchangeRouteRequest implements RouteRequest {
+  private target: { path: string; query: string } | undefined;
+  private hostName: string | undefined | null = null;
+
+  constructor(private readonly ex: Exchange) {}
+
+  get method(): string {
+    return this.ex.method;
+  }
+
+  get path(): string {
+    return this.splitTarget().path;
+  }
+
+  get query(): string {
+    return this.splitTarget().query;
+  }
+
+  get host(): string | undefined {
+    if (this.hostName === null) this.hostName = hostOf(this.ex.authority);
+    return this.hostName;
+  }
+
+  header(name: string): string | undefined {
+    return this.ex.header(name);
+  }
+
+  private splitTarget(): { path: string; query: string } {
+    this.target ??= splitTarget(this.ex.path);
+    return this.target;
+  }
+}
+
 export function routeRequest(ex: Exchange): RouteRequest {
-  const { path, query } = splitTarget(ex.path);
-  return { method: ex.method, path, query, host: hostOf(ex.authority), header: (name) => ex.header(name) };
+  return new ExchangeRouteRequest(ex);
 }
 
 function editsOf(call: OutboundCall): RequestEdits {

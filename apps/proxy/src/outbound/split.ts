@@ -19,7 +19,7 @@ function weightsOf(backends: readonly RouteBackend[]): { weights: number[]; tota
  */
 export function splitLayer(deps: { backend(authority: string): BackendTarget; random: Random }): Layer {
   const weightCache = new WeakMap<readonly RouteBackend[], { weights: number[]; total: number }>();
-  return (next) => async (call) => {
+  return (next) => (call) => {
     const backends = call.rule.backends;
     if (backends.length === 0) {
       call.backend = deps.backend(call.logical.authority);
@@ -32,7 +32,10 @@ export function splitLayer(deps: { backend(authority: string): BackendTarget; ra
     }
     const chosen = backends[backends.length === 1 ? 0 : pickWeighted(w.weights, w.total, deps.random())] as RouteBackend;
     if (chosen.filters.length === 0) return send(chosen, call, next);
-    // The backend's filters apply to this attempt only: a retry may pick another backend.
+    return sendFiltered(chosen, call, next);
+  };
+  /** The backend's filters apply to this attempt only: a retry may pick another backend. */
+  async function sendFiltered(chosen: RouteBackend, call: OutboundCall, next: Service): Promise<UpstreamResponse> {
     const saved = call.edits;
     call.edits = saved === undefined ? undefined : { ...saved, headers: [...saved.headers] };
     try {
@@ -42,7 +45,7 @@ export function splitLayer(deps: { backend(authority: string): BackendTarget; ra
     } finally {
       call.edits = saved;
     }
-  };
+  }
   function send(chosen: RouteBackend, call: OutboundCall, next: Service): Promise<UpstreamResponse> {
     if (chosen.authority === undefined) {
       return Promise.reject(new OutboundError('UPSTREAM_FAILED', 'the route backend has no service to send to'));

@@ -81,9 +81,10 @@ function finished(dst: Writable, onFail: (err: Error) => void): Promise<void> {
       dst.destroy();
       reject(err);
     };
-    dst.once('error', settle);
-    dst.once('finish', () => settle());
-    dst.once('close', () => {
+    // `dst` is the response's own sink, gone with it: plain listeners (no `once` wrappers), `settled` guarding repeats.
+    dst.on('error', settle);
+    dst.on('finish', () => settle());
+    dst.on('close', () => {
       if (!dst.writableFinished) settle(new Error('the client went away before the response ended'));
     });
   });
