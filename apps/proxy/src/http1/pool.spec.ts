@@ -102,6 +102,16 @@ describe('Http1Pool', () => {
     expect(server.connections()).toBe(1);
   });
 
+  it('closes a connection left idle for keepAliveMs; the next request opens a new one', async () => {
+    const { server, pool } = await setup((_req, socket) => socket.write(OK('hi')), { ...OPTIONS, keepAliveMs: 50 });
+    await send(pool);
+    expect(server.connections()).toBe(1);
+    for (let waited = 0; server.open() > 0 && waited < 100; waited++) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(server.open()).toBe(0);
+    expect((await send(pool)).body).toBe('hi');
+    expect(server.connections()).toBe(2);
+  });
+
   it('frames a buffered body with its length and a stream of unknown length as chunked', async () => {
     const requests: string[] = [];
     const { pool } = await setup((req, socket) => {

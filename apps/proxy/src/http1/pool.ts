@@ -200,10 +200,15 @@ class Connection {
   private send(ex: Exchange): void {
     const { head, chunked } = requestHead(ex.request);
     const body = ex.request.body;
-    if (body === null || Buffer.isBuffer(body)) {
+    if (body === null) {
+      this.socket.write(head);
+      ex.requestSent = true;
+      return;
+    }
+    if (Buffer.isBuffer(body)) {
       this.socket.cork();
       this.socket.write(head);
-      if (body !== null && body.length > 0) this.socket.write(body);
+      if (body.length > 0) this.socket.write(body);
       this.socket.uncork();
       ex.requestSent = true;
       return;

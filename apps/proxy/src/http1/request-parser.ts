@@ -137,13 +137,14 @@ const BAD_VALUE = /[\x00-\x08\x0a-\x1f\x7f]/;
 const STRAY_CR = /\r(?!\n)/;
 const STRAY_LF = /(?<!\r)\n/;
 const VERSION = /^HTTP\/(\d)\.(\d)$/;
+const HTTP_11: readonly string[] = ['HTTP/1.1', '1', '1'];
+const HTTP_10: readonly string[] = ['HTTP/1.0', '1', '0'];
 // Request targets: visible ASCII only (RFC 3986 characters and the ones clients send unescaped anyway).
 const TARGET_CHARS = /^[\x21-\x7e]+$/;
 const ABSOLUTE_FORM = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?#]/;
 const AUTHORITY_FORM = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/;
 const HEX = /^[0-9a-fA-F]+$/;
 const DIGITS = /^\d+$/;
-const OWS = /^[ \t]+|[ \t]+$/g;
 // Chunk extensions: `;name[=token|quoted-string]`, repeated. RFC 9112 allows whitespace before the first ';';
 // Node refuses it, and so do we (one reading fewer).
 const CHUNK_EXT = /^(?:;[ \t]*[!#$%&'*+\-.^_`|~0-9A-Za-z]+(?:[ \t]*=[ \t]*(?:[!#$%&'*+\-.^_`|~0-9A-Za-z]+|"(?:[\t !#-[\]-~\x80-\xff]|\\[\t -~\x80-\xff])*"))?)*$/;
@@ -188,8 +189,12 @@ function addField(headers: Record<string, string | string[]>, key: string, value
   else headers[key] = `${prior as string}${key === 'cookie' ? '; ' : ', '}${value}`;
 }
 
-function listTokens(value: string | string[] | undefined): string[] {
-  if (value === undefined) return [];
+const NO_TOKENS: readonly string[] = [];
+/** The end of a request without trailers (the usual one): one shared, frozen object. */
+const NO_TRAILERS: Fields = Object.freeze({});
+
+function listTokens(value: string | string[] | undefined): readonly string[] {
+  if (value === undefined) return NO_TOKENS;
   const joined = Array.isArray(value) ? value.join(',') : value;
   return joined.split(',').map((v) => v.trim().toLowerCase()).filter((v) => v !== '');
 }
@@ -202,7 +207,11 @@ function fieldLine(line: string): [string, string] {
   if (colon <= 0) fail('BAD_FIELD_NAME', `malformed field line ${quote(line)}`);
   const name = line.slice(0, colon);
   if (!TOKEN.test(name)) fail('BAD_FIELD_NAME', `invalid field name ${quote(name)}`);
-  const value = line.slice(colon + 1).replace(OWS, '');
+  let start = colon + 1;
+  while (start < line.length && (line.charCodeAt(start) === 32 || line.charCodeAt(start) === 9)) start++;
+  let end = line.length;
+  while (end > start && (line.charCodeAt(end - 1) === 32 || line.charCodeAt(end - 1) === 9)) end--;
+  const value = line.slice(start, end);
   if (BAD_VALUE.test(value)) fail('BAD_FIELD_VALUE', `invalid characters in the value of ${name}`);
   return [name, value];
 }
@@ -406,7 +415,8 @@ export class RequestParser {
     const version = requestLine.slice(sp2 + 1);
     if (method === 'PRI' && target === '*' && version === 'HTTP/2.0') fail('HTTP2_PREFACE', 'the HTTP/2 connection preface');
     if (!TOKEN.test(method)) fail('BAD_METHOD', `invalid method ${quote(method)}`);
-    const v = VERSION.exec(version);
+    // The two versions there are, without a match array; anything else gets the exact refusal.
+    const v = version === 'HTTP/1.1' ? HTTP_11 : version === 'HTTP/1.0' ? HTTP_10 : VERSION.exec(version);
     if (v === null) fail('BAD_REQUEST_LINE', `malformed HTTP version ${quote(version)}`);
     if (v[1] !== '1' || (v[2] !== '0' && v[2] !== '1')) fail('UNSUPPORTED_VERSION', `unsupported version ${version}`);
     checkTarget(method, target);
@@ -454,7 +464,7 @@ export class RequestParser {
       this.remaining = frame.length;
     } else this.state = 'done';
     this.events.onHead(head);
-    if (this.state === 'done') this.events.onEnd({});
+    if (this.state === 'done') this.events.onEnd(NO_TRAILERS);
   }
 
   private lengthBody(buf: Buffer): number {
@@ -462,7 +472,7 @@ export class RequestParser {
     this.remaining -= n;
     if (this.remaining === 0) this.state = 'done';
     this.events.onBody(n === buf.length ? buf : buf.subarray(0, n));
-    if (this.state === 'done') this.events.onEnd({});
+    if (this.state === 'done') this.events.onEnd(NO_TRAILERS);
     return n;
   }
 
@@ -502,7 +512,7 @@ export class RequestParser {
     if (buf[0] === CR && buf.length === 1) return -1;
     if (buf[0] === CR && buf[1] === LF) {
       this.state = 'done';
-      this.events.onEnd({});
+      this.events.onEnd(NO_TRAILERS);
       return 2;
     }
     const end = findHeadEnd(buf);

@@ -36,7 +36,7 @@ const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 // Field values: visible ASCII, obs-text, SP and HTAB only (RFC 9110 section 5.5); the control characters are the point here.
 // eslint-disable-next-line no-control-regex
 const BAD_VALUE = /[\x00-\x08\x0a-\x1f\x7f]/;
-const STATUS_LINE = /^HTTP\/1\.([01]) ([1-9]\d\d)(?: [^\r\n]*)?$/;
+const STATUS_LINE = /^HTTP\/1\.[01] [1-9]\d\d(?: [^\r\n]*)?$/;
 const HEX = /^[0-9a-fA-F]+$/;
 const DIGITS = /^\d+$/;
 
@@ -51,25 +51,31 @@ function skipSpace(text: string, from: number): number {
   return i;
 }
 
-/** Parses header or trailer lines (without the final empty line), from line `from` on, into lowercase-named fields. */
-export function parseFields(lines: readonly string[], from = 0): Fields {
+/**
+ * Parses field lines (a head or trailer section without its final empty line) from offset `from`
+ * of `text` into lowercase-named fields, one line at a time, without splitting the text into a list.
+ */
+function parseFields(text: string, from: number): Fields {
   const fields: Fields = {};
-  for (let i = from; i < lines.length; i++) {
-    const line = lines[i] as string;
-    const colon = line.indexOf(':');
-    if (colon <= 0) fail(`malformed field line ${JSON.stringify(line.slice(0, 64))}`);
-    const name = line.slice(0, colon);
+  let start = from;
+  while (start < text.length) {
+    const crlf = text.indexOf('\r\n', start);
+    const end = crlf < 0 ? text.length : crlf;
+    const colon = text.indexOf(':', start);
+    if (colon <= start || colon >= end) fail(`malformed field line ${JSON.stringify(text.slice(start, Math.min(end, start + 64)))}`);
+    const name = text.slice(start, colon);
     if (!TOKEN.test(name)) fail(`invalid field name ${JSON.stringify(name.slice(0, 64))}`);
-    const start = skipSpace(line, colon + 1);
-    let end = line.length;
-    while (end > start && (line.charCodeAt(end - 1) === 32 || line.charCodeAt(end - 1) === 9)) end--;
-    const value = line.slice(start, end);
+    const valueStart = skipSpace(text, colon + 1);
+    let valueEnd = end;
+    while (valueEnd > valueStart && (text.charCodeAt(valueEnd - 1) === 32 || text.charCodeAt(valueEnd - 1) === 9)) valueEnd--;
+    const value = text.slice(valueStart, valueEnd);
     if (BAD_VALUE.test(value)) fail(`invalid characters in the value of ${name}`);
     const key = name.toLowerCase();
     const prior = fields[key];
     if (prior === undefined) fields[key] = value;
     else if (Array.isArray(prior)) prior.push(value);
     else fields[key] = [prior, value];
+    start = end + 2;
   }
   return fields;
 }
@@ -193,16 +199,18 @@ export class ResponseParser {
       return -1;
     }
     if (end > MAX_RESPONSE_HEAD_BYTES) fail('response head too large');
-    const lines = buf.toString('latin1', 0, end).split('\r\n');
-    const match = STATUS_LINE.exec(lines[0] ?? '');
-    if (match === null) fail(`malformed status line ${JSON.stringify((lines[0] ?? '').slice(0, 64))}`);
-    const status = Number(match[2]);
-    const headers = parseFields(lines, 1);
+    const text = buf.toString('latin1', 0, end);
+    const lineEnd = text.indexOf('\r\n');
+    const statusLine = lineEnd < 0 ? text : text.slice(0, lineEnd);
+    if (!STATUS_LINE.test(statusLine)) fail(`malformed status line ${JSON.stringify(statusLine.slice(0, 64))}`);
+    // STATUS_LINE fixed the places: `HTTP/1.x SSS`.
+    const status = Number(statusLine.slice(9, 12));
+    const headers = lineEnd < 0 ? {} : parseFields(text, lineEnd + 2);
     if (status < 200) {
       if (status === 101) fail('unexpected protocol switch');
       return end + 4;
     }
-    this.frame(match[1] === '1', status, headers);
+    this.frame(statusLine.charCodeAt(7) === 49 /* '1' */, status, headers);
     this.events.onHead(status, headers);
     if (this.state === 'done' || (this.state === 'length' && this.remaining === 0)) this.complete({});
     return end + 4;
@@ -283,7 +291,7 @@ export class ResponseParser {
       return -1;
     }
     if (end > MAX_RESPONSE_HEAD_BYTES) fail('trailer section too large');
-    const trailers = parseFields(buf.toString('latin1', 0, end).split('\r\n'));
+    const trailers = parseFields(buf.toString('latin1', 0, end), 0);
     this.complete(trailers);
     return end + 4;
   }

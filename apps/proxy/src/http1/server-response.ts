@@ -14,6 +14,11 @@ export interface ResponseOwner {
  * As Node's server: tells clients how long an idle connection stays open (KEEP_ALIVE_TIMEOUT_MS), so
  * that they stop reusing it before the server closes it (Node's and undici's agents read it).
  */
+/**
+ * Ours: a response that ends with a body up to this size goes out with its head in one buffer and
+ * one socket write (a copy of at most this much, instead of a corked writev of three chunks).
+ */
+export const MAX_JOINED_BODY_BYTES = 16 * 1024;
 const KEEP_ALIVE_HINT = `keep-alive: timeout=${KEEP_ALIVE_TIMEOUT_MS / 1000}\r\n`;
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 // Node's checkInvalidHeaderChar: HTAB, visible ASCII, SP and obs-text only (no CR or LF: no response splitting).
@@ -35,6 +40,15 @@ function dateField(): string {
   return cachedDate;
 }
 
+/** A head (latin1: one byte per character) and the whole body in one buffer. */
+function joined(head: string, body: string | Buffer, bodyLength: number): Buffer {
+  const out = Buffer.allocUnsafe(head.length + bodyLength);
+  out.write(head, 0, 'latin1');
+  if (typeof body === 'string') out.write(body, head.length, 'utf8');
+  else body.copy(out, head.length);
+  return out;
+}
+
 function invalidHeader(name: string): TypeError {
   return Object.assign(new TypeError(`invalid header ${JSON.stringify(name.slice(0, 64))}`), { code: 'ERR_INVALID_HTTP_HEADER' });
 }
@@ -42,8 +56,8 @@ function invalidHeader(name: string): TypeError {
 /**
  * One response on a raw HTTP/1.1 server connection, with the members of Node's ServerResponse that
  * the roles use. The head waits for the first body bytes or the end, so that a small response goes
- * out in one write (head and body corked together, with Content-Length when the whole body is known
- * at the end); otherwise the body is chunked (HTTP/1.1) or delimited by the close (HTTP/1.0).
+ * out in one write (head and body joined, with Content-Length when the whole body is known at the
+ * end); otherwise the body is chunked (HTTP/1.1) or delimited by the close (HTTP/1.0).
  *
  * Events as ServerResponse: 'drain', 'finish' (everything handed to the socket), then 'close'; or
  * only 'close' when the connection went first (then writableFinished stays false).
@@ -140,6 +154,12 @@ export class ServerResponse extends EventEmitter {
     this.writableEnded = true;
     const socket = this.owner.socket;
     const length = chunk === undefined ? 0 : typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length;
+    if (!this.headersSent && length <= MAX_JOINED_BODY_BYTES) {
+      const head = this.head(length);
+      if (this.bodyAllowed && length > 0) socket.write(joined(head, chunk as string | Buffer, length), this.flushed);
+      else socket.write(head, 'latin1', this.flushed);
+      return this;
+    }
     socket.cork();
     if (!this.headersSent) socket.write(this.head(length), 'latin1');
     if (this.bodyAllowed && length > 0) {

@@ -1,7 +1,8 @@
 import http from 'node:http';
 import net, { type AddressInfo, type Socket } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Http1Server, type Http1ServerOptions, type RequestListener } from './server';
+import { HEAD_TIMEOUT_MS, KEEP_ALIVE_TIMEOUT_MS } from './server-limits';
 
 const servers: net.Server[] = [];
 const http1Servers: Http1Server[] = [];
@@ -233,5 +234,51 @@ describe('Http1Server', () => {
     expect(text).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
     expect(text).toContain('connection: close\r\n');
     expect(text.endsWith('late')).toBe(true);
+  });
+
+  describe('with fake timers for its timeouts', () => {
+    afterEach(() => {
+      vi.useRealTimers();
+    });
+
+    /** Lets pending socket callbacks run (setImmediate is not faked). */
+    async function settle(): Promise<void> {
+      for (let i = 0; i < 10; i++) await new Promise((resolve) => setImmediate(resolve));
+    }
+
+    it('closes a connection idle for the keep-alive timeout, counted again after every response', async () => {
+      vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+      const { port } = await start(echo);
+      const client = net.connect({ port, host: '127.0.0.1' });
+      const closed = new Promise<void>((resolve) => client.once('close', () => resolve()));
+      client.on('error', () => undefined);
+      for (const path of ['/a', '/b']) {
+        const answered = readUntil(client, (t) => t.includes(`x-url: ${path}`) && t.endsWith('\r\n\r\n'));
+        client.write(`GET ${path} HTTP/1.1\r\nHost: a\r\n\r\n`);
+        await answered;
+        await settle();
+        vi.advanceTimersByTime(KEEP_ALIVE_TIMEOUT_MS - 1);
+        await settle();
+        expect(client.destroyed).toBe(false);
+      }
+      vi.advanceTimersByTime(1);
+      await closed;
+    });
+
+    it('answers 408 to a request head that stops arriving for the head timeout', async () => {
+      vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+      const { port } = await start(echo);
+      const client = net.connect({ port, host: '127.0.0.1' });
+      client.on('error', () => undefined);
+      const answer = new Promise<string>((resolve) => {
+        let text = '';
+        client.on('data', (c: Buffer) => (text += c.toString('latin1')));
+        client.once('close', () => resolve(text));
+      });
+      client.write('GET / HTTP/1.1\r\nHost:');
+      await settle();
+      vi.advanceTimersByTime(HEAD_TIMEOUT_MS);
+      expect(await answer).toMatch(/^HTTP\/1\.1 408 /);
+    });
   });
 });

@@ -52,6 +52,14 @@ class Connection implements ResponseOwner {
   /** A CONNECT or upgrade request whose connection leaves once the parser has put the bytes after it aside. */
   private handingOver: { req: ServerRequest; listener: ConnectListener | undefined } | undefined;
   private closing = false;
+  /**
+   * The idle or head timeout in force (0: none) and its one timer, re-armed with refresh(): a
+   * socket timeout would cost a new timer and a bound function at every response. As a socket
+   * timeout, it runs from the last bytes received.
+   */
+  private timeoutMs = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private timerMs = 0;
 
   constructor(
     private readonly server: Http1Server,
@@ -66,8 +74,7 @@ class Connection implements ResponseOwner {
     socket.on('drain', this.onDrain);
     socket.on('error', this.onError);
     socket.once('close', this.onClose);
-    socket.on('timeout', this.onTimeout);
-    socket.setTimeout(HEAD_TIMEOUT_MS);
+    this.setIdleTimeout(HEAD_TIMEOUT_MS);
   }
 
   /** No request in progress and none partly received. */
@@ -101,12 +108,13 @@ class Connection implements ResponseOwner {
       return;
     }
     this.req = undefined;
-    this.socket.setTimeout(this.parser.bufferedBytes > 0 ? HEAD_TIMEOUT_MS : KEEP_ALIVE_TIMEOUT_MS);
+    this.setIdleTimeout(this.parser.bufferedBytes > 0 ? HEAD_TIMEOUT_MS : KEEP_ALIVE_TIMEOUT_MS);
     if (this.socket.isPaused()) this.socket.resume();
     this.parse(() => this.parser.next());
   }
 
   private readonly onData = (chunk: Buffer): void => {
+    if (this.timeoutMs !== 0) this.timer?.refresh();
     this.parse(() => this.parser.execute(chunk));
     if (this.res !== undefined && this.parser.bufferedBytes > MAX_PIPELINED_BYTES) this.socket.pause();
   };
@@ -136,7 +144,7 @@ class Connection implements ResponseOwner {
   }
 
   private onHead(head: RequestHead): void {
-    this.socket.setTimeout(0);
+    this.timeoutMs = 0;
     this.requestEnded = false;
     const req = new ServerRequest(head, this.socket, this.resumeBody);
     this.req = req;
@@ -198,7 +206,23 @@ class Connection implements ResponseOwner {
     // 'close' follows; the request and response learn of it there.
   };
 
+  /** Arms the idle or head timeout (0 disarms it; a timer that fires then does nothing). */
+  private setIdleTimeout(ms: number): void {
+    this.timeoutMs = ms;
+    if (ms === 0) return;
+    if (this.timer !== undefined && this.timerMs === ms) {
+      this.timer.refresh();
+      return;
+    }
+    clearTimeout(this.timer);
+    this.timerMs = ms;
+    this.timer = setTimeout(this.onTimeout, ms);
+    this.timer.unref();
+  }
+
   private readonly onTimeout = (): void => {
+    if (this.timeoutMs === 0) return;
+    this.timeoutMs = 0;
     if (this.parser.inMessage && this.res === undefined && this.socket.writable) {
       this.closing = true;
       this.socket.end(rawErrorResponse(clientErrorCode('ERR_HTTP_REQUEST_TIMEOUT')));
@@ -208,6 +232,7 @@ class Connection implements ResponseOwner {
   };
 
   private readonly onClose = (): void => {
+    clearTimeout(this.timer);
     this.server.forget(this);
     const req = this.req;
     if (req !== undefined && !req.complete && !req.destroyed) req.destroy(Object.assign(new Error('aborted'), { code: 'ECONNRESET' }));
@@ -221,8 +246,8 @@ class Connection implements ResponseOwner {
     socket.off('drain', this.onDrain);
     socket.off('error', this.onError);
     socket.off('close', this.onClose);
-    socket.off('timeout', this.onTimeout);
-    socket.setTimeout(0);
+    clearTimeout(this.timer);
+    this.timeoutMs = 0;
     this.server.forget(this);
   }
 }

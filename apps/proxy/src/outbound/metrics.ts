@@ -58,17 +58,27 @@ interface ResponsePair {
   latency: HistogramSeries;
 }
 
-function responsePairs(total: CounterFamily, latency: HistogramFamily, base: Labels) {
+/**
+ * The response pairs of one base label set, by status, classification and (for endpoints) gRPC
+ * status. The last outcome is remembered: a run of equal outcomes, the usual case, builds no key.
+ */
+function responsePairs(total: CounterFamily, latency: HistogramFamily, base: Labels, grpcLabel: boolean) {
   const prefix = JSON.stringify(base);
   const pairs = new Map<string, ResponsePair>();
-  return (key: string, extra: () => Labels): ResponsePair => {
+  let last: { status: number; grpc: string; classification: Classification; pair: ResponsePair } | undefined;
+  return (status: number, grpcStatus: number | undefined, classification: Classification): ResponsePair => {
+    const grpc = grpcStatus === undefined ? '' : String(grpcStatus);
+    if (last !== undefined && last.status === status && last.grpc === grpc && last.classification === classification) return last.pair;
+    const key = grpcLabel ? `${status}/${grpc}/${classification}` : `${status}/${classification}`;
     let pair = pairs.get(key);
     if (pair === undefined) {
       const full = `${prefix}/${key}`;
-      const labels = () => ({ ...base, ...extra() });
+      const extra: Labels = grpcLabel ? { status_code: String(status), classification, grpc_status: grpc } : { status_code: String(status), classification };
+      const labels = () => ({ ...base, ...extra });
       pair = { total: total.child(full, labels), latency: latency.child(full, labels) };
       pairs.set(key, pair);
     }
+    last = { status, grpc, classification, pair };
     return pair;
   };
 }
@@ -190,12 +200,11 @@ export class OutboundMetrics {
       dst_deployment: labels['deployment'] ?? '',
     };
     const request = this.requestTotal.child(JSON.stringify(base), () => base);
-    const responses = responsePairs(this.responseTotal, this.responseLatency, base);
+    const responses = responsePairs(this.responseTotal, this.responseLatency, base, true);
     return {
       request: () => request.inc(),
       response: (status, grpcStatus, classification, latencyMs) => {
-        const grpc = grpcStatus === undefined ? '' : String(grpcStatus);
-        const pair = responses(`${status}/${grpc}/${classification}`, () => ({ status_code: String(status), classification, grpc_status: grpc }));
+        const pair = responses(status, grpcStatus, classification);
         pair.total.inc();
         pair.latency.observe(latencyMs);
       },
@@ -207,10 +216,10 @@ export class OutboundMetrics {
     const key = JSON.stringify(base);
     const request = this.routeRequestTotal.child(key, () => base);
     const actualRequest = this.routeActualRequestTotal.child(key, () => base);
-    const responses = responsePairs(this.routeResponseTotal, this.routeResponseLatency, base);
-    const actualResponses = responsePairs(this.routeActualResponseTotal, this.routeActualResponseLatency, base);
+    const responses = responsePairs(this.routeResponseTotal, this.routeResponseLatency, base, false);
+    const actualResponses = responsePairs(this.routeActualResponseTotal, this.routeActualResponseLatency, base, false);
     const record = (pairs: typeof responses, status: number, classification: Classification, ms: number) => {
-      const pair = pairs(`${status}/${classification}`, () => ({ status_code: String(status), classification }));
+      const pair = pairs(status, undefined, classification);
       pair.total.inc();
       pair.latency.observe(ms);
     };
