@@ -82,6 +82,15 @@ function newSpaceKiB(stats: v8.GCProfilerResult['statistics']): string {
   return `${sizes[Math.floor(sizes.length / 2)]} (${sizes[0]}-${sizes[sizes.length - 1]})`;
 }
 
+/** What the median scavenge left in the young generation (objects still alive, copied): its cost, and space lost to allocation. */
+function survivorKiB(stats: v8.GCProfilerResult['statistics']): number {
+  const sizes = stats
+    .filter((s) => s.gcType === 'Scavenge')
+    .map((s) => usedIn(s.afterGC.heapSpaceStatistics, YOUNG) / 1024)
+    .sort((a, b) => a - b);
+  return Math.round(sizes[Math.floor(sizes.length / 2)] ?? 0);
+}
+
 interface SampleNode {
   callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number };
   selfSize: number;
@@ -199,6 +208,7 @@ process.stdout.write(
     scavengeMsMax: scavenges[scavenges.length - 1],
     otherGcs: gcs.length - scavenges.length,
     newSpaceKiBAtScavenge: newSpaceKiB(gcStats),
+    survivorKiBAfterScavenge: survivorKiB(gcStats),
   })}\n`,
 );
 if (profile !== undefined) {

@@ -99,8 +99,7 @@ class H1Exchange extends BaseExchange implements Exchange {
     this.authority = authority;
     this.grpc = isGrpcContentType(headers['content-type']);
     this.hasBody = contentLength !== undefined ? contentLength !== '0' : headers['transfer-encoding'] !== undefined;
-    // 'close' comes once per response (`on` spares the wrapper that `once` builds).
-    res.on('close', () => {
+    res.once('close', () => {
       onClose();
       if (!res.writableFinished) this.clientWentAway();
     });

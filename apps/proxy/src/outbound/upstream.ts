@@ -81,10 +81,9 @@ function finished(dst: Writable, onFail: (err: Error) => void): Promise<void> {
       dst.destroy();
       reject(err);
     };
-    // `dst` is the response's own sink, gone with it: plain listeners (no `once` wrappers), `settled` guarding repeats.
-    dst.on('error', settle);
-    dst.on('finish', () => settle());
-    dst.on('close', () => {
+    dst.once('error', settle);
+    dst.once('finish', () => settle());
+    dst.once('close', () => {
       if (!dst.writableFinished) settle(new Error('the client went away before the response ended'));
     });
   });
