@@ -44,7 +44,12 @@ const BODY = 'x'.repeat(100);
 
 function flags(): WorkersBenchFlags {
   try {
-    return parseWorkersBenchFlags(process.argv.slice(2));
+    const parsed = parseWorkersBenchFlags(process.argv.slice(2));
+    if (parsed.help) {
+      console.log(`usage: ${WORKERS_BENCH_USAGE}`);
+      process.exit(0);
+    }
+    return parsed;
   } catch (err) {
     console.error(`workers-bench: ${(err as Error).message}\nusage: ${WORKERS_BENCH_USAGE}`);
     process.exit(2);

@@ -3,16 +3,17 @@ import { describeRatios, pairedRatios, parseWorkersBenchFlags, roundOrder, SINGL
 
 describe('parseWorkersBenchFlags', () => {
   it('has defaults: 6 rounds of 10 s at 50 connections, nothing pinned, no single-process variant', () => {
-    expect(parseWorkersBenchFlags([])).toEqual({ rounds: 6, duration: 10, connections: 50, pin: false, withSingle: false });
+    expect(parseWorkersBenchFlags([])).toEqual({ rounds: 6, duration: 10, connections: 50, pin: false, withSingle: false, help: false });
   });
 
   it('reads every flag', () => {
-    expect(parseWorkersBenchFlags(['--rounds', '8', '--duration', '5', '--connections', '20', '--pin', '--with-single'])).toEqual({
+    expect(parseWorkersBenchFlags(['--rounds', '8', '--duration', '5', '--connections', '20', '--pin', '--with-single', '--help'])).toEqual({
       rounds: 8,
       duration: 5,
       connections: 20,
       pin: true,
       withSingle: true,
+      help: true,
     });
   });
 

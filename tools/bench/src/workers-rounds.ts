@@ -18,9 +18,11 @@ export interface WorkersBenchFlags {
   readonly pin: boolean;
   /** Also measure the proxy as one process (no supervisor). */
   readonly withSingle: boolean;
+  /** Print the usage and exit. */
+  readonly help: boolean;
 }
 
-export const WORKERS_BENCH_USAGE = 'workers-bench [--rounds 6] [--duration 10] [--connections 50] [--pin] [--with-single]';
+export const WORKERS_BENCH_USAGE = 'workers-bench [--rounds 6] [--duration 10] [--connections 50] [--pin] [--with-single] [--help]';
 
 /** Parses the command line; throws with a message naming the flag on anything else. */
 export function parseWorkersBenchFlags(args: readonly string[]): WorkersBenchFlags {
@@ -32,6 +34,7 @@ export function parseWorkersBenchFlags(args: readonly string[]): WorkersBenchFla
       connections: { type: 'string', default: '50' },
       pin: { type: 'boolean', default: false },
       'with-single': { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
     allowPositionals: false,
@@ -48,6 +51,7 @@ export function parseWorkersBenchFlags(args: readonly string[]): WorkersBenchFla
     connections: integer('connections', 1_000),
     pin: values.pin ?? false,
     withSingle: values['with-single'] ?? false,
+    help: values.help ?? false,
   };
 }
 
