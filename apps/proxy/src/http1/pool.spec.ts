@@ -102,6 +102,19 @@ describe('Http1Pool', () => {
     expect(server.connections()).toBe(1);
   });
 
+  it('sends header bytes 0x80-0xff as they were read (latin1), not re-encoded as UTF-8', async () => {
+    const heads: Buffer[] = [];
+    const { pool } = await setup((req, socket) => {
+      heads.push(Buffer.from(req, 'latin1'));
+      socket.write(OK('ok'));
+    });
+    // The parsers read a head as latin1, so the byte 0xe9 arrives as the character U+00E9.
+    expect((await send(pool, { headers: ['host', 'test', 'x-name', 'caf\u00e9'] })).status).toBe(200);
+    const head = heads[0] ?? Buffer.alloc(0);
+    expect(head.includes(Buffer.from([0x63, 0x61, 0x66, 0xe9, 0x0d, 0x0a]))).toBe(true);
+    expect(head.includes(Buffer.from([0xc3, 0xa9]))).toBe(false);
+  });
+
   it('closes a connection left idle for keepAliveMs; the next request opens a new one', async () => {
     const { server, pool } = await setup((_req, socket) => socket.write(OK('hi')), { ...OPTIONS, keepAliveMs: 50 });
     await send(pool);

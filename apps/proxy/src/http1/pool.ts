@@ -197,23 +197,24 @@ class Connection {
     this.send(ex);
   }
 
+  /** Heads are written as latin1, one byte per character, as the parsers read them (and as Node writes headers). */
   private send(ex: Exchange): void {
     const { head, chunked } = requestHead(ex.request);
     const body = ex.request.body;
     if (body === null) {
-      this.socket.write(head);
+      this.socket.write(head, 'latin1');
       ex.requestSent = true;
       return;
     }
     if (Buffer.isBuffer(body)) {
       this.socket.cork();
-      this.socket.write(head);
+      this.socket.write(head, 'latin1');
       if (body.length > 0) this.socket.write(body);
       this.socket.uncork();
       ex.requestSent = true;
       return;
     }
-    this.socket.write(head);
+    this.socket.write(head, 'latin1');
     // A streamed body is read only once connected, so a refused connection leaves it unread (and sendable elsewhere).
     if (this.connected) this.streamBody(ex, body, chunked);
     else this.socket.once(this.readyEvent, () => this.streamBody(ex, body, chunked));
