@@ -2,11 +2,14 @@
 //   taskset -c 0 node --max-semi-space-size=2 --heap-growing-percent=10 --import tsx apps/proxy/examples/gc-probe.ts
 // PROBE_CONNECTIONS (default 1) and PROBE_SECONDS (default 8, at most 60) shape the wrk run (on CPU 1, as the
 // bench runs it); TRELLIS_HTTP1_SERVER picks the server. A Node backend on 127.0.0.1 (CPU 1) answers 100 bytes.
-// Prints wrk's latency lines and, for the proxy process: CPU µs per request, bytes allocated per request (heap
+// Prints wrk's latency lines; how long requests stayed in the process, timed at its sockets (time-in-proxy.ts: the
+// rest of wrk's latency is spent outside it); and, for the proxy process: CPU µs per request, bytes allocated per request (heap
 // growth between collections, from v8.GCProfiler), scavenges and requests per scavenge.
 // PROBE_HEAP_SITES=N (N ≤ 100) instead runs V8's sampling heap profiler (objects freed by any GC included) and
 // prints the N allocation sites with the most bytes per request: by allocating function, and by the innermost
 // function of this repository on the stack. Profiling slows the process: read those rates as shares, not timings.
+// PROBE_HEAP_SURVIVORS=1 leaves out the objects a scavenge frees: the sites left are those of objects that outlive a
+// scavenge and are promoted, the ones that make scavenges and old-generation collections slow.
 // PROBE_HEAP_PROFILE_FILE=<path> also writes the raw profile there (a .heapprofile for Chrome DevTools' Memory tab).
 // Run on the bundle to see the code as the proxy ships it (names and lines mapped back through its source map):
 //   node tools/scripts/build-app.mjs apps/proxy examples/gc-probe.ts
@@ -14,10 +17,12 @@
 import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
-import { SourceMap } from 'node:module';
-import { PerformanceObserver, constants } from 'node:perf_hooks';
+import { SourceMap, type SourceMapping } from 'node:module';
+import { PerformanceObserver, constants, type PerformanceEntry } from 'node:perf_hooks';
 import v8 from 'node:v8';
+import vm from 'node:vm';
 import { startHarness } from '../src/outbound/testing/harness';
+import { percentilesMs, timeInProxy } from './time-in-proxy';
 
 const MAX_SECONDS = 60;
 const MAX_SITES = 100;
@@ -26,6 +31,7 @@ const SAMPLING_INTERVAL_BYTES = 256;
 const seconds = Math.min(Number(process.env.PROBE_SECONDS ?? 8), MAX_SECONDS);
 const connections = Number(process.env.PROBE_CONNECTIONS ?? 1);
 const sites = Math.min(Number(process.env.PROBE_HEAP_SITES ?? 0), MAX_SITES);
+const survivorsOnly = process.env.PROBE_HEAP_SURVIVORS === '1';
 
 function run(command: string, args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -46,6 +52,13 @@ function usedIn(spaces: HeapSpaces, names: readonly string[] | undefined): numbe
 }
 
 const YOUNG = ['new_space', 'new_large_object_space'];
+
+/** A scavenge now (V8's gc() extension, which --expose-gc installs; the probe sets the flag itself). */
+function minorGc(): void {
+  v8.setFlagsFromString('--expose-gc');
+  const gc = vm.runInNewContext('gc') as (options: { type: 'minor' }) => void;
+  gc({ type: 'minor' });
+}
 
 /**
  * Bytes allocated over a profile, in the young generation and in the whole heap (objects V8
@@ -120,8 +133,10 @@ function sourceMapOf(file: string): SourceMap | null {
 /** `function file:line`, in the TypeScript source when the frame is in a bundle with a source map. */
 function frameName(frame: SampleNode['callFrame']): string {
   const file = frame.url.replace(/^file:\/\//, '');
-  const entry = file === '' ? undefined : sourceMapOf(file)?.findEntry(frame.lineNumber, frame.columnNumber);
-  const where = entry !== undefined && 'originalSource' in entry ? `${entry.originalSource.replace(/^.*?\/(apps|libs)\//, '$1/')}:${entry.originalLine + 1}` : `${file.replace(`${process.cwd()}/`, '') || '(native)'}:${frame.lineNumber + 1}`;
+  const found = file === '' ? undefined : sourceMapOf(file)?.findEntry(frame.lineNumber, frame.columnNumber);
+  // @types/node types an entry with no mapping as {}; a mapped one has the SourceMapping fields.
+  const entry = found !== undefined && 'originalSource' in found ? (found as SourceMapping) : undefined;
+  const where = entry !== undefined ? `${entry.originalSource.replace(/^.*?\/(apps|libs)\//, '$1/')}:${entry.originalLine + 1}` : `${file.replace(`${process.cwd()}/`, '') || '(native)'}:${frame.lineNumber + 1}`;
   return `${frame.functionName || '(anonymous)'} ${where}`;
 }
 
@@ -157,6 +172,8 @@ const backendScript = `const s=require('http').createServer((q,r)=>r.end('x'.rep
 const backend = spawn('taskset', ['-c', '1', process.execPath, '-e', backendScript]);
 const backendPort = await new Promise<number>((resolve) => backend.stdout.once('data', (c: Buffer) => resolve(Number(c.toString()))));
 const h = await startHarness();
+// Before the endpoint is known: the outbound role dials it as soon as it is.
+const timing = timeInProxy(h.port, backendPort);
 h.destination.setEndpoints('web.demo.svc.cluster.local:80', [{ host: '127.0.0.1', port: backendPort }]);
 const url = `http://127.0.0.1:${h.port}/`;
 await run('wrk', ['-t1', '-c1', '-d2s', '-H', 'Host: web.demo', url]);
@@ -168,14 +185,15 @@ if (sites > 0) {
   await post(session, 'HeapProfiler.startSampling', {
     samplingInterval: SAMPLING_INTERVAL_BYTES,
     includeObjectsCollectedByMajorGC: true,
-    includeObjectsCollectedByMinorGC: true,
+    includeObjectsCollectedByMinorGC: !survivorsOnly,
   });
 }
 const gcs: Array<{ kind: number; ms: number }> = [];
 const observer = new PerformanceObserver((list) => {
-  for (const e of list.getEntries()) gcs.push({ kind: (e.detail as { kind: number }).kind, ms: e.duration });
+  for (const e of list.getEntries()) gcs.push({ kind: (e as PerformanceEntry & { detail: { kind: number } }).detail.kind, ms: e.duration });
 });
 observer.observe({ entryTypes: ['gc'] });
+timing.reset();
 const gcProfiler = new v8.GCProfiler();
 const spacesAtStart = heapSpaces();
 gcProfiler.start();
@@ -185,6 +203,8 @@ const cpu = process.cpuUsage(cpuBefore);
 const spacesAtEnd = heapSpaces();
 const gcStats = gcProfiler.stop().statistics;
 observer.disconnect();
+// Objects still in the young generation when sampling stops count as survivors unless a scavenge frees them first.
+if (survivorsOnly) minorGc();
 const profile = sites > 0 ? (await post<{ profile: { head: SampleNode } }>(session, 'HeapProfiler.stopSampling')).profile : undefined;
 session.disconnect();
 
@@ -192,7 +212,11 @@ const requests = Number(/(\d+) requests in/.exec(report)?.[1] ?? 0);
 const allocated = allocatedBytes(gcStats, spacesAtStart, spacesAtEnd);
 const perRequest = Math.max(1, requests);
 const scavenges = gcs.filter((g) => g.kind === constants.NODE_PERFORMANCE_GC_MINOR).map((g) => g.ms).sort((a, b) => a - b);
+timing.stop();
 process.stdout.write(`${report.split('\n').filter((l) => /%|requests in/.test(l)).join('\n')}\n`);
+process.stdout.write(`in the proxy, read to answer: ${percentilesMs(timing.inProxy)}\n`);
+process.stdout.write(`  of which waiting on the backend: ${percentilesMs(timing.upstream)}\n`);
+if (connections === 1) process.stdout.write(`  the proxy's own time: ${percentilesMs(timing.own)}\n`);
 process.stdout.write(
   `${JSON.stringify({
     server: process.env.TRELLIS_HTTP1_SERVER ?? 'trellis',
