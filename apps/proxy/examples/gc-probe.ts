@@ -2,9 +2,10 @@
 //   taskset -c 0 node --max-semi-space-size=2 --heap-growing-percent=10 --import tsx apps/proxy/examples/gc-probe.ts
 // PROBE_CONNECTIONS (default 1) and PROBE_SECONDS (default 8, at most 60) shape the wrk run (on CPU 1, as the
 // bench runs it); TRELLIS_HTTP1_SERVER picks the server. A Node backend on 127.0.0.1 (CPU 1) answers 100 bytes.
-// Prints wrk's latency lines; how long requests stayed in the process, timed at its sockets (time-in-proxy.ts: the
-// rest of wrk's latency is spent outside it); and, for the proxy process: CPU µs per request, bytes allocated per request (heap
-// growth between collections, from v8.GCProfiler), scavenges and requests per scavenge.
+// Prints wrk's latency lines; how long requests stayed in the process, timed at its sockets (time-in-proxy in
+// @trellis/testing; the rest of wrk's latency is spent outside the process), split into the wait on the backend and
+// the proxy's own time; and, for the proxy process: CPU µs per request, bytes allocated per request (heap growth
+// between collections, from v8.GCProfiler), scavenges and requests per scavenge.
 // PROBE_HEAP_SITES=N (N ≤ 100) instead runs V8's sampling heap profiler (objects freed by any GC included) and
 // prints the N allocation sites with the most bytes per request: by allocating function, and by the innermost
 // function of this repository on the stack. Profiling slows the process: read those rates as shares, not timings.
@@ -22,7 +23,7 @@ import { PerformanceObserver, constants, type PerformanceEntry } from 'node:perf
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { startHarness } from '../src/outbound/testing/harness';
-import { percentilesMs, timeInProxy } from './time-in-proxy';
+import { formatPercentiles, timeInProxy } from '@trellis/testing/time-in-proxy';
 
 const MAX_SECONDS = 60;
 const MAX_SITES = 100;
@@ -173,7 +174,7 @@ const backend = spawn('taskset', ['-c', '1', process.execPath, '-e', backendScri
 const backendPort = await new Promise<number>((resolve) => backend.stdout.once('data', (c: Buffer) => resolve(Number(c.toString()))));
 const h = await startHarness();
 // Before the endpoint is known: the outbound role dials it as soon as it is.
-const timing = timeInProxy(h.port, backendPort);
+const timing = timeInProxy({ listenPort: h.port, backendPort });
 h.destination.setEndpoints('web.demo.svc.cluster.local:80', [{ host: '127.0.0.1', port: backendPort }]);
 const url = `http://127.0.0.1:${h.port}/`;
 await run('wrk', ['-t1', '-c1', '-d2s', '-H', 'Host: web.demo', url]);
@@ -214,9 +215,10 @@ const perRequest = Math.max(1, requests);
 const scavenges = gcs.filter((g) => g.kind === constants.NODE_PERFORMANCE_GC_MINOR).map((g) => g.ms).sort((a, b) => a - b);
 timing.stop();
 process.stdout.write(`${report.split('\n').filter((l) => /%|requests in/.test(l)).join('\n')}\n`);
-process.stdout.write(`in the proxy, read to answer: ${percentilesMs(timing.inProxy)}\n`);
-process.stdout.write(`  of which waiting on the backend: ${percentilesMs(timing.upstream)}\n`);
-if (connections === 1) process.stdout.write(`  the proxy's own time: ${percentilesMs(timing.own)}\n`);
+const split = timing.summary();
+process.stdout.write(`in the proxy, read to answer: ${formatPercentiles(split.inProxy)}\n`);
+process.stdout.write(`  of which waiting on the backend: ${formatPercentiles(split.upstream)}\n`);
+if (connections === 1) process.stdout.write(`  the proxy's own time: ${formatPercentiles(split.own)}\n`);
 process.stdout.write(
   `${JSON.stringify({
     server: process.env.TRELLIS_HTTP1_SERVER ?? 'trellis',

@@ -13,3 +13,5 @@ export type { FakeServiceAccountToken } from './fake-kube-api/token-review';
 export type { ResourceType } from './fake-kube-api/resources';
 export { fakeKubeconfigYaml, writeFakeKubeconfig } from './fake-kube-api/kubeconfig';
 export { bundleEntry } from './bundle-entry';
+export { timeInProxy, formatPercentiles } from './time-in-proxy';
+export type { TimeInProxy, TimeInProxyFilter, TimeInProxySummary, LatencyPercentiles } from './time-in-proxy';

@@ -25,6 +25,11 @@ describe('parseArgs', () => {
     expect(parseArgs(['--scenarios', 'h2, h2-c1']).scenarios).toEqual(['h2-c1', 'h2']);
   });
 
+  it('times requests inside the proxies only with --time-in-proxy', () => {
+    expect(parseArgs([]).timeInProxy).toBe(false);
+    expect(parseArgs(['--time-in-proxy', '--quick']).timeInProxy).toBe(true);
+  });
+
   it('collects repeated --proxy-node-option values in order', () => {
     expect(parseArgs(['--proxy-node-option', '--optimize-for-size', '--proxy-node-option', '--max-semi-space-size=1']).proxyNodeOptions).toEqual([
       '--optimize-for-size',

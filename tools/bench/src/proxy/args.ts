@@ -19,6 +19,8 @@ export interface BenchArgs {
   readonly baselineProxy?: string;
   /** The scenarios to measure, in SCENARIOS order (--scenarios; all by default). */
   readonly scenarios: readonly ScenarioId[];
+  /** Time requests inside the Node proxies, at their sockets (--time-in-proxy). */
+  readonly timeInProxy: boolean;
 }
 
 export const DEFAULT_RUNS = 3;
@@ -33,7 +35,7 @@ export const DEFAULT_OUT = 'docs/benchmarks/proxy.md';
 
 const SCENARIO_IDS = SCENARIOS.map((s) => s.id);
 
-export const USAGE = `usage: proxy-bench [--quick] [--runs N] [--duration SECONDS] [--out FILE.md] [--only id,id] [--scenarios id,id] [--no-build] [--baseline-proxy FILE.js]
+export const USAGE = `usage: proxy-bench [--quick] [--runs N] [--duration SECONDS] [--out FILE.md] [--only id,id] [--scenarios id,id] [--no-build] [--baseline-proxy FILE.js] [--time-in-proxy]
   --quick       ${QUICK_RUNS} run of ${QUICK_DURATION_S} s per measurement (unless --runs/--duration say otherwise)
   --runs        interleaved rounds (default ${DEFAULT_RUNS}, at most ${MAX_RUNS})
   --duration    seconds per measurement (default ${DEFAULT_DURATION_S}, at most ${MAX_DURATION_S})
@@ -47,7 +49,10 @@ export const USAGE = `usage: proxy-bench [--quick] [--runs N] [--duration SECOND
                 an option for node when it runs a Trellis proxy, e.g. --optimize-for-size (repeatable)
   --baseline-proxy
                 a proxy bundle (e.g. another checkout's dist/apps/proxy/main.js) to measure next to the current build:
-                each Trellis variant run gets a <id>-baseline twin running it, in the same rounds`;
+                each Trellis variant run gets a <id>-baseline twin running it, in the same rounds
+  --time-in-proxy
+                time each HTTP/1.1 request inside the Node proxies (Trellis and the Node peers) at their sockets, split
+                into the wait on the backend and the proxy's own time, to tell a proxy's latency from the machine's`;
 
 /** Checked now: a typo would otherwise surface minutes into the run as a skipped variant. */
 function existingBundle(flag: string, value: string | undefined): string {
@@ -92,6 +97,7 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
   const proxyNodeOptions: string[] = [];
   let baselineProxy: string | undefined;
   let scenarios: ScenarioId[] = SCENARIO_IDS;
+  let timeInProxy = false;
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     switch (flag) {
@@ -136,6 +142,9 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
         proxyNodeOptions.push(value);
         break;
       }
+      case '--time-in-proxy':
+        timeInProxy = true;
+        break;
       case '--baseline-proxy':
         baselineProxy = existingBundle(flag, argv[++i]);
         break;
@@ -154,6 +163,7 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
     proxyNodeOptions,
     baselineProxy,
     scenarios,
+    timeInProxy,
   };
 }
 

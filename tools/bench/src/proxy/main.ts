@@ -14,6 +14,7 @@ import { cpuMicrosPerRequest, SCENARIOS, type Protocol, type Sample, type Scenar
 import { GRPC_EMPTY_FRAME, smokeH1, smokeH2 } from './smoke';
 import { rotate, summarize } from './stats';
 import { renderChart } from './svg-chart';
+import { closeWindow } from './time-in-proxy-window';
 import { installHint, locateTools } from './tools-check';
 import { ALL_VARIANTS, selectVariants } from './variants/index';
 import { baselineProxyBuildTime, measuredProxyBuildTime } from './variants/trellis';
@@ -21,7 +22,9 @@ import type { StartContext, VariantAdapter } from './variants/variant';
 import { runNginx } from './variants/nginx';
 
 const REPO_ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
-const CHILDREN = ['http-proxy-peer', 'fastify-peer', 'undici-peer', 'node-h2-peer'];
+const CHILDREN = ['http-proxy-peer', 'fastify-peer', 'undici-peer', 'node-h2-peer', 'time-in-proxy-preload'];
+/** The peers' libraries, loaded from node_modules at run time; everything else (the preload's @trellis/testing) is bundled. */
+const CHILDREN_EXTERNAL = ['undici', 'fastify', '@fastify/http-proxy', 'http-proxy'];
 const CHILDREN_OUT_DIR = 'dist/tools/bench/proxy';
 const BACKEND_BODY_BYTES = 100;
 const BYTES_PER_MB = 1024 * 1024;
@@ -52,7 +55,7 @@ async function compileChildren(): Promise<string> {
     entryPoints: CHILDREN.map((name) => path.join(REPO_ROOT, 'tools/bench/src/proxy/children', `${name}.ts`)),
     outdir,
     bundle: true,
-    packages: 'external',
+    external: CHILDREN_EXTERNAL,
     platform: 'node',
     format: 'esm',
     target: 'node20',
@@ -60,6 +63,13 @@ async function compileChildren(): Promise<string> {
     logLevel: 'warning',
   });
   return outdir;
+}
+
+/** Where the time-in-proxy preload is and where the timed proxies write (--time-in-proxy). */
+async function timingDir(workDir: string, childrenDir: string): Promise<{ preload: string; dir: string }> {
+  const dir = path.join(workDir, 'time-in-proxy');
+  await mkdir(dir, { recursive: true });
+  return { preload: path.join(childrenDir, 'time-in-proxy-preload.mjs'), dir };
 }
 
 /** Both static backends are nginx with one worker on the load CPU, each answering with a BACKEND_BODY_BYTES body. */
@@ -79,7 +89,11 @@ function describeSample(sample: Sample): string {
   const rate = `${Math.round(sample.requestsPerSecond)} req/s`;
   const latency = sample.p50Ms !== undefined ? `p50 ${sample.p50Ms.toFixed(3)} ms, p99 ${sample.p99Ms?.toFixed(3)} ms` : `mean ${sample.meanMs?.toFixed(3)} ms`;
   const cpu = sample.cpuMicrosPerRequest !== undefined ? `, ${Math.round(sample.cpuMicrosPerRequest)} µs CPU/request` : '';
-  return `${rate}, ${latency}${cpu}${sample.errors > 0 ? `, ${sample.errors} errors` : ''}`;
+  const timed = (sample.timeInProxy ?? [])
+    .filter((t) => t.inProxy !== undefined)
+    .map((t) => `; in ${t.process} p99 ${t.inProxy?.p99.toFixed(3)} ms${t.own ? ` (own ${t.own.p99.toFixed(3)})` : ''}`)
+    .join('');
+  return `${rate}, ${latency}${cpu}${sample.errors > 0 ? `, ${sample.errors} errors` : ''}${timed}`;
 }
 
 function reason(err: unknown): string {
@@ -162,10 +176,13 @@ async function runSlot(state: VariantState, ctx: StartContext, load: LoadPaths, 
         await measure(load, target, heaviest, args.warmupSeconds).catch(() => undefined);
       }
       try {
+        const timed = ctx.timeInProxy === undefined ? [] : (started.timed ?? []);
+        if (ctx.timeInProxy !== undefined) await closeWindow(timed, ctx.timeInProxy.dir);
         const cpuBefore = processesCpuMs(started.processes);
         const measured = await measure(load, target, scenario, args.durationSeconds);
         const cpu = started.processes.length > 0 ? cpuMicrosPerRequest(processesCpuMs(started.processes) - cpuBefore, measured.requests) : undefined;
-        const sample = cpu === undefined ? measured : { ...measured, cpuMicrosPerRequest: cpu };
+        const timeInProxy = ctx.timeInProxy !== undefined && timed.length > 0 ? await closeWindow(timed, ctx.timeInProxy.dir) : undefined;
+        const sample = { ...measured, ...(cpu === undefined ? {} : { cpuMicrosPerRequest: cpu }), ...(timeInProxy === undefined ? {} : { timeInProxy }) };
         (state.samples[scenario.id] ??= []).push(sample);
         console.log(`  ${adapter.id} ${scenario.id}: ${describeSample(sample)}`);
       } catch (err) {
@@ -242,6 +259,7 @@ async function main(): Promise<number> {
       build: args.build,
       proxyNodeOptions: args.proxyNodeOptions,
       baselineProxy: args.baselineProxy,
+      timeInProxy: args.timeInProxy ? await timingDir(workDir, childrenDir) : undefined,
     };
     const load: LoadPaths = { wrk: found.wrk ?? 'wrk', h2load: found.h2load ?? 'h2load', grpcBodyFile };
     const states: VariantState[] = variants.map((adapter) => ({ adapter, samples: {}, scenarioSkips: {}, failures: [], fixedRateSamples: [] }));
@@ -280,6 +298,9 @@ async function main(): Promise<number> {
       ...(bundleTime ? [`Trellis variants${args.baselineProxy ? ' other than the baselines' : ''} ran a copy of dist/apps/proxy/main.js (and of the destination and identity bundles) taken at the start, built ${bundleTime}.`] : []),
       ...(args.baselineProxy && baselineTime
         ? [`The baseline variants (\`-baseline\`) ran a copy of ${args.baselineProxy} (built ${baselineTime}) taken at the start, with the same node options, environment and destination service as the current build, in the same rounds.`]
+        : []),
+      ...(args.timeInProxy
+        ? [`--time-in-proxy: every Node proxy ran with tools/bench/src/proxy/children/time-in-proxy-preload.ts (node --import), which times each request at the process's sockets through Node's net diagnostics channels: from the read that starts it to the first write of its answer ("in proxy"), the part of it waiting on a dialled connection ("backend"), and the difference for requests alone in the process ("own"). What a client sees above "in proxy" is spent outside the process. The wrapped socket writes cost a little CPU in every timed variant alike.`]
         : []),
       ...(args.proxyNodeOptions.length > 0 ? [`Trellis proxies ran as \`node ${args.proxyNodeOptions.join(' ')} main.js\`.`] : []),
       ...args.notes,

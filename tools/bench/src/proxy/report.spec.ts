@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { aimChecks, baselineTable, ratio, ratioMatrix, rawSamples, renderReport, rssTable, type ReportMeta } from './report';
+import { aimChecks, baselineTable, ratio, ratioMatrix, rawSamples, renderReport, rssTable, timeInProxyTable, type ReportMeta } from './report';
 import type { Sample, VariantResult } from './results';
 
 const h1 = (rps: number, p50: number, p99: number): Sample => ({ requestsPerSecond: rps, p50Ms: p50, p99Ms: p99, errors: 0 });
@@ -178,5 +178,30 @@ describe('rawSamples', () => {
     expect(table).toContain('| direct | h1-c50 | 90,000 (p50 0.500 / p99 1.000); 100,000 (p50 0.500 / p99 1.000); 80,000 (p50 0.500 / p99 1.000) |');
     expect(table).toContain('| nginx | h2 | 25,000 (mean 3.000) |');
     expect(table).not.toContain('trellis-inbound');
+  });
+});
+
+describe('timeInProxyTable', () => {
+  const p = (p50: number, p99: number, p999: number) => ({ p50, p90: p50, p99, p999 });
+  const timed = (clientP99: number, inP99: number, ownP99: number): Sample => ({
+    ...h1(3_000, 0.25, clientP99),
+    timeInProxy: [
+      { process: 'trellis-outbound', requests: 15_000, inProxy: p(0.15, inP99, 2), upstream: p(0.09, inP99 - ownP99, 2), own: p(0.06, ownP99, 0.5) },
+      { process: 'destination-less', requests: 0 },
+    ],
+  });
+  const measured = [variant('trellis-outbound', 'trellis', { 'h1-c1': [timed(4, 0.4, 0.2), timed(3, 0.5, 0.1), timed(5, 0.6, 0.3)] })];
+
+  it('puts the client p99 next to the medians and ranges the process timed, one row per timed process', () => {
+    const table = timeInProxyTable(measured);
+    expect(table.split('\n')[0]).toBe('| Variant | scenario | process | client p99 | in proxy p50 | in proxy p99 | backend wait p99 | own p50 | own p99 | own p99.9 |');
+    expect(table).toContain('| trellis-outbound | h1-c1 | trellis-outbound | 4.000 (3.000–5.000) | 0.150 (0.150–0.150) | 0.500 (0.400–0.600) | 0.300 (0.200–0.400) | 0.060 (0.060–0.060) | 0.200 (0.100–0.300) | 0.500 (0.500–0.500) |');
+    expect(table).not.toContain('destination-less');
+  });
+
+  it('is left out of the report when nothing was timed', () => {
+    expect(timeInProxyTable(variants)).toBe('');
+    expect(renderReport(meta, variants)).not.toContain('## Time in the proxy');
+    expect(renderReport(meta, [...variants, ...measured])).toContain('## Time in the proxy (--time-in-proxy)');
   });
 });

@@ -282,6 +282,37 @@ export function rawSamples(variants: readonly VariantResult[]): string {
   return `| Variant | scenario | req/s (latency ms) per round |\n|---|---|---|\n${rows.join('\n')}\n`;
 }
 
+type Percentile = 'p50' | 'p99' | 'p999';
+
+/** One percentile of one timing of one process, summarized over the rounds. */
+function timingCell(samples: readonly Sample[], processName: string, timing: 'inProxy' | 'upstream' | 'own', p: Percentile): Summary | undefined {
+  return summarize(samples.flatMap((s) => (s.timeInProxy ?? []).filter((t) => t.process === processName).flatMap((t) => (t[timing] ? [t[timing][p]] : []))));
+}
+
+/** --time-in-proxy: per variant, scenario and timed process, what the client saw against what the process timed. */
+export function timeInProxyTable(variants: readonly VariantResult[]): string {
+  const rows = variants.flatMap((v) =>
+    SCENARIOS.filter((s) => s.protocol === 'h1').flatMap((s) => {
+      const samples = v.samples[s.id] ?? [];
+      const processes = [...new Set(samples.flatMap((x) => (x.timeInProxy ?? []).filter((t) => t.inProxy !== undefined).map((t) => t.process)))];
+      const client = summarize(samples.flatMap((x) => (x.p99Ms === undefined ? [] : [x.p99Ms])));
+      return processes.map((name) => {
+        const cell = (timing: 'inProxy' | 'upstream' | 'own', p: Percentile) => withRange(timingCell(samples, name, timing, p), ms);
+        return `| ${v.label} | ${s.id} | ${name} | ${withRange(client, ms)} | ${cell('inProxy', 'p50')} | ${cell('inProxy', 'p99')} | ${cell('upstream', 'p99')} | ${cell('own', 'p50')} | ${cell('own', 'p99')} | ${cell('own', 'p999')} |`;
+      });
+    }),
+  );
+  if (rows.length === 0) return '';
+  return `| Variant | scenario | process | client p99 | in proxy p50 | in proxy p99 | backend wait p99 | own p50 | own p99 | own p99.9 |\n|---|---|---|---:|---:|---:|---:|---:|---:|---:|\n${rows.join('\n')}\n`;
+}
+
+function timeInProxySection(variants: readonly VariantResult[]): string {
+  const table = timeInProxyTable(variants);
+  return table
+    ? `\n## Time in the proxy (--time-in-proxy)\n\nMedians (min–max) over the rounds, ms. "in proxy" runs from the read that starts a request to the first write of its answer; "backend wait" from a write on a dialled connection to the next read; "own" is the difference, for requests alone in the process (c=1). The rest of the client's latency is spent outside the proxy process.\n\n${table}`
+    : '';
+}
+
 function baselineSection(variants: readonly VariantResult[]): string {
   const table = baselineTable(variants);
   return table ? `\n## Current build against the baseline bundle\n\nMedians of the same interleaved rounds; the baseline bundle is named in the notes above.\n\n${table}` : '';
@@ -320,7 +351,7 @@ ${notes}
 
 ${scenarios.map((s) => scenarioTable(s, variants)).join('\n')}
 "added" is the difference of medians against direct in the same run.
-${baselineSection(variants)}
+${baselineSection(variants)}${timeInProxySection(variants)}
 ## Ratios (requests/s, row ÷ column)
 
 ${ratioSections(meta.scenarios, variants)}

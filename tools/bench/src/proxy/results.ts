@@ -1,4 +1,5 @@
 import { summarize, type Summary } from './stats';
+import type { ProcessTimeInProxy } from './time-in-proxy-window';
 
 export type ScenarioId = 'h1-c1' | 'h1-c50' | 'h2-c1' | 'h2';
 export type Protocol = 'h1' | 'h2';
@@ -37,6 +38,8 @@ export interface Sample {
    * completed, µs; none for direct. Less distorted than rates when other work shares the machine.
    */
   readonly cpuMicrosPerRequest?: number;
+  /** With --time-in-proxy: what each timed proxy process measured at its sockets during this measurement. */
+  readonly timeInProxy?: readonly ProcessTimeInProxy[];
 }
 
 export interface VariantResult {

@@ -1,14 +1,18 @@
 import path from 'node:path';
 import { freePort, PROXY_CPU, startProcess, stopProcess, waitForPort } from '../processes';
-import type { VariantAdapter } from './variant';
+import { timedLaunch } from '../time-in-proxy-window';
+import type { StartContext, VariantAdapter } from './variant';
 
 const H1_ONLY = 'HTTP/1.1 only in this harness (the issue compares Node peers on HTTP/1.1)';
 const H2_ONLY = 'HTTP/2 only: the floor of node:http2, measured against the Trellis HTTP/2 paths';
 
 /** A compiled child proxy `<entry> <port> <upstream port>` on the proxy's CPU, once it listens. */
-async function startChild(id: string, entry: string, upstreamPort: number) {
+async function startChild(ctx: StartContext, id: string, entry: string, upstreamPort: number) {
   const port = await freePort();
-  const managed = startProcess(id, PROXY_CPU, process.execPath, [entry, String(port), String(upstreamPort)]);
+  const timed = timedLaunch(ctx.timeInProxy);
+  const managed = startProcess(id, PROXY_CPU, process.execPath, [...timed.nodeOptions, entry, String(port), String(upstreamPort)], {
+    env: { ...process.env, ...timed.env },
+  });
   try {
     await waitForPort(managed, port);
   } catch (err) {
@@ -26,10 +30,11 @@ function nodePeer(id: string, label: string, description: string, script: string
     description,
     kind: 'peer',
     async start(ctx) {
-      const { port, managed } = await startChild(id, path.join(ctx.childrenDir, `${script}.mjs`), ctx.backendH1Port);
+      const { port, managed } = await startChild(ctx, id, path.join(ctx.childrenDir, `${script}.mjs`), ctx.backendH1Port);
       return {
         h1: { url: `http://127.0.0.1:${port}/`, headers: [] },
         processes: [managed],
+        timed: ctx.timeInProxy === undefined ? undefined : [managed],
         scenarioSkips: { h2: H1_ONLY },
         stop: () => stopProcess(managed),
       };
@@ -44,10 +49,11 @@ export const nodeH2Peer: VariantAdapter = {
   description: 'node:http2 server, each stream forwarded on one reused node:http2 client session, bodies piped, trailers passed on; about 30 lines.',
   kind: 'peer',
   async start(ctx) {
-    const { port, managed } = await startChild('node-h2', path.join(ctx.childrenDir, 'node-h2-peer.mjs'), ctx.backendH2Port);
+    const { port, managed } = await startChild(ctx, 'node-h2', path.join(ctx.childrenDir, 'node-h2-peer.mjs'), ctx.backendH2Port);
     return {
       h2: { url: `http://127.0.0.1:${port}/`, headers: [] },
       processes: [managed],
+      timed: ctx.timeInProxy === undefined ? undefined : [managed],
       scenarioSkips: { 'h1-c1': H2_ONLY, 'h1-c50': H2_ONLY },
       stop: () => stopProcess(managed),
     };

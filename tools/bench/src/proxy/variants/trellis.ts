@@ -6,6 +6,7 @@ import { identityProxyEnv, identityServiceArgs, inboundConnectionsByTls, writeBe
 import { BenchError } from '../errors';
 import { authorityOf, BENCH_NAMESPACE, meshManifests, SERVICE_PORT, type MeshBackend } from '../mesh-manifests';
 import { freePort, LOAD_CPU, PROXY_CPU, removeOnExit, startProcess, stopProcess, waitForPort, type Managed } from '../processes';
+import { timedLaunch } from '../time-in-proxy-window';
 import { destinationArgs, trellisProxyEnv, type TrellisPorts } from '../trellis-env';
 import type { StartContext, StartedVariant, VariantAdapter } from './variant';
 
@@ -139,18 +140,21 @@ async function startDestination(ctx: StartContext, snapshot: Snapshot, stack: St
 type IdentityEnv = Readonly<Record<string, string>>;
 
 async function startProxy(ctx: StartContext, snapshot: Snapshot, stack: Stack, name: string, ports: TrellisPorts, destinationPort: number, userPort: number, waitOn: number, identity: IdentityEnv = {}): Promise<void> {
-  const env = { ...process.env, ...trellisProxyEnv({ ports, destinationPort, userPort }), ...identity };
-  const managed = startProcess(name, PROXY_CPU, process.execPath, [...ctx.proxyNodeOptions, snapshot.proxy], { env, cwd: ctx.repoRoot });
+  const timed = timedLaunch(ctx.timeInProxy);
+  const env = { ...process.env, ...trellisProxyEnv({ ports, destinationPort, userPort }), ...identity, ...timed.env };
+  const managed = startProcess(name, PROXY_CPU, process.execPath, [...ctx.proxyNodeOptions, ...timed.nodeOptions, snapshot.proxy], { env, cwd: ctx.repoRoot });
   stack.processes.push(managed);
   await waitForPort(managed, waitOn);
 }
 
 /** Runs `body` and, if it throws, stops whatever it had started before passing the error on. */
-async function withStack(body: (stack: Stack) => Promise<Omit<StartedVariant, 'processes' | 'stop'>>): Promise<StartedVariant> {
+async function withStack(ctx: StartContext, body: (stack: Stack) => Promise<Omit<StartedVariant, 'processes' | 'stop'>>): Promise<StartedVariant> {
   const stack: Stack = { processes: [], support: [] };
   try {
     const started = await body(stack);
-    return { ...started, processes: stack.processes, stop: () => stopAll(stack) };
+    // Every proxy of the stack ran with the preload (startProxy); the destination and identity services did not.
+    const timed = ctx.timeInProxy === undefined ? undefined : stack.processes;
+    return { ...started, processes: stack.processes, timed, stop: () => stopAll(stack) };
   } catch (err) {
     await stopAll(stack);
     throw err;
@@ -236,7 +240,7 @@ const OUTBOUND: TrellisShape = {
   label: 'Trellis outbound',
   description: 'apps/proxy outbound role: routes on Host / :authority resolved by apps/destination (fs source), one endpoint, default settings.',
   start: (ctx, snapshot) =>
-    withStack(async (stack) => {
+    withStack(ctx, async (stack) => {
       const destinationPort = await startDestination(ctx, snapshot, stack, [
         { name: H1_SERVICE, port: ctx.backendH1Port },
         { name: H2_SERVICE, port: ctx.backendH2Port, appProtocol: 'kubernetes.io/h2c' },
@@ -250,7 +254,7 @@ const INBOUND: TrellisShape = {
   label: 'Trellis inbound',
   description: 'apps/proxy inbound role (queue-proxy) forwarding to USER_PORT, outbound role off; one process per backend protocol.',
   start: (ctx, snapshot) =>
-    withStack(async (stack) => {
+    withStack(ctx, async (stack) => {
       const inbound = await startInbounds(ctx, snapshot, stack);
       return {
         h1: { url: `http://127.0.0.1:${inbound.h1.inboundHttp}/`, headers: [] },
@@ -264,7 +268,7 @@ const TWO_HOP: TrellisShape = {
   label: 'Trellis outbound → inbound',
   description: 'the mesh path: an outbound proxy whose endpoint is an inbound proxy in front of the backend; both pinned to the proxy CPU.',
   start: (ctx, snapshot) =>
-    withStack(async (stack) => {
+    withStack(ctx, async (stack) => {
       const inbound = await startInbounds(ctx, snapshot, stack);
       const destinationPort = await startDestination(ctx, snapshot, stack, [
         { name: H1_SERVICE, port: inbound.h1.inboundHttp },
@@ -280,7 +284,7 @@ const TWO_HOP_MTLS: TrellisShape = {
   description:
     'the two-hop path with identity on: apps/identity (local tokens, a fresh PKI) certifies all three proxies, the destination sends the inbound proxies\' identities, so the hop is mTLS (checked on the inbound proxies\' tcp_open_total after each slot).',
   start: (ctx, snapshot) =>
-    withStack(async (stack) => {
+    withStack(ctx, async (stack) => {
       const files = await writeBenchIdentity(path.join(ctx.workDir, 'identity'), BENCH_NAMESPACE);
       const identity = identityProxyEnv(files, await startIdentity(ctx, snapshot, stack, files), BENCH_NAMESPACE);
       const inbound = await startInbounds(ctx, snapshot, stack, identity);

@@ -18,6 +18,8 @@ export interface StartContext {
   readonly proxyNodeOptions: readonly string[];
   /** The --baseline-proxy bundle, absolute; the baseline variants run a copy of it. */
   readonly baselineProxy?: string;
+  /** With --time-in-proxy: Node proxies run with this preload and write their timings to this directory. */
+  readonly timeInProxy?: { readonly preload: string; readonly dir: string };
 }
 
 export interface StartedVariant {
@@ -25,6 +27,8 @@ export interface StartedVariant {
   readonly h2?: Target;
   /** The proxy processes whose peak RSS is reported (none for direct). */
   readonly processes: readonly Managed[];
+  /** The processes running the time-in-proxy preload (ctx.timeInProxy); only these may get its signal. */
+  readonly timed?: readonly Managed[];
   /** Scenarios this variant does not take, with the reason. */
   readonly scenarioSkips?: Readonly<Partial<Record<ScenarioId, string>>>;
   /** After the measurements, before stop: throws when the slot did not measure what the variant claims. */
