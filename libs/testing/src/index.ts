@@ -15,3 +15,5 @@ export { fakeKubeconfigYaml, writeFakeKubeconfig } from './fake-kube-api/kubecon
 export { bundleEntry } from './bundle-entry';
 export { timeInProxy, formatPercentiles } from './time-in-proxy';
 export type { TimeInProxy, TimeInProxyFilter, TimeInProxySummary, LatencyPercentiles } from './time-in-proxy';
+export { spawnBundled, processAlive, BundledProcessError, BUNDLED_PROCESS_POLL_MS } from './bundled-process';
+export type { BundledProcess, BundledProcessOptions, BundledProcessErrorCode } from './bundled-process';

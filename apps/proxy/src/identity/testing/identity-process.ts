@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,12 +14,13 @@ import {
   signLocalToken,
   systemClock,
 } from '@trellis/identity';
-import { bundleEntry } from '@trellis/testing';
+import { bundleEntry, spawnBundled } from '@trellis/testing';
 import { randomBytes } from 'node:crypto';
 
 // The real identity service (apps/identity), bundled once the way `nx build` does, run with local tokens.
 const MAIN = fileURLToPath(new URL('../../../../identity/src/main.ts', import.meta.url));
 const BUNDLE = fileURLToPath(new URL('../../../../../dist/test/proxy-identity/identity.mjs', import.meta.url));
+/** Ours: how long the identity service may take to log its ports, in milliseconds. */
 const START_TIMEOUT_MS = 30_000;
 /** The HMAC key the test plays local runner with. */
 export const LOCAL_TOKEN_KEY = 'trellis-test-local-token-key-0123456789';
@@ -67,10 +68,11 @@ export interface IdentityProcess {
 
 /** Spawns the identity service; resolves once it logs its ports. */
 export async function spawnIdentityService(files: TestPkiFiles, extraArgs: string[] = []): Promise<IdentityProcess> {
-  const child = spawn(
-    process.execPath,
-    [
-      BUNDLE,
+  const { ready, child, kill } = await spawnBundled<{ grpcPort: number }>({
+    name: 'identity service',
+    bundle: BUNDLE,
+    buildWith: 'buildIdentityService() (apps/proxy/src/identity/testing/identity-process.ts)',
+    args: [
       '--issuer-certificate', files.issuerCertificate,
       '--issuer-key', files.issuerKey,
       '--trust-anchors', files.trustAnchors,
@@ -81,25 +83,10 @@ export async function spawnIdentityService(files: TestPkiFiles, extraArgs: strin
       '--listen-host', '127.0.0.1',
       ...extraArgs,
     ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.on('data', (c: Buffer) => (stdout += c.toString()));
-  child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const kill = async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    await exited;
-  };
-  const deadline = Date.now() + START_TIMEOUT_MS;
-  while (Date.now() < deadline && child.exitCode === null) {
-    const line = stdout.split('\n').find((l) => l.includes('"msg":"listening"'));
-    if (line !== undefined) return { grpcPort: (JSON.parse(line) as { grpcPort: number }).grpcPort, child, kill };
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  await kill();
-  throw new Error(`identity service did not start (exit ${child.exitCode}): ${stderr} ${stdout}`);
+    readyMessage: 'listening',
+    startTimeoutMs: START_TIMEOUT_MS,
+  });
+  return { grpcPort: ready.grpcPort, child, kill };
 }
 
 /** A leaf for `name` under a fresh trust anchor that no proxy here trusts. */
