@@ -20,7 +20,7 @@ export { ringEntryCounts } from './ring-hash';
 export { maglevTable } from './maglev';
 export { ManualClock, seededRandom } from './seeded-random';
 export { ExponentialBackoff, type BackoffOptions } from './backoff';
-export { RetryBudget, type RetryBudgetOptions } from './retry-budget';
+export { RetryBudget, retryBudgetFor, type RetryBudgetOptions } from './retry-budget';
 export { TokenBucket, type TokenBucketOptions } from './token-bucket';
 export { OutlierDetector, type Ejection, type OutlierDetectorOptions } from './outlier-detector';
 export { FailFastGate, type GateAdmission, type GateState } from './fail-fast-gate';

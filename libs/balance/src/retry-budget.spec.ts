@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { RetryBudget } from './retry-budget';
+import { RetryBudget, retryBudgetFor } from './retry-budget';
 import { ManualClock } from './seeded-random';
 
 describe('RetryBudget', () => {
@@ -75,5 +75,32 @@ describe('RetryBudget', () => {
       ),
       { numRuns: 120 },
     );
+  });
+});
+
+describe('retryBudgetFor', () => {
+  it('keeps the current budget, with its counts, while the settings resolve to the same values', () => {
+    const clock = new ManualClock();
+    const current = retryBudgetFor(clock, undefined, undefined);
+    for (let i = 0; i < 30; i++) current.withdraw();
+    const defaults = { ratio: 0.2, minRetriesPerSecond: 10, ttlMs: undefined };
+    expect(retryBudgetFor(clock, defaults, current)).toBe(current);
+    expect(retryBudgetFor(clock, { ...defaults, ttlMs: 10_000 }, current)).toBe(current);
+    expect(retryBudgetFor(clock, undefined, current).balance()).toBeCloseTo(70);
+  });
+
+  it('starts a fresh, full budget when a setting changes', () => {
+    const clock = new ManualClock();
+    const current = retryBudgetFor(clock, { ratio: 0.2, minRetriesPerSecond: 10, ttlMs: 10_000 }, undefined);
+    for (let i = 0; i < 30; i++) current.withdraw();
+    for (const changed of [{ ratio: 0.5 }, { minRetriesPerSecond: 5 }, { ttlMs: 5_000 }]) {
+      const next = retryBudgetFor(clock, { ratio: 0.2, minRetriesPerSecond: 10, ttlMs: 10_000, ...changed }, current);
+      expect(next).not.toBe(current);
+      expect(next.balance()).toBeCloseTo(next.minRetriesPerSecond * (next.ttlMs / 1000));
+    }
+  });
+
+  it('refuses invalid settings as the constructor does', () => {
+    expect(() => retryBudgetFor(new ManualClock(), { ratio: -1 }, undefined)).toThrow(/ratio/);
   });
 });

@@ -96,3 +96,19 @@ export class RetryBudget {
     return this.sum(this.withdrawals, now, SLOTS + 1);
   }
 }
+
+/**
+ * The budget for `settings` when a service's profile (re)arrives: `current`, with its counts, while the
+ * settings resolve to the same ratio, minimum and window, else a fresh one. So a profile sent again
+ * unchanged neither refills nor empties the budget. A setting left undefined (or no settings): the
+ * default. Invalid settings throw, as the constructor does.
+ */
+export function retryBudgetFor(
+  clock: Clock,
+  settings: Pick<RetryBudgetOptions, 'ratio' | 'minRetriesPerSecond' | 'ttlMs'> | undefined,
+  current: RetryBudget | undefined,
+): RetryBudget {
+  const fresh = new RetryBudget({ clock, ratio: settings?.ratio, minRetriesPerSecond: settings?.minRetriesPerSecond, ttlMs: settings?.ttlMs });
+  const same = current !== undefined && current.ratio === fresh.ratio && current.minRetriesPerSecond === fresh.minRetriesPerSecond && current.ttlMs === fresh.ttlMs;
+  return same ? current : fresh;
+}

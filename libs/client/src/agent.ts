@@ -1,6 +1,6 @@
-import { RetryBudget } from '@trellis/balance';
+import { retryBudgetFor, type RetryBudget } from '@trellis/balance';
 import type { DestinationProfile } from '@trellis/proto';
-import { DEFAULT_RULE, selectRule, tableFromProfile, type RetryBudgetSettings, type RouteRequest, type RouteTable } from '@trellis/routes';
+import { DEFAULT_RULE, selectRule, tableFromProfile, type RouteRequest, type RouteTable } from '@trellis/routes';
 import { pino, type Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { firstValueFrom, timeout, type Subscription } from 'rxjs';
@@ -230,13 +230,6 @@ export class TrellisAgent extends Dispatcher {
     };
   }
 
-  /** A budget for these settings: the current one (with its counts) when they did not change. */
-  private budgetFor(settings: RetryBudgetSettings | undefined, current: RetryBudget | undefined): RetryBudget {
-    const fresh = new RetryBudget({ clock: this.clock, ...(settings === undefined ? {} : { ratio: settings.ratio, minRetriesPerSecond: settings.minRetriesPerSecond, ttlMs: settings.ttlMs }) });
-    const same = current !== undefined && current.ratio === fresh.ratio && current.minRetriesPerSecond === fresh.minRetriesPerSecond && current.ttlMs === fresh.ttlMs;
-    return same ? current : fresh;
-  }
-
   private service(logical: string): Service {
     if (this.closing !== undefined) throw new ClientError('CLOSED', 'the agent is closed');
     const known = this.services.get(logical);
@@ -245,11 +238,11 @@ export class TrellisAgent extends Dispatcher {
     const profile$ = this.destination.discovery.profile(logical);
     const service: Service = {
       table: undefined,
-      budget: this.budgetFor(undefined, undefined),
+      budget: retryBudgetFor(this.clock, undefined, undefined),
       firstProfile: firstValueFrom(profile$.pipe(timeout({ first: PROFILE_WAIT_MS }))).catch(() => undefined),
       subscription: profile$.subscribe((message) => {
         const table = this.compile(message);
-        service.budget = this.budgetFor(table.budget, service.budget);
+        service.budget = retryBudgetFor(this.clock, table.budget, service.budget);
         service.table = table;
       }),
     };

@@ -1,6 +1,6 @@
-import { RetryBudget, type Clock } from '@trellis/balance';
+import { retryBudgetFor, type Clock, type RetryBudget } from '@trellis/balance';
 import type { DestinationProfile, OutboundPolicy } from '@trellis/proto';
-import { chooseRouteTable, type RetryBudgetSettings, type RouteTable } from '@trellis/routes';
+import { chooseRouteTable, type RouteTable } from '@trellis/routes';
 import type { Logger } from 'pino';
 import type { Subscription } from 'rxjs';
 import type { Discovery } from '@trellis/discovery';
@@ -29,15 +29,6 @@ export interface ServiceCacheDeps {
   newBackend(authority: string): Backend;
 }
 
-function sameBudget(a: RetryBudget, b: RetryBudget): boolean {
-  return a.ratio === b.ratio && a.minRetriesPerSecond === b.minRetriesPerSecond && a.ttlMs === b.ttlMs;
-}
-
-function newBudget(clock: Clock, settings: RetryBudgetSettings | undefined): RetryBudget {
-  if (settings === undefined) return new RetryBudget({ clock });
-  return new RetryBudget({ clock, ratio: settings.ratio, minRetriesPerSecond: settings.minRetriesPerSecond, ttlMs: settings.ttlMs });
-}
-
 /**
  * A service as the application named it: its route table (from its OutboundPolicy or its
  * ServiceProfile: chooseRouteTable in @trellis/routes) and the retry budget of its profile, kept
@@ -59,7 +50,7 @@ export class LogicalService implements LogicalTarget {
     readonly authority: string,
     private readonly deps: ServiceCacheDeps,
   ) {
-    this.budget = newBudget(deps.clock, undefined);
+    this.budget = retryBudgetFor(deps.clock, undefined, undefined);
     const logFailure = (what: string) => (err: unknown) => deps.logger.error({ authority, err }, `${what} stream failed`);
     this.subscriptions = [
       deps.policies.watch(authority).subscribe({
@@ -115,8 +106,7 @@ export class LogicalService implements LogicalTarget {
         return t?.kind === 'service' ? t.authority : undefined;
       },
     });
-    const fresh = newBudget(this.deps.clock, table.budget);
-    if (!sameBudget(this.budget, fresh)) this.budget = fresh;
+    this.budget = retryBudgetFor(this.deps.clock, table.budget, this.budget);
     if (this.table?.origin !== table.origin) this.deps.logger.info({ authority: this.authority, origin: table.origin }, 'routes in force');
     this.table = table;
     clearTimeout(this.waitTimer);
