@@ -1,11 +1,11 @@
 import { rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createTempDir, waitFor, type TempDir } from '@trellis/testing';
+import { createTempDir, sharedPort, waitFor, type TempDir } from '@trellis/testing';
 import { Registry } from 'prom-client';
 import { fetch, request } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { TrellisAgent } from './agent';
-import { sharedPort, serviceYaml, startBackend, type Backend } from './testing/backends';
+import { serviceYaml, startBackend, type Backend } from './testing/backends';
 import { buildDestination, spawnDestination, type DestinationProcess } from './testing/destination-process';
 
 const HOSTS = ['127.0.0.2', '127.0.0.3', '127.0.0.4'];

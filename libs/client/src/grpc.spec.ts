@@ -1,11 +1,11 @@
 import { rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Server, ServerCredentials, credentials, makeGenericClientConstructor, type ServerUnaryCall, type sendUnaryData } from '@grpc/grpc-js';
-import { createTempDir, type TempDir } from '@trellis/testing';
+import { createTempDir, sharedPort, type TempDir } from '@trellis/testing';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerTrellisGrpc, type TrellisGrpc } from './grpc';
-import { serviceYaml, sharedPort } from './testing/backends';
+import { serviceYaml } from './testing/backends';
 import { buildDestination, spawnDestination, type DestinationProcess } from './testing/destination-process';
 
 const HOSTS = ['127.0.0.2', '127.0.0.3', '127.0.0.4'];

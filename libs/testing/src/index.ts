@@ -1,6 +1,6 @@
 export { createTempDir } from './temp-dir';
 export type { TempDir } from './temp-dir';
-export { freePorts } from './free-ports';
+export { freePorts, sharedPort, SHARED_PORT_ATTEMPTS } from './free-ports';
 export { waitFor, WAIT_FOR_TIMEOUT_MS, WAIT_FOR_INTERVAL_MS } from './wait-for';
 export type { WaitForOptions } from './wait-for';
 export { startFakeKubeApi, FAKE_MAX_BODY_BYTES, FAKE_MAX_RECORDED_REQUESTS } from './fake-kube-api/fake-kube-api-server';

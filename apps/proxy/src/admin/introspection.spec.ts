@@ -1,7 +1,6 @@
 import { rename, writeFile } from 'node:fs/promises';
-import net from 'node:net';
 import { join } from 'node:path';
-import { createTempDir, waitFor, type TempDir } from '@trellis/testing';
+import { createTempDir, sharedPort, waitFor, type TempDir } from '@trellis/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../inbound/testing/test-app';
 import { buildDestination, spawnDestination, type DestinationProcess } from '../outbound/testing/destination-process';
@@ -12,25 +11,6 @@ import type { ClustersView } from './introspection';
 const AUTHORITY = 'web.demo.svc.cluster.local:80';
 // Spawning the destination and the proxy takes long on a busy two-core machine.
 const SPAWN_TIMEOUT_MS = 90_000;
-
-/** A port free on both 127.0.0.2 and 127.0.0.3, so that one EndpointSlice port serves two endpoints. */
-async function sharedPort(): Promise<number> {
-  for (let i = 0; i < 20; i++) {
-    const probe = net.createServer();
-    const port = await new Promise<number>((resolve) => probe.listen(0, '127.0.0.2', () => resolve((probe.address() as net.AddressInfo).port)));
-    await new Promise((r) => probe.close(r));
-    const other = net.createServer();
-    const free = await new Promise<boolean>((resolve) => {
-      other.once('error', () => resolve(false));
-      other.listen(port, '127.0.0.3', () => resolve(true));
-    });
-    if (free) {
-      await new Promise((r) => other.close(r));
-      return port;
-    }
-  }
-  throw new Error('no shared port found');
-}
 
 function manifests(port: number, ips: string[]): string {
   return `apiVersion: v1
@@ -73,7 +53,7 @@ describe('admin introspection (a real proxy against the real destination service
 
   beforeAll(async () => {
     await Promise.all([buildDestination(), buildProxy()]);
-    const port = await sharedPort();
+    const port = await sharedPort(['127.0.0.2', '127.0.0.3']);
     a = await startBackend('a', undefined, '127.0.0.2', port);
     b = await startBackend('b', undefined, '127.0.0.3', port);
     app = await startTestApp();

@@ -1,7 +1,6 @@
-import net from 'node:net';
 import { rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createTempDir, waitFor, type TempDir } from '@trellis/testing';
+import { createTempDir, sharedPort, waitFor, type TempDir } from '@trellis/testing';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,25 +8,6 @@ import { startOutbound, type Outbound } from './index';
 import { buildDestination, spawnDestination, type DestinationProcess } from './testing/destination-process';
 import { get, startBackend, type TestBackend } from './testing/harness';
 import { startLoad } from './testing/load';
-
-/** A port free on both 127.0.0.2 and 127.0.0.3, so that one EndpointSlice port serves two endpoints. */
-async function sharedPort(): Promise<number> {
-  for (let i = 0; i < 20; i++) {
-    const probe = net.createServer();
-    const port = await new Promise<number>((resolve) => probe.listen(0, '127.0.0.2', () => resolve((probe.address() as net.AddressInfo).port)));
-    await new Promise((r) => probe.close(r));
-    const other = net.createServer();
-    const free = await new Promise<boolean>((resolve) => {
-      other.once('error', () => resolve(false));
-      other.listen(port, '127.0.0.3', () => resolve(true));
-    });
-    if (free) {
-      await new Promise((r) => other.close(r));
-      return port;
-    }
-  }
-  throw new Error('no shared port found');
-}
 
 function manifests(port: number, ips: string[]): string {
   return `apiVersion: v1
@@ -78,7 +58,7 @@ describe('outbound against the real destination service (fs source)', () => {
 
   beforeAll(async () => {
     await buildDestination();
-    const port = await sharedPort();
+    const port = await sharedPort(['127.0.0.2', '127.0.0.3']);
     const handler: Parameters<typeof startBackend>[1] = (req, res, backend) => {
       if (req.url === '/slow') timers.push(setTimeout(() => res.end('late'), 3_000));
       else res.end(backend.name);

@@ -1,5 +1,4 @@
 import http from 'node:http';
-import net from 'node:net';
 
 /** How much longer `/slow` takes, in ms. */
 export const SLOW_PATH_DELAY_MS = 2_000;
@@ -13,27 +12,6 @@ export interface Backend {
   /** Answer 500 to every other request (the first included). */
   flaky: boolean;
   close(): Promise<void>;
-}
-
-/** A port free on every given loopback address, so that one EndpointSlice port serves them all. */
-export async function sharedPort(hosts: readonly string[]): Promise<number> {
-  for (let i = 0; i < 20; i++) {
-    const probe = net.createServer();
-    const port = await new Promise<number>((resolve) => probe.listen(0, hosts[0], () => resolve((probe.address() as net.AddressInfo).port)));
-    await new Promise((r) => probe.close(r));
-    let free = true;
-    for (const host of hosts.slice(1)) {
-      const other = net.createServer();
-      free = await new Promise<boolean>((resolve) => {
-        other.once('error', () => resolve(false));
-        other.listen(port, host, () => resolve(true));
-      });
-      if (free) await new Promise((r) => other.close(r));
-      else break;
-    }
-    if (free) return port;
-  }
-  throw new Error('no shared port found');
 }
 
 /** An HTTP server answering its name and the Host it was asked for as JSON, after `delayMs`; `/slow` takes 2 s more. */
