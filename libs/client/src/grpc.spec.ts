@@ -1,7 +1,7 @@
 import { rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Server, ServerCredentials, credentials, makeGenericClientConstructor, type ServerUnaryCall, type sendUnaryData } from '@grpc/grpc-js';
-import { createTempDir, sharedPort, type TempDir } from '@trellis/testing';
+import { createTempDir, sharedPort, waitFor, type TempDir } from '@trellis/testing';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerTrellisGrpc, type TrellisGrpc } from './grpc';
@@ -10,7 +10,8 @@ import { buildDestination, spawnDestination, type DestinationProcess } from './t
 
 const HOSTS = ['127.0.0.2', '127.0.0.3', '127.0.0.4'];
 const CALLS_PER_ROUND = 60;
-const MAX_ROUNDS = 20;
+/** Between rounds of calls, ms: lets a connection still being made come up. */
+const ROUND_PAUSE_MS = 50;
 const identity = (b: Buffer) => b;
 const WhoService = {
   who: { path: '/trellis.test.Who/Who', requestStream: false, responseStream: false, requestSerialize: identity, requestDeserialize: identity, responseSerialize: identity, responseDeserialize: identity },
@@ -66,12 +67,18 @@ describe('grpc-js through the trellis resolver and LB policy, against the real d
     const client = new WhoClient('trellis:///who.demo.svc.cluster.local:80', credentials.createInsecure());
     try {
       // Peak-EWMA prefers endpoints it has seen answer fast over one it knows nothing of (30 ms assumed):
-      // concurrent calls make the known ones busy enough for the third to be picked too. Bounded rounds.
+      // concurrent calls make the known ones busy enough for the third to be picked too, once its connection is
+      // up. Rounds go on until every host answered, bounded in time, not in count: on a busy machine the last
+      // connection can take longer than a fixed number of rounds.
       const seen = new Map<string, number>();
-      for (let round = 0; round < MAX_ROUNDS && seen.size < HOSTS.length; round++) {
-        const hosts = await Promise.all(Array.from({ length: CALLS_PER_ROUND }, () => who(client)));
-        for (const host of hosts) seen.set(host, (seen.get(host) ?? 0) + 1);
-      }
+      await waitFor(
+        async () => {
+          const hosts = await Promise.all(Array.from({ length: CALLS_PER_ROUND }, () => who(client)));
+          for (const host of hosts) seen.set(host, (seen.get(host) ?? 0) + 1);
+          return seen.size === HOSTS.length;
+        },
+        { what: 'every endpoint answering', intervalMs: ROUND_PAUSE_MS },
+      );
       expect([...seen.keys()].sort()).toEqual(HOSTS);
       expect(grpc.mode).toBe('mesh');
       expect(await registry.metrics()).toMatch(/response_total\{direction="outbound",authority="who.demo.svc.cluster.local:80",dst_namespace="demo",dst_service="who",dst_deployment="",status_code="200",classification="success",grpc_status="0"\}/);
