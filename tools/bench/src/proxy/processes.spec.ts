@@ -1,19 +1,11 @@
 import { existsSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { processAlive } from '@trellis/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cpuTimeMs, freePort, killAllSync, parseCpuTicks, parseVmHwmBytes, peakRssBytes, PROXY_CPU, removeOnExit, startProcess, stopProcess, waitForPort } from './processes';
 
 const LISTENER = "require('node:net').createServer(() => undefined).listen(Number(process.argv[1]), '127.0.0.1')";
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe('parseVmHwmBytes', () => {
   it('reads the peak resident set in bytes', () => {
@@ -47,7 +39,7 @@ describe('child processes', () => {
     expect(peakRssBytes(child.pid)).toBeGreaterThan(1024 * 1024);
     await stopProcess(child);
     expect(child.exited).toBe(true);
-    expect(alive(child.pid)).toBe(false);
+    expect(processAlive(child.pid)).toBe(false);
   });
 
   it('reports the output of a child that exits before listening', async () => {

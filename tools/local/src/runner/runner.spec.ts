@@ -5,7 +5,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { build } from 'esbuild';
 import type { EndpointSlice } from '@trellis/kube';
 import type { TempDir } from '@trellis/testing';
-import { createTempDir, waitFor } from '@trellis/testing';
+import { createTempDir, processAlive, waitFor } from '@trellis/testing';
 import { parse } from 'yaml';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { LocalRunner, SLICE_FOLDER } from './runner';
@@ -43,15 +43,6 @@ spec:
 interface EndpointState {
   address: string;
   ready: boolean;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 describe('local runner', () => {
@@ -209,7 +200,7 @@ describe('local runner', () => {
     const pids = r.replicaInfo().flatMap((i) => i.pids);
     expect(pids).toHaveLength(4);
     await r.close();
-    expect(pids.filter(alive)).toEqual([]);
+    expect(pids.filter(processAlive)).toEqual([]);
     expect(await readdir(join(dir.path, SLICE_FOLDER))).toEqual([]);
   });
 });

@@ -4,7 +4,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { credentials } from '@grpc/grpc-js';
-import { freePorts, waitFor } from '@trellis/testing';
+import { freePorts, processAlive, waitFor } from '@trellis/testing';
 import { ProxyAgent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GreeterClient } from '../demo/greeter-grpc';
@@ -53,15 +53,6 @@ function descendants(pid: number): number[] {
   return out;
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 describe('npm start (the local mesh, end to end)', () => {
   let mesh: ChildProcess | undefined;
   let output = '';
@@ -99,7 +90,7 @@ describe('npm start (the local mesh, end to end)', () => {
       await Promise.race([exited, new Promise((r) => setTimeout(r, 20_000))]);
     }
     // A failed run must not leak: whatever is still alive is ended here (only processes this test started).
-    for (const pid of pids.filter(alive)) process.kill(pid, 'SIGKILL');
+    for (const pid of pids.filter(processAlive)) process.kill(pid, 'SIGKILL');
   }, 30_000);
 
   it('prints what to try', () => {
@@ -173,12 +164,12 @@ describe('npm start (the local mesh, end to end)', () => {
   });
 
   it('stops cleanly on SIGTERM with no process left behind', async () => {
-    expect(pids.filter(alive).length).toBe(pids.length);
+    expect(pids.filter(processAlive).length).toBe(pids.length);
     mesh?.kill('SIGTERM');
     const code = await Promise.race([exited, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 25_000))]);
     expect(code).toBe(0);
     expect(output).toContain('trellis: stopped');
-    expect(pids.filter(alive)).toEqual([]);
+    expect(pids.filter(processAlive)).toEqual([]);
   }, 30_000);
 });
 
@@ -215,10 +206,10 @@ describe('npm start interrupted while starting', () => {
       expect(code).toBe(0);
       expect(output).toContain('trellis: stopped while starting');
       expect(seen.size).toBeGreaterThanOrEqual(11);
-      expect([...seen].filter(alive)).toEqual([]);
+      expect([...seen].filter(processAlive)).toEqual([]);
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');
-      for (const pid of [...seen].filter(alive)) process.kill(pid, 'SIGKILL');
+      for (const pid of [...seen].filter(processAlive)) process.kill(pid, 'SIGKILL');
     }
   }, START_TIMEOUT_MS + 30_000);
 });

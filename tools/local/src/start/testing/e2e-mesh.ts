@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createTempDir, waitFor } from '@trellis/testing';
+import { createTempDir, processAlive, waitFor } from '@trellis/testing';
 import type { TempDir } from '@trellis/testing';
 import { ProxyAgent, request } from 'undici';
 import type { Child } from '../../process/child';
@@ -38,15 +38,6 @@ export async function httpOk(url: string): Promise<boolean> {
     const res = await request(url, { headersTimeout: PROBE_TIMEOUT_MS, bodyTimeout: PROBE_TIMEOUT_MS });
     await res.body.dump();
     return res.statusCode === 200;
-  } catch {
-    return false;
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
   } catch {
     return false;
   }
@@ -165,7 +156,7 @@ export class E2eMesh {
 
   /** Pids this test started that are still alive. */
   survivors(): number[] {
-    return [...this.pids].filter(alive);
+    return [...this.pids].filter(processAlive);
   }
 
   /** Stops everything, SIGKILLs what a failed run left alive, removes the folder. Idempotent. */
