@@ -1,8 +1,8 @@
 import type { EventEmitter } from 'node:events';
-import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
-import type { Socket } from 'node:net';
+import type { IncomingMessage, OutgoingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
 import { ConfigError } from '../config/errors';
+import { ServerRequest } from './server-request';
 
 /**
  * Which HTTP/1.1 server the proxy's listeners run: Trellis's own (server.ts, the default) or Node's
@@ -21,14 +21,15 @@ export function http1ServerKind(env: NodeJS.ProcessEnv = process.env): Http1Serv
   throw new ConfigError(HTTP1_SERVER_VARIABLE, `expected trellis or node, got ${JSON.stringify(value.slice(0, 32))}`);
 }
 
-/** The request members the roles read: Node's IncomingMessage has them, and so does ServerRequest. */
-export interface IncomingRequest extends Readable {
-  readonly method?: string;
-  readonly url?: string;
-  readonly httpVersion: string;
-  readonly headers: IncomingHttpHeaders;
-  readonly rawHeaders: string[];
-  readonly socket: Socket;
+/**
+ * A request of either server: both have the members the roles read (method, url, httpVersion, headers,
+ * rawHeaders, socket); the body is read through `requestBody`.
+ */
+export type IncomingRequest = IncomingMessage | ServerRequest;
+
+/** The request body: an IncomingMessage is its own body; a ServerRequest makes its body stream when first asked. */
+export function requestBody(req: IncomingRequest): Readable {
+  return req instanceof ServerRequest ? req.body : req;
 }
 
 /** The response members the roles use: Node's ServerResponse has them, and so does ours. */

@@ -3,6 +3,7 @@ import net, { type AddressInfo, type Socket } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Http1Server, type Http1ServerOptions, type RequestListener } from './server';
 import { HEAD_TIMEOUT_MS, KEEP_ALIVE_TIMEOUT_MS } from './server-limits';
+import type { ServerRequest } from './server-request';
 
 const servers: net.Server[] = [];
 const http1Servers: Http1Server[] = [];
@@ -51,8 +52,8 @@ function readUntil(socket: Socket, predicate: (text: string) => boolean): Promis
 
 const echo: RequestListener = (req, res) => {
   const chunks: Buffer[] = [];
-  req.on('data', (c: Buffer) => chunks.push(c));
-  req.on('end', () => {
+  req.body.on('data', (c: Buffer) => chunks.push(c));
+  req.body.on('end', () => {
     res.writeHead(200, { 'x-method': req.method, 'x-url': req.url });
     res.end(Buffer.concat(chunks));
   });
@@ -92,7 +93,7 @@ describe('Http1Server', () => {
         res.writeHead(200, {});
         res.end(req.url);
       };
-      req.resume();
+      req.body.resume();
       if (req.url === '/1') releaseFirst = answer;
       else answer();
     });
@@ -132,13 +133,13 @@ describe('Http1Server', () => {
       void start((req, res) => {
         serverSocket = req.socket;
         let n = 0;
-        req.pause();
-        req.on('data', (c: Buffer) => (n += c.length));
-        req.on('end', () => {
+        req.body.pause();
+        req.body.on('data', (c: Buffer) => (n += c.length));
+        req.body.on('end', () => {
           res.end('done');
           resolve(n);
         });
-        resume = () => req.resume();
+        resume = () => req.body.resume();
       }).then(({ port }) => {
         const client = net.connect({ port, host: '127.0.0.1' }, () => {
           client.write(`POST / HTTP/1.1\r\nHost: a\r\nContent-Length: ${total}\r\n\r\n`);
@@ -152,6 +153,67 @@ describe('Http1Server', () => {
     expect(serverSocket?.bytesRead).toBeLessThan(total / 2);
     resume();
     expect(await received).toBe(total);
+  });
+
+  it('delivers a body asked for only after the whole request arrived, chunked or not', async () => {
+    const { port } = await start((req, res) => {
+      setTimeout(() => {
+        const chunks: Buffer[] = [];
+        req.body.on('data', (c: Buffer) => chunks.push(c));
+        req.body.on('end', () => res.end(`${req.complete} ${Buffer.concat(chunks).toString()}`));
+      }, 50);
+    });
+    const socket = net.connect({ port, host: '127.0.0.1' });
+    const first = readUntil(socket, (t) => t.endsWith('true hello'));
+    socket.write('POST /a HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello');
+    expect(await first).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+    const second = readUntil(socket, (t) => t.endsWith('true chunked body'));
+    socket.write('POST /b HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n8\r\nchunked \r\n4\r\nbody\r\n0\r\n\r\n');
+    expect(await second).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+    socket.destroy();
+  });
+
+  it('holds a body nobody asked for with backpressure, and streams it whole once asked', async () => {
+    const total = 32 * 1024 * 1024;
+    let ask: () => void = () => undefined;
+    let serverSocket: Socket | undefined;
+    const received = new Promise<number>((resolve) => {
+      void start((req, res) => {
+        serverSocket = req.socket;
+        ask = () => {
+          let n = 0;
+          req.body.on('data', (c: Buffer) => (n += c.length));
+          req.body.on('end', () => {
+            res.end('done');
+            resolve(n);
+          });
+        };
+      }).then(({ port }) => {
+        const client = net.connect({ port, host: '127.0.0.1' }, () => {
+          client.write(`POST / HTTP/1.1\r\nHost: a\r\nContent-Length: ${total}\r\n\r\n`);
+          client.write(Buffer.alloc(total, 'x'));
+        });
+        client.resume();
+      });
+    });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(serverSocket?.bytesRead).toBeLessThan(total / 2);
+    ask();
+    expect(await received).toBe(total);
+  });
+
+  it('fails a body asked for after the client went away in the middle of it', async () => {
+    let gone: (req: ServerRequest) => void = () => undefined;
+    const request = new Promise<ServerRequest>((resolve) => (gone = resolve));
+    const { port } = await start((req, res) => {
+      res.once('close', () => gone(req));
+    });
+    const client = net.connect({ port, host: '127.0.0.1' }, () => client.write('POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\nhalf', () => client.destroy()));
+    const req = await request;
+    expect(req.complete).toBe(false);
+    const failure = await new Promise<Error>((resolve) => req.body.once('error', resolve));
+    expect(failure.message).toBe('aborted');
+    expect(req.body.destroyed).toBe(true);
   });
 
   it('chunks a streamed response and sends no body for HEAD', async () => {
@@ -216,7 +278,7 @@ describe('Http1Server', () => {
   it('drains: idle connections close at once, a busy one after its response with connection: close', async () => {
     let answer: () => void = () => undefined;
     const { port, server } = await start((req, res) => {
-      req.resume();
+      req.body.resume();
       answer = () => res.end('late');
     });
     const idle = net.connect({ port, host: '127.0.0.1' });

@@ -188,8 +188,7 @@ class Connection implements ResponseOwner {
     this.requestEnded = true;
     const req = this.req;
     if (req === undefined) return;
-    req.complete = true;
-    req.push(null);
+    req.end();
   }
 
   private readonly resumeBody = (): void => {

@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
-import type { IncomingRequest, OutgoingResponse } from '../http1/server-kind';
+import type { Readable } from 'node:stream';
+import { requestBody, type IncomingRequest, type OutgoingResponse } from '../http1/server-kind';
 import { Exchange } from './exchange';
 import { connectionTlsOf, type ConnectionTls } from './mesh-tls';
 
@@ -37,8 +38,8 @@ export class Http1Exchange extends Exchange {
     return this.req.httpVersion;
   }
 
-  get body(): IncomingRequest {
-    return this.req;
+  get body(): Readable {
+    return requestBody(this.req);
   }
 
   get hasBody(): boolean {

@@ -1,6 +1,6 @@
 import http2, { type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
 import type { Readable, Writable } from 'node:stream';
-import type { IncomingRequest, OutgoingResponse } from '../http1/server-kind';
+import { requestBody, type IncomingRequest, type OutgoingResponse } from '../http1/server-kind';
 import { errorHeaders, errorResponse, isGrpcContentType } from '../proxy-error';
 import { OutboundError } from './errors';
 import { h1RequestHeaders, h2RequestHeaders, responseHeaders } from './headers';
@@ -106,7 +106,7 @@ class H1Exchange extends BaseExchange implements Exchange {
   }
 
   get bodySource(): Readable {
-    return this.req;
+    return requestBody(this.req);
   }
 
   get remoteAddress(): string | undefined {
