@@ -1,4 +1,5 @@
 import http2, { type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
+import type { Socket } from 'node:net';
 import type { Readable, Writable } from 'node:stream';
 import { requestBody, type IncomingRequest, type OutgoingResponse } from '../http1/server-kind';
 import { errorHeaders, errorResponse, isGrpcContentType } from '../proxy-error';
@@ -76,6 +77,14 @@ abstract class BaseExchange {
   }
 }
 
+type ClosingResponse = OutgoingResponse & { exchange: H1Exchange };
+
+// A shared listener that finds its exchange on the response, not a closure per request; 'close' comes
+// once, so on() rather than once(), which wraps the listener.
+function onResponseClose(this: ClosingResponse): void {
+  this.exchange.closed();
+}
+
 /** An HTTP/1.1 exchange: one object per request, no per-request closures. */
 class H1Exchange extends BaseExchange implements Exchange {
   readonly protocol = 'h1';
@@ -88,7 +97,7 @@ class H1Exchange extends BaseExchange implements Exchange {
   constructor(
     private readonly req: IncomingRequest,
     private readonly res: OutgoingResponse,
-    onClose: () => void,
+    private readonly onClose: (socket: Socket) => void,
   ) {
     super();
     const { authority, path } = h1Target(req);
@@ -99,10 +108,14 @@ class H1Exchange extends BaseExchange implements Exchange {
     this.authority = authority;
     this.grpc = isGrpcContentType(headers['content-type']);
     this.hasBody = contentLength !== undefined ? contentLength !== '0' : headers['transfer-encoding'] !== undefined;
-    res.once('close', () => {
-      onClose();
-      if (!res.writableFinished) this.clientWentAway();
-    });
+    (res as ClosingResponse).exchange = this;
+    res.on('close', onResponseClose);
+  }
+
+  /** The response closed, finished or not. */
+  closed(): void {
+    this.onClose(this.req.socket);
+    if (!this.res.writableFinished) this.clientWentAway();
   }
 
   get bodySource(): Readable {
@@ -150,10 +163,10 @@ class H1Exchange extends BaseExchange implements Exchange {
 }
 
 /**
- * The exchange of an HTTP/1.1 request; `onClose` runs when its response closes (finished or not).
+ * The exchange of an HTTP/1.1 request; `onClose` runs with the request's socket when its response closes (finished or not).
  * Throws OutboundError for a request target the proxy does not accept.
  */
-export function h1Exchange(req: IncomingRequest, res: OutgoingResponse, onClose: () => void): Exchange {
+export function h1Exchange(req: IncomingRequest, res: OutgoingResponse, onClose: (socket: Socket) => void): Exchange {
   return new H1Exchange(req, res, onClose);
 }
 

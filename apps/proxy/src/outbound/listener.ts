@@ -107,18 +107,19 @@ export function startListener(opts: {
   // The request path answers every error itself; anything reaching here is a bug, logged, never fatal.
   const onHandlerError = (err: unknown) => logger.error({ err }, 'outbound request handler failed');
 
+  const requestDone = (socket: Socket) => {
+    const busy = h1Busy.get(socket);
+    if (busy !== undefined) h1Busy.set(socket, Math.max(0, busy - 1));
+  };
   const onRequest = (req: IncomingRequest, res: OutgoingResponse) => {
     const socket = req.socket;
     h1Busy.set(socket, (h1Busy.get(socket) ?? 0) + 1);
-    const done = () => {
-      if (h1Busy.has(socket)) h1Busy.set(socket, Math.max(0, (h1Busy.get(socket) ?? 1) - 1));
-    };
     if (closing) res.setHeader('connection', 'close');
     let ex: Exchange;
     try {
-      ex = h1Exchange(req, res, done);
+      ex = h1Exchange(req, res, requestDone);
     } catch (err) {
-      res.once('close', done);
+      res.once('close', () => requestDone(socket));
       const e = errorResponse(err);
       res.writeHead(e.status, errorHeaders(e, false));
       res.end(`${e.reason}\n`);

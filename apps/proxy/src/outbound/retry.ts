@@ -39,7 +39,12 @@ function unsent(err: unknown): boolean {
  * or the retry's timeout) the attempt runs under a child of the request's abort signal, which the
  * timer aborts with ROUTE_TIMEOUT; the child ends with the attempt's response headers.
  */
-function attempt(next: Service, call: OutboundCall, requestAbort: RequestAbort): Promise<UpstreamResponse> {
+function attempt(
+  next: Service,
+  call: OutboundCall,
+  requestAbort: RequestAbort,
+  onFailure?: (err: unknown) => UpstreamResponse | Promise<UpstreamResponse>,
+): Promise<UpstreamResponse> {
   const rs = call.routeSeries;
   const rule = call.rule;
   const started = performance.now();
@@ -49,7 +54,8 @@ function attempt(next: Service, call: OutboundCall, requestAbort: RequestAbort):
     r.onEnd(() => rs.actualResponse(r.status, finalClassification(rule, r), performance.now() - started));
     return r;
   };
-  if (timeoutMs === undefined) return callNext(next, call).then(counted);
+  // The caller's failure handler rides on the same then(): one promise fewer per request.
+  if (timeoutMs === undefined) return callNext(next, call).then(counted, onFailure);
   const child = new RequestAbort();
   const unlink = requestAbort.subscribe(() => child.abort(requestAbort.reason));
   const timer = setTimeout(() => child.abort(new OutboundError('ROUTE_TIMEOUT', `an attempt of route ${rule.name} timed out after ${timeoutMs} ms`)), timeoutMs);
@@ -60,7 +66,7 @@ function attempt(next: Service, call: OutboundCall, requestAbort: RequestAbort):
       unlink();
       call.abort = requestAbort;
     })
-    .then(counted);
+    .then(counted, onFailure);
 }
 
 /** Linkerd's retry backoff: min x 2^(n-1), at most max, plus up to jitter x that at random. */
@@ -116,7 +122,7 @@ export function retryLayer(deps: { random: Random }): Layer {
 function send(next: Service, call: OutboundCall, random: Random): Promise<UpstreamResponse> {
   if (call.rule.retry !== undefined) return attempts(next, call, random, 0);
   const requestAbort = call.abort;
-  return attempt(next, call, requestAbort).catch((err: unknown) => {
+  return attempt(next, call, requestAbort, (err: unknown) => {
     if (!unsent(err) || !resendable(call.body) || requestAbort.aborted) throw err;
     return attempts(next, call, random, 1);
   });

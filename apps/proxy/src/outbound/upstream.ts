@@ -15,8 +15,9 @@ export interface UpstreamResponse {
   /** The response ended with its headers (HTTP/2 END_STREAM on HEADERS). */
   endStream: boolean;
   /**
-   * Streams the body into `dst` with backpressure and ends it; settles once `dst` has finished.
-   * On failure both sides are destroyed.
+   * Streams the body into `dst` with backpressure and ends it; settles once `dst` has finished, or
+   * at once when the whole body had arrived and went into `dst` in one go (the destination's own
+   * 'close' then tells whether the client took it). On failure both sides are destroyed.
    */
   pipeTo(dst: Writable): Promise<void>;
   /** Trailers, once the body has ended. */
@@ -58,6 +59,9 @@ function grpcStatusOf(headers: Fields): number | undefined {
   const n = Number(value);
   return Number.isInteger(n) ? n : undefined;
 }
+
+/** What pipeTo returns once the whole body is handed to the destination. */
+const HANDED_OVER: Promise<void> = Promise.resolve();
 
 function asError(reason: unknown): Error {
   return reason instanceof Error ? reason : new Error('request aborted');
@@ -177,17 +181,23 @@ class H1Upstream implements ResponseHandler, UpstreamResponse {
 
   pipeTo(dst: Writable): Promise<void> {
     if (this.failure !== undefined) return Promise.reject(this.failure);
+    const held = this.held;
+    this.held = [];
+    if (this.ended) {
+      // A whole small response usually arrives before anyone streams it: hand it over in one end() call.
+      // Nothing upstream is left to stop if the client does not take it, so there is nothing to wait for:
+      // a client that goes away is the exchange's to see (its response's 'close').
+      const last = held.pop();
+      for (const chunk of held) dst.write(chunk);
+      dst.end(last);
+      return HANDED_OVER;
+    }
     this.dst = dst;
     const done = finished(dst, () => this.controller?.abort(new Error('the response could not be delivered')));
     this.onBodyError = (err) => dst.destroy(err);
     dst.on('drain', () => this.controller?.resume());
-    const held = this.held;
-    this.held = [];
-    // A whole small response usually arrives before anyone streams it: hand it over in one end() call.
-    const last = this.ended ? held.pop() : undefined;
     for (const chunk of held) dst.write(chunk);
-    if (this.ended) dst.end(last);
-    else this.controller?.resume();
+    this.controller?.resume();
     return done;
   }
 
