@@ -40,6 +40,9 @@ const STATUS_LINE = /^HTTP\/1\.[01] [1-9]\d\d(?: [^\r\n]*)?$/;
 const HEX = /^[0-9a-fA-F]+$/;
 const DIGITS = /^\d+$/;
 
+/** The end of a response without trailers (the usual one): one shared, frozen object. */
+const NO_TRAILERS: Fields = Object.freeze({});
+
 function fail(message: string): never {
   throw new Http1ParseError(message);
 }
@@ -112,7 +115,7 @@ export class ResponseParser {
   private pending: Buffer | undefined;
   private remaining = 0;
   private method = 'GET';
-  private trailerFields: Fields = {};
+  private trailerFields: Fields = NO_TRAILERS;
   /** The connection may carry another request once this response is done. */
   keepAlive = false;
 
@@ -159,7 +162,7 @@ export class ResponseParser {
   /** The connection ended: completes a body delimited by the close, refuses anything cut short. */
   finish(): void {
     if (this.state === 'until-close') {
-      this.complete({});
+      this.complete(NO_TRAILERS);
       this.events.onEnd(this.trailerFields);
       return;
     }
@@ -212,7 +215,7 @@ export class ResponseParser {
     }
     this.frame(statusLine.charCodeAt(7) === 49 /* '1' */, status, headers);
     this.events.onHead(status, headers);
-    if (this.state === 'done' || (this.state === 'length' && this.remaining === 0)) this.complete({});
+    if (this.state === 'done' || (this.state === 'length' && this.remaining === 0)) this.complete(NO_TRAILERS);
     return end + 4;
   }
 
@@ -251,7 +254,7 @@ export class ResponseParser {
     const n = Math.min(buf.length, this.remaining);
     this.remaining -= n;
     this.events.onBody(n === buf.length ? buf : buf.subarray(0, n));
-    if (this.remaining === 0) this.complete({});
+    if (this.remaining === 0) this.complete(NO_TRAILERS);
     return n;
   }
 
@@ -282,7 +285,7 @@ export class ResponseParser {
 
   private trailers(buf: Buffer): number {
     if (buf.length >= 2 && buf[0] === 13 && buf[1] === 10) {
-      this.complete({});
+      this.complete(NO_TRAILERS);
       return 2;
     }
     const end = buf.indexOf(HEAD_END);

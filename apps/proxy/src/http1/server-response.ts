@@ -6,6 +6,11 @@ import { KEEP_ALIVE_TIMEOUT_MS } from './server-limits';
 /** What a response needs from its connection. */
 export interface ResponseOwner {
   readonly socket: Socket;
+  /**
+   * The callback of a response's last socket write, which calls `flushed` on the response being
+   * answered: one function per connection rather than one per response (responses go out one at a time).
+   */
+  readonly onFlushed: (err?: Error | null) => void;
   /** The response has gone out whole; with `close`, the connection must end after it. */
   responseFinished(res: ServerResponse, close: boolean): void;
 }
@@ -156,8 +161,8 @@ export class ServerResponse extends EventEmitter {
     const length = chunk === undefined ? 0 : typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length;
     if (!this.headersSent && length <= MAX_JOINED_BODY_BYTES) {
       const head = this.head(length);
-      if (this.bodyAllowed && length > 0) socket.write(joined(head, chunk as string | Buffer, length), this.flushed);
-      else socket.write(head, 'latin1', this.flushed);
+      if (this.bodyAllowed && length > 0) socket.write(joined(head, chunk as string | Buffer, length), this.owner.onFlushed);
+      else socket.write(head, 'latin1', this.owner.onFlushed);
       return this;
     }
     socket.cork();
@@ -168,7 +173,7 @@ export class ServerResponse extends EventEmitter {
       if (this.chunked) socket.write('\r\n', 'latin1');
     }
     // As Node's OutgoingMessage.end(): a last (possibly empty) write whose callback says all went out.
-    socket.write(this.chunked ? '0\r\n\r\n' : '', 'latin1', this.flushed);
+    socket.write(this.chunked ? '0\r\n\r\n' : '', 'latin1', this.owner.onFlushed);
     socket.uncork();
     return this;
   }
@@ -210,12 +215,13 @@ export class ServerResponse extends EventEmitter {
     return `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Unknown'}\r\n${this.fields}${framing}${connection}\r\n`;
   }
 
-  private readonly flushed = (err?: Error | null): void => {
+  /** Its last write went out (or failed, with `err`). */
+  flushed(err?: Error | null): void {
     if (err || this.destroyed) return;
     this.writableFinished = true;
     this.emit('finish');
     // 'close' before the next pipelined request starts, so that whatever this one held is released first.
     this.emit('close');
     this.owner.responseFinished(this, this.closeAfter);
-  };
+  }
 }

@@ -110,18 +110,21 @@ class Connection implements ResponseOwner {
     this.req = undefined;
     this.setIdleTimeout(this.parser.bufferedBytes > 0 ? HEAD_TIMEOUT_MS : KEEP_ALIVE_TIMEOUT_MS);
     if (this.socket.isPaused()) this.socket.resume();
-    this.parse(() => this.parser.next());
+    this.parse(undefined);
   }
 
   private readonly onData = (chunk: Buffer): void => {
+    this.parse(chunk);
+    // Bytes that started a request disarmed the timeout (a request has no timeout here); others re-arm it.
     if (this.timeoutMs !== 0) this.timer?.refresh();
-    this.parse(() => this.parser.execute(chunk));
     if (this.res !== undefined && this.parser.bufferedBytes > MAX_PIPELINED_BYTES) this.socket.pause();
   };
 
-  private parse(step: () => void): void {
+  /** Parses `chunk`, or (undefined) the bytes held after the last request. */
+  private parse(chunk: Buffer | undefined): void {
     try {
-      step();
+      if (chunk === undefined) this.parser.next();
+      else this.parser.execute(chunk);
     } catch (err) {
       if (!(err instanceof RequestParseError)) throw err;
       this.refuse(err);
@@ -190,6 +193,10 @@ class Connection implements ResponseOwner {
     if (req === undefined) return;
     req.end();
   }
+
+  readonly onFlushed = (err?: Error | null): void => {
+    this.res?.flushed(err);
+  };
 
   private readonly resumeBody = (): void => {
     if (!this.bodyPaused) return;
