@@ -10,6 +10,7 @@
  * In `done` the bytes that follow (a pipelined request) are kept until `next()`; a CONNECT request
  * moves to `tunnel`, where the parser takes no more bytes and `takeRest()` hands them to the tunnel.
  */
+import { commonFieldKey } from './field-names';
 import { MAX_CHUNK_LINE_BYTES, type Fields } from './response-parser';
 
 /** Node's default --max-http-header-size: a request head (request line and fields) or trailer section larger than this gets 431. */
@@ -193,25 +194,31 @@ const NO_TOKENS: readonly string[] = [];
 /** The end of a request without trailers (the usual one): one shared, frozen object. */
 const NO_TRAILERS: Fields = Object.freeze({});
 
+/** The Connection values clients send most, as lists (shared, frozen). */
+const KEEP_ALIVE_TOKENS: readonly string[] = Object.freeze(['keep-alive']);
+const CLOSE_TOKENS: readonly string[] = Object.freeze(['close']);
+
 function listTokens(value: string | string[] | undefined): readonly string[] {
   if (value === undefined) return NO_TOKENS;
+  if (value === 'keep-alive') return KEEP_ALIVE_TOKENS;
+  if (value === 'close') return CLOSE_TOKENS;
   const joined = Array.isArray(value) ? value.join(',') : value;
   return joined.split(',').map((v) => v.trim().toLowerCase()).filter((v) => v !== '');
 }
 
-/** Checks one field line and splits it into name and value (OWS trimmed). */
-function fieldLine(line: string): [string, string] {
-  const first = line.charCodeAt(0);
+/** Checks the field line at [start, end) of `text` and splits it into name and value (OWS trimmed). */
+function fieldLine(text: string, start: number, end: number): [string, string] {
+  const first = text.charCodeAt(start);
   if (first === 32 || first === 9) fail('OBS_FOLD', 'obsolete line folding');
-  const colon = line.indexOf(':');
-  if (colon <= 0) fail('BAD_FIELD_NAME', `malformed field line ${quote(line)}`);
-  const name = line.slice(0, colon);
-  if (!TOKEN.test(name)) fail('BAD_FIELD_NAME', `invalid field name ${quote(name)}`);
-  let start = colon + 1;
-  while (start < line.length && (line.charCodeAt(start) === 32 || line.charCodeAt(start) === 9)) start++;
-  let end = line.length;
-  while (end > start && (line.charCodeAt(end - 1) === 32 || line.charCodeAt(end - 1) === 9)) end--;
-  const value = line.slice(start, end);
+  const colon = text.indexOf(':', start);
+  if (colon <= start || colon >= end) fail('BAD_FIELD_NAME', `malformed field line ${quote(text.slice(start, end))}`);
+  const name = text.slice(start, colon);
+  if (commonFieldKey(name) === undefined && !TOKEN.test(name)) fail('BAD_FIELD_NAME', `invalid field name ${quote(name)}`);
+  let valueStart = colon + 1;
+  while (valueStart < end && (text.charCodeAt(valueStart) === 32 || text.charCodeAt(valueStart) === 9)) valueStart++;
+  let valueEnd = end;
+  while (valueEnd > valueStart && (text.charCodeAt(valueEnd - 1) === 32 || text.charCodeAt(valueEnd - 1) === 9)) valueEnd--;
+  const value = text.slice(valueStart, valueEnd);
   if (BAD_VALUE.test(value)) fail('BAD_FIELD_VALUE', `invalid characters in the value of ${name}`);
   return [name, value];
 }
@@ -220,8 +227,8 @@ function fieldLine(line: string): [string, string] {
 function parseTrailers(lines: readonly string[]): Fields {
   const fields: Fields = {};
   for (const line of lines) {
-    const [name, value] = fieldLine(line);
-    addField(fields as Record<string, string | string[]>, name.toLowerCase(), value);
+    const [name, value] = fieldLine(line, 0, line.length);
+    addField(fields as Record<string, string | string[]>, commonFieldKey(name) ?? name.toLowerCase(), value);
   }
   return fields;
 }
@@ -275,6 +282,23 @@ function checkLineEnds(text: string, partial: boolean): void {
   const cr = STRAY_CR.exec(text);
   // A CR at the very end of a partial head may still get its LF.
   if (cr !== null && (!partial || cr.index < text.length - 1)) fail('BARE_CR', 'a CR not followed by LF');
+}
+
+/**
+ * The line breaks of a whole head (its text without the final CRLFCRLF): refuses an LF not preceded
+ * by CR, then a CR not followed by LF, as checkLineEnds does, and returns how many CRLFs there are
+ * (the number of field lines), without a regular expression or a split.
+ */
+function headLineBreaks(text: string): number {
+  let breaks = 0;
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) {
+    if (text.charCodeAt(i - 1) !== CR) fail('BARE_LF', 'a line ends with LF alone');
+    breaks++;
+  }
+  for (let i = text.indexOf('\r'); i >= 0; i = text.indexOf('\r', i + 1)) {
+    if (text.charCodeAt(i + 1) !== LF) fail('BARE_CR', 'a CR not followed by LF');
+  }
+  return breaks;
 }
 
 /** Where a head or trailer section ends in `buf` (the offset of its CRLFCRLF), or -1; refuses stray CR/LF seen so far. */
@@ -392,8 +416,7 @@ export class RequestParser {
     }
     if (end + 2 > MAX_REQUEST_HEAD_BYTES) fail('HEAD_TOO_LARGE', 'request head too large');
     const text = buf.toString('latin1', 0, end);
-    checkLineEnds(text, false);
-    this.message(text.split('\r\n'));
+    this.message(text, headLineBreaks(text));
     return skipped + end + 4;
   }
 
@@ -404,8 +427,10 @@ export class RequestParser {
     if (buf.length > MAX_REQUEST_HEAD_BYTES) fail('HEAD_TOO_LARGE', 'request head too large');
   }
 
-  private message(lines: string[]): void {
-    const requestLine = lines[0] as string;
+  /** A whole head's text (without its final CRLFCRLF) with `fields` line breaks, each ending a line. */
+  private message(text: string, fields: number): void {
+    const lineEnd = fields === 0 ? text.length : text.indexOf('\r\n');
+    const requestLine = fields === 0 ? text : text.slice(0, lineEnd);
     if (requestLine.length > MAX_REQUEST_LINE_BYTES) fail('REQUEST_LINE_TOO_LONG', 'request line too long');
     const sp1 = requestLine.indexOf(' ');
     const sp2 = sp1 < 0 ? -1 : requestLine.indexOf(' ', sp1 + 1);
@@ -420,14 +445,17 @@ export class RequestParser {
     if (v === null) fail('BAD_REQUEST_LINE', `malformed HTTP version ${quote(version)}`);
     if (v[1] !== '1' || (v[2] !== '0' && v[2] !== '1')) fail('UNSUPPORTED_VERSION', `unsupported version ${version}`);
     checkTarget(method, target);
-    if (lines.length - 1 > MAX_HEADER_FIELDS) fail('TOO_MANY_FIELDS', `more than ${MAX_HEADER_FIELDS} header fields`);
+    if (fields > MAX_HEADER_FIELDS) fail('TOO_MANY_FIELDS', `more than ${MAX_HEADER_FIELDS} header fields`);
     const headers: Record<string, string | string[]> = {};
     const rawHeaders: string[] = [];
     let hosts = 0;
     let contentLengths = 0;
-    for (let i = 1; i < lines.length; i++) {
-      const [name, value] = fieldLine(lines[i] as string);
-      const key = name.toLowerCase();
+    for (let start = lineEnd + 2; start < text.length; ) {
+      const next = text.indexOf('\r\n', start);
+      const end = next < 0 ? text.length : next;
+      const [name, value] = fieldLine(text, start, end);
+      start = end + 2;
+      const key = commonFieldKey(name) ?? name.toLowerCase();
       if (key === 'host') hosts++;
       else if (key === 'content-length') contentLengths++;
       rawHeaders.push(name, value);

@@ -7,6 +7,7 @@
  * States: head -> (length | chunk-size -> chunk-data -> chunk-end ... -> trailers | until-close)
  * -> done. A 1xx head other than 101 is skipped and the next head read.
  */
+import { commonFieldKey } from './field-names';
 
 /** Ours, as Node's default for request heads: a response head (or trailer section) larger than this is refused. */
 export const MAX_RESPONSE_HEAD_BYTES = 16 * 1024;
@@ -67,13 +68,14 @@ function parseFields(text: string, from: number): Fields {
     const colon = text.indexOf(':', start);
     if (colon <= start || colon >= end) fail(`malformed field line ${JSON.stringify(text.slice(start, Math.min(end, start + 64)))}`);
     const name = text.slice(start, colon);
-    if (!TOKEN.test(name)) fail(`invalid field name ${JSON.stringify(name.slice(0, 64))}`);
+    const common = commonFieldKey(name);
+    if (common === undefined && !TOKEN.test(name)) fail(`invalid field name ${JSON.stringify(name.slice(0, 64))}`);
     const valueStart = skipSpace(text, colon + 1);
     let valueEnd = end;
     while (valueEnd > valueStart && (text.charCodeAt(valueEnd - 1) === 32 || text.charCodeAt(valueEnd - 1) === 9)) valueEnd--;
     const value = text.slice(valueStart, valueEnd);
     if (BAD_VALUE.test(value)) fail(`invalid characters in the value of ${name}`);
-    const key = name.toLowerCase();
+    const key = common ?? name.toLowerCase();
     const prior = fields[key];
     if (prior === undefined) fields[key] = value;
     else if (Array.isArray(prior)) prior.push(value);

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { STATUS_CODES, type OutgoingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
+import { commonFieldKey } from './field-names';
 import { KEEP_ALIVE_TIMEOUT_MS } from './server-limits';
 
 /** What a response needs from its connection. */
@@ -114,11 +115,12 @@ export class ServerResponse extends EventEmitter {
       for (const name in headers) {
         const value = headers[name];
         if (value === undefined) continue;
-        const lower = name.toLowerCase();
+        const common = commonFieldKey(name);
+        const lower = common ?? name.toLowerCase();
         if (FRAMING.has(lower)) continue;
         if (lower === 'content-length') this.hasLength = true;
         else if (lower === 'date') hasDate = true;
-        if (!TOKEN.test(name)) throw invalidHeader(name);
+        if (common === undefined && !TOKEN.test(name)) throw invalidHeader(name);
         if (Array.isArray(value)) {
           for (const v of value) {
             if (INVALID_VALUE.test(v)) throw invalidHeader(name);
