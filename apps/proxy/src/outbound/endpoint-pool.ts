@@ -6,7 +6,7 @@ import type { Exchange } from './exchange';
 import type { OutboundCall, RequestEdits, Service } from './layer';
 import type { RequestAbort } from './request-abort';
 import type { RequestBody } from './request-body';
-import { sendH1, sendH2, type UpstreamResponse } from './upstream';
+import { sendH1, sendH2, type ConnectedWatcher, type UpstreamResponse } from './upstream';
 
 /** The request target with a filter's path (the query kept). */
 function editedPath(target: string, path: string | undefined): string {
@@ -22,7 +22,7 @@ function send(
   edits: RequestEdits | undefined,
   body: RequestBody,
   abort: RequestAbort,
-  onConnected: (() => void) | undefined,
+  watcher: ConnectedWatcher | undefined,
 ): Promise<UpstreamResponse> {
   if (ex.protocol === 'h2') {
     const headers = ex.h2Headers();
@@ -31,12 +31,12 @@ function send(
       if (edits.authority !== undefined) headers[':authority'] = edits.authority;
       if (edits.path !== undefined) headers[':path'] = editedPath(ex.path, edits.path);
     }
-    return sendH2(connections.h2(), headers, body, abort, onConnected);
+    return sendH2(connections.h2(), headers, body, abort, watcher);
   }
-  if (edits === undefined) return sendH1(connections.h1(), ex.method, ex.path, ex.h1Headers(authority), body, abort, onConnected);
+  if (edits === undefined) return sendH1(connections.h1(), ex.method, ex.path, ex.h1Headers(authority), body, abort, watcher);
   let headers = ex.h1Headers(edits.authority ?? authority);
   for (const m of edits.headers) headers = modifyHeaderList(headers, m);
-  return sendH1(connections.h1(), ex.method, editedPath(ex.path, edits.path), headers, body, abort, onConnected);
+  return sendH1(connections.h1(), ex.method, editedPath(ex.path, edits.path), headers, body, abort, watcher);
 }
 
 /**
@@ -51,11 +51,10 @@ export function endpointPool(): Service {
     const { ex, endpoint } = call;
     const started = performance.now();
     endpoint.series.request();
-    const handle = endpoint.handle;
     let sent: Promise<UpstreamResponse>;
     try {
       // The balancer's RTT starts once the connection is up: connect and TLS handshake are not the endpoint's latency.
-      sent = send(ex, endpoint.connections, ex.authority ?? endpoint.id, call.edits, call.body, call.abort, handle && (() => handle.connected()));
+      sent = send(ex, endpoint.connections, ex.authority ?? endpoint.id, call.edits, call.body, call.abort, endpoint.handle);
     } catch (err) {
       sent = Promise.reject(err);
     }

@@ -33,18 +33,22 @@ export interface UpstreamResponse {
 
 /** The end-of-response listeners of one response, called once, in registration order. */
 class EndListeners {
-  private listeners: (() => void)[] | undefined = [];
+  private fired = false;
+  /** Made with the first listener: a response that ends before any is added (a small one, usually) needs no list. */
+  private listeners: (() => void)[] | undefined;
 
   add(listener: () => void): void {
-    if (this.listeners === undefined) listener();
+    if (this.fired) listener();
+    else if (this.listeners === undefined) this.listeners = [listener];
     else this.listeners.push(listener);
   }
 
   fire(): void {
+    if (this.fired) return;
+    this.fired = true;
     const listeners = this.listeners;
-    if (listeners === undefined) return;
     this.listeners = undefined;
-    for (const l of listeners) l();
+    if (listeners !== undefined) for (const l of listeners) l();
   }
 }
 
@@ -59,6 +63,9 @@ function grpcStatusOf(headers: Fields): number | undefined {
   const n = Number(value);
   return Number.isInteger(n) ? n : undefined;
 }
+
+/** The fields of a response whose head has not come yet (shared, frozen). */
+const NO_FIELDS: Fields = Object.freeze({});
 
 /** What pipeTo returns once the whole body is handed to the destination. */
 const HANDED_OVER: Promise<void> = Promise.resolve();
@@ -103,12 +110,13 @@ function finished(dst: Writable, onFail: (err: Error) => void): Promise<void> {
  */
 class H1Upstream implements ResponseHandler, UpstreamResponse {
   status = 0;
-  headers: Fields = {};
+  headers: Fields = NO_FIELDS;
   grpcStatus: number | undefined = undefined;
   readonly endStream = false;
   private controller: Control | undefined;
   private unsubscribe: (() => void) | undefined;
-  private held: Buffer[] = [];
+  /** Body chunks that arrived before pipeTo (the list is made with the first). */
+  private held: Buffer[] | undefined;
   private heldBytes = 0;
   private dst: Writable | undefined;
   private discarding = false;
@@ -123,8 +131,12 @@ class H1Upstream implements ResponseHandler, UpstreamResponse {
     private readonly abort: RequestAbort,
     private readonly resolve: (r: UpstreamResponse) => void,
     private readonly reject: (err: unknown) => void,
-    readonly onConnected: (() => void) | undefined,
+    private readonly watcher: ConnectedWatcher | undefined,
   ) {}
+
+  onConnected(): void {
+    this.watcher?.connected();
+  }
 
   onRequestStart(controller: Control): void {
     this.controller = controller;
@@ -150,7 +162,8 @@ class H1Upstream implements ResponseHandler, UpstreamResponse {
       if (this.discardedBytes > MAX_DISCARD_BYTES) controller.abort(new Error('discarded body too large'));
       return;
     }
-    this.held.push(chunk);
+    if (this.held === undefined) this.held = [chunk];
+    else this.held.push(chunk);
     this.heldBytes += chunk.length;
     if (this.heldBytes > MAX_UNSENT_BYTES) controller.pause();
   }
@@ -182,13 +195,13 @@ class H1Upstream implements ResponseHandler, UpstreamResponse {
   pipeTo(dst: Writable): Promise<void> {
     if (this.failure !== undefined) return Promise.reject(this.failure);
     const held = this.held;
-    this.held = [];
+    this.held = undefined;
     if (this.ended) {
       // A whole small response usually arrives before anyone streams it: hand it over in one end() call.
       // Nothing upstream is left to stop if the client does not take it, so there is nothing to wait for:
       // a client that goes away is the exchange's to see (its response's 'close').
-      const last = held.pop();
-      for (const chunk of held) dst.write(chunk);
+      const last = held?.pop();
+      if (held !== undefined) for (const chunk of held) dst.write(chunk);
       dst.end(last);
       return HANDED_OVER;
     }
@@ -196,7 +209,7 @@ class H1Upstream implements ResponseHandler, UpstreamResponse {
     const done = finished(dst, () => this.controller?.abort(new Error('the response could not be delivered')));
     this.onBodyError = (err) => dst.destroy(err);
     dst.on('drain', () => this.controller?.resume());
-    for (const chunk of held) dst.write(chunk);
+    if (held !== undefined) for (const chunk of held) dst.write(chunk);
     this.controller?.resume();
     return done;
   }
@@ -205,16 +218,21 @@ class H1Upstream implements ResponseHandler, UpstreamResponse {
     this.ends.fire();
     this.discarding = true;
     this.discardedBytes = this.heldBytes;
-    this.held = [];
+    this.held = undefined;
     if (this.ended) return;
     if (this.discardedBytes > MAX_DISCARD_BYTES) this.controller?.abort(new Error('discarded body too large'));
     else this.controller?.resume();
   }
 }
 
+/** Told once a request's connection is up (the balancer's load handle: its RTT starts then). */
+export interface ConnectedWatcher {
+  connected(): void;
+}
+
 /**
- * Sends one HTTP/1.1 request through an endpoint's pool; resolves at the response headers. `onConnected` is
- * called once the request's connection is up.
+ * Sends one HTTP/1.1 request through an endpoint's pool; resolves at the response headers. `watcher` is
+ * told once the request's connection is up.
  */
 export function sendH1(
   pool: Http1Pool,
@@ -223,12 +241,12 @@ export function sendH1(
   headers: string[],
   body: RequestBody,
   abort: RequestAbort,
-  onConnected?: () => void,
+  watcher?: ConnectedWatcher,
 ): Promise<UpstreamResponse> {
   return new Promise((resolve, reject) => {
     pool.dispatch(
       { method, path, headers, body: body.kind === 'empty' ? null : body.kind === 'buffered' ? body.data : body.stream },
-      new H1Upstream(abort, resolve, reject, onConnected),
+      new H1Upstream(abort, resolve, reject, watcher),
     );
   });
 }
@@ -280,7 +298,7 @@ function onH2Close(this: UpstreamStream): void {
  */
 class H2Upstream implements UpstreamResponse {
   status = 0;
-  headers: Fields = {};
+  headers: Fields = NO_FIELDS;
   grpcStatus: number | undefined = undefined;
   endStream = false;
   trailerFields: Fields | undefined;
@@ -345,13 +363,13 @@ function pumpBody(src: Readable, dst: ClientHttp2Stream): void {
   src.on('error', (err) => dst.destroy(err));
 }
 
-/** Sends one HTTP/2 request on a session; resolves at the response headers. `onConnected`: once the session is up. */
+/** Sends one HTTP/2 request on a session; resolves at the response headers. `watcher`: told once the session is up. */
 export function sendH2(
   session: ClientHttp2Session,
   headers: OutgoingHttpHeaders,
   body: RequestBody,
   abort: RequestAbort,
-  onConnected?: () => void,
+  watcher?: ConnectedWatcher,
 ): Promise<UpstreamResponse> {
   return new Promise((resolve, reject) => {
     if (abort.aborted) {
@@ -359,9 +377,9 @@ export function sendH2(
       return;
     }
     const stream = session.request(headers, { endStream: body.kind === 'empty' }) as UpstreamStream;
-    if (onConnected !== undefined) {
-      if (stream.pending) stream.once('ready', onConnected);
-      else onConnected();
+    if (watcher !== undefined) {
+      if (stream.pending) stream.once('ready', () => watcher.connected());
+      else watcher.connected();
     }
     stream.upstream = new H2Upstream(stream, abort, resolve, reject);
     stream.on('response', onH2Response);
