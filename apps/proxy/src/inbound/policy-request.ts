@@ -9,8 +9,9 @@ function first(value: string | string[] | undefined): string | undefined {
 function hostOf(ex: Exchange): string | undefined {
   const authority = first(ex.headers[':authority']) ?? first(ex.headers.host);
   if (authority === undefined || authority === '') return undefined;
-  const host = authority.startsWith('[') ? authority.slice(1, authority.indexOf(']')) : authority.split(':')[0];
-  return host?.toLowerCase();
+  if (authority.startsWith('[')) return authority.slice(1, authority.indexOf(']')).toLowerCase();
+  const colon = authority.indexOf(':');
+  return (colon < 0 ? authority : authority.slice(0, colon)).toLowerCase();
 }
 
 /** Origin-form path and query of the target (an absolute-form `http://host/p?q` gives `/p` and `q`). */
