@@ -11,17 +11,23 @@ export interface OutboundAccessLogOptions {
   readonly write: (line: string) => void;
 }
 
+/** Body bytes of a write: a Buffer's length, a string's UTF-8 length (what a synthetic response writes). */
+function bytesOf(chunk: unknown): number {
+  if (Buffer.isBuffer(chunk)) return chunk.length;
+  return typeof chunk === 'string' ? Buffer.byteLength(chunk) : 0;
+}
+
 /** Counts the body bytes written into `dst` (its own write/end, patched for this one response). */
 function countWrites(dst: Writable, add: (n: number) => void): Writable {
-  const write = dst.write.bind(dst) as (chunk: Buffer, ...rest: unknown[]) => boolean;
+  const write = dst.write.bind(dst) as (chunk: unknown, ...rest: unknown[]) => boolean;
   const end = dst.end.bind(dst) as (chunk?: unknown, ...rest: unknown[]) => Writable;
   Object.assign(dst, {
-    write: (chunk: Buffer, ...rest: unknown[]) => {
-      add(chunk.length);
+    write: (chunk: unknown, ...rest: unknown[]) => {
+      add(bytesOf(chunk));
       return write(chunk, ...rest);
     },
     end: (chunk?: unknown, ...rest: unknown[]) => {
-      if (Buffer.isBuffer(chunk)) add(chunk.length);
+      add(bytesOf(chunk));
       return end(chunk, ...rest);
     },
   });

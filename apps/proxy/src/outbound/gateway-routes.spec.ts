@@ -62,6 +62,10 @@ spec:
         - type: ResponseHeaderModifier
           responseHeaderModifier: { add: [{ name: x-served-by, value: trellis }] }
       backendRefs: [{ name: slow, port: 80 }]
+    - matches: [{ path: { type: PathPrefix, value: /old } }]
+      filters:
+        - type: RequestRedirect
+          requestRedirect: { hostname: new.example, statusCode: 301 }
 ---
 apiVersion: gateway.networking.k8s.io/v1
 kind: HTTPRoute
@@ -153,6 +157,7 @@ describe('outbound routes from OutboundPolicies (HTTPRoute, GRPCRoute) served by
   let flaky: TestBackend;
   const seenRouteHeader: (string | undefined)[] = [];
 
+  const accessLog: string[] = [];
   const startProxy = (namespace: string, reg: Registry) =>
     startOutbound({
       env: {
@@ -160,9 +165,11 @@ describe('outbound routes from OutboundPolicies (HTTPRoute, GRPCRoute) served by
         TRELLIS_DESTINATION_ADDR: `127.0.0.1:${destination.grpcPort}`,
         TRELLIS_POLICY_PORT: String(destination.policyPort),
         TRELLIS_NAMESPACE: namespace,
+        TRELLIS_ACCESS_LOG: '1',
       },
       registry: reg,
       logger: pino({ level: process.env['TEST_LOG_LEVEL'] ?? 'silent' }),
+      writeAccessLog: (line) => accessLog.push(line),
     });
 
   beforeAll(async () => {
@@ -255,6 +262,19 @@ describe('outbound routes from OutboundPolicies (HTTPRoute, GRPCRoute) served by
     const unrouted = await get(port, 'slow.shop', '/elsewhere');
     expect(unrouted.status).toBe(404);
     expect(unrouted.headers['l5d-proxy-error']).toBe('no route');
+  });
+
+  it('answers a RequestRedirect rule itself, and logs the answer once it went out', async () => {
+    const port = other.address?.port ?? 0;
+    const moved = await waitFor(async () => {
+      const r = await get(port, 'slow.shop', '/old/page?q=1');
+      return r.status === 301 ? r : undefined;
+    }, { timeoutMs: ROUTES_TIMEOUT_MS, what: 'the redirect rule in force' });
+    expect(moved.headers.location).toBe('http://new.example/old/page?q=1');
+    const logged = await waitFor(() => accessLog.map((l) => JSON.parse(l) as Record<string, unknown>).find((e) => e.path === '/old/page?q=1' && e.response_code === 301), {
+      what: "the redirect's access-log line",
+    });
+    expect(logged).toMatchObject({ direction: 'outbound', authority: 'slow.shop', bytes_sent: 0 });
   });
 
   it('times out each attempt after backendRequest and retries it, then answers 504', async () => {

@@ -26,16 +26,23 @@ export function syntheticResponse(status: number, headers: Fields, body: string 
     headers: body === undefined ? headers : { ...headers, 'content-length': String(Buffer.byteLength(body)) },
     grpcStatus: typeof grpc === 'string' ? Number(grpc) : undefined,
     endStream: body === undefined,
+    // Settles on the response's own events, as both HTTP/1.1 servers and HTTP/2 streams emit them: 'finish' once
+    // it all went out, 'close' without it when the client went first (end()'s callback is Node's alone).
     pipeTo: (dst: Writable) =>
       new Promise<void>((resolve, reject) => {
-        dst.once('error', (err) => {
+        const fail = (err: Error) => {
           end();
           reject(err);
-        });
-        dst.end(body ?? '', () => {
+        };
+        dst.once('error', fail);
+        dst.once('finish', () => {
           end();
           resolve();
         });
+        dst.once('close', () => {
+          if (!dst.writableFinished) fail(new Error('the client went away before the response ended'));
+        });
+        dst.end(body ?? '');
       }),
     trailers: () => undefined,
     discard: end,
