@@ -1,7 +1,8 @@
 // The outbound role in this process at a fixed concurrency, with its allocation and garbage collections counted:
 //   taskset -c 0 node --max-semi-space-size=2 --heap-growing-percent=10 --import tsx apps/proxy/examples/gc-probe.ts
 // PROBE_CONNECTIONS (default 1) and PROBE_SECONDS (default 8, at most 60) shape the wrk run (on CPU 1, as the
-// bench runs it); TRELLIS_HTTP1_SERVER picks the server. A Node backend on 127.0.0.1 (CPU 1) answers 100 bytes.
+// bench runs it); TRELLIS_HTTP1_SERVER picks the server. A Node backend on 127.0.0.1 (CPU 1) answers 100 bytes
+// (in two writes with PROBE_STREAMED=1).
 // Prints wrk's latency lines; how long requests stayed in the process, timed at its sockets (time-in-proxy in
 // @trellis/testing; the rest of wrk's latency is spent outside the process), split into the wait on the backend and
 // the proxy's own time; and, for the proxy process: CPU µs per request, bytes allocated per request (heap growth
@@ -169,7 +170,10 @@ function top(sizes: Map<string, number>, requests: number): string[] {
     .map(([name, bytes]) => `${String(Math.round(bytes / requests)).padStart(7)} B/req  ${name}`);
 }
 
-const backendScript = `const s=require('http').createServer((q,r)=>r.end('x'.repeat(100))).listen(0,'127.0.0.1',()=>console.log(s.address().port))`;
+// With PROBE_STREAMED=1 the backend sends its 100 bytes in two writes, the second a turn later: the proxy then streams the
+// body (pipeTo's streaming path) instead of handing over a response that had arrived whole.
+const answer = process.env.PROBE_STREAMED === '1' ? `{r.write('x'.repeat(50));setImmediate(()=>r.end('x'.repeat(50)))}` : `r.end('x'.repeat(100))`;
+const backendScript = `const s=require('http').createServer((q,r)=>${answer}).listen(0,'127.0.0.1',()=>console.log(s.address().port))`;
 const backend = spawn('taskset', ['-c', '1', process.execPath, '-e', backendScript]);
 const backendPort = await new Promise<number>((resolve) => backend.stdout.once('data', (c: Buffer) => resolve(Number(c.toString()))));
 const h = await startHarness();

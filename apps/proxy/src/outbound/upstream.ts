@@ -124,7 +124,6 @@ class H1Upstream implements ResponseHandler, UpstreamResponse {
   private ended = false;
   private failure: Error | undefined;
   private trailerFields: Fields | undefined;
-  private onBodyError: ((err: Error) => void) | undefined;
   private readonly ends = new EndListeners();
 
   constructor(
@@ -180,7 +179,7 @@ class H1Upstream implements ResponseHandler, UpstreamResponse {
     this.unsubscribe?.();
     this.failure = err;
     this.reject(err);
-    this.onBodyError?.(err);
+    this.dst?.destroy(err);
     this.ends.fire();
   }
 
@@ -207,7 +206,6 @@ class H1Upstream implements ResponseHandler, UpstreamResponse {
     }
     this.dst = dst;
     const done = finished(dst, () => this.controller?.abort(new Error('the response could not be delivered')));
-    this.onBodyError = (err) => dst.destroy(err);
     dst.on('drain', () => this.controller?.resume());
     if (held !== undefined) for (const chunk of held) dst.write(chunk);
     this.controller?.resume();
