@@ -17,3 +17,4 @@ export { timeInProxy, formatPercentiles } from './time-in-proxy';
 export type { TimeInProxy, TimeInProxyFilter, TimeInProxySummary, LatencyPercentiles } from './time-in-proxy';
 export { spawnBundled, processAlive, BundledProcessError, BUNDLED_PROCESS_POLL_MS } from './bundled-process';
 export type { BundledProcess, BundledProcessOptions, BundledProcessErrorCode } from './bundled-process';
+export { getThrough } from './http-get';

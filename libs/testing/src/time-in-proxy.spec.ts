@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { getThrough } from './http-get';
 import { timeInProxy, type TimeInProxy } from './time-in-proxy';
 
 /** The backend answers this long after a request, so every request waits on it at least this long. */
@@ -16,16 +17,6 @@ function close(server: http.Server): Promise<void> {
   return new Promise((resolve) => server.close(() => resolve()));
 }
 
-function get(port: number, agent: http.Agent): Promise<void> {
-  return new Promise((resolve, reject) => {
-    http
-      .get({ host: '127.0.0.1', port, path: '/', agent }, (res) => {
-        res.resume();
-        res.on('end', resolve);
-      })
-      .on('error', reject);
-  });
-}
 
 describe('timeInProxy', () => {
   const backend = http.createServer((_req, res) => setTimeout(() => res.end('ok'), BACKEND_DELAY_MS));
@@ -57,7 +48,7 @@ describe('timeInProxy', () => {
 
   it('splits the time a request stays in the proxy into the wait on the backend and its own', async () => {
     const client = new http.Agent({ keepAlive: true, maxSockets: 1 });
-    for (let i = 0; i < REQUESTS; i++) await get(proxyPort, client);
+    for (let i = 0; i < REQUESTS; i++) await getThrough(proxyPort, client);
     client.destroy();
     const summary = timing.summary();
     expect(summary.requests).toBe(REQUESTS);
@@ -72,7 +63,7 @@ describe('timeInProxy', () => {
     timing.stop();
     timing.stop();
     const client = new http.Agent({ keepAlive: true, maxSockets: 1 });
-    await get(proxyPort, client);
+    await getThrough(proxyPort, client);
     client.destroy();
     expect(timing.summary().requests).toBe(0);
   });

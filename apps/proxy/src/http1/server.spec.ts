@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Http1Server, type Http1ServerOptions, type RequestListener } from './server';
 import { HEAD_TIMEOUT_MS, KEEP_ALIVE_TIMEOUT_MS } from './server-limits';
 import type { ServerRequest } from './server-request';
+import type { ServerResponse } from './server-response';
 
 const servers: net.Server[] = [];
 const http1Servers: Http1Server[] = [];
@@ -48,6 +49,31 @@ function readUntil(socket: Socket, predicate: (text: string) => boolean): Promis
     socket.once('error', reject);
     socket.once('close', () => reject(new Error(`closed after ${JSON.stringify(text)}`)));
   });
+}
+
+/** A POST body far larger than the kernel's socket buffers, so only the server's reading lets it through. */
+const LARGE_UPLOAD_BYTES = 32 * 1024 * 1024;
+
+/**
+ * Sends a LARGE_UPLOAD_BYTES POST to a server whose handler sets itself up and returns `read`, which starts (or
+ * resumes) reading the body; the handler calls `done` with the bytes it read.
+ */
+function largeUpload(handler: (req: ServerRequest, res: ServerResponse, done: (bytes: number) => void) => () => void) {
+  let read: () => void = () => undefined;
+  let serverSocket: Socket | undefined;
+  const received = new Promise<number>((resolve) => {
+    void start((req, res) => {
+      serverSocket = req.socket;
+      read = handler(req, res, resolve);
+    }).then(({ port }) => {
+      const client = net.connect({ port, host: '127.0.0.1' }, () => {
+        client.write(`POST / HTTP/1.1\r\nHost: a\r\nContent-Length: ${LARGE_UPLOAD_BYTES}\r\n\r\n`);
+        client.write(Buffer.alloc(LARGE_UPLOAD_BYTES, 'x'));
+      });
+      client.resume();
+    });
+  });
+  return { received, read: () => read(), serverBytesRead: () => serverSocket?.bytesRead };
 }
 
 const echo: RequestListener = (req, res) => {
@@ -126,33 +152,21 @@ describe('Http1Server', () => {
   });
 
   it('streams a request body with backpressure: a handler that does not read stops the client', async () => {
-    const total = 32 * 1024 * 1024;
-    let resume: () => void = () => undefined;
-    let serverSocket: Socket | undefined;
-    const received = new Promise<number>((resolve) => {
-      void start((req, res) => {
-        serverSocket = req.socket;
-        let n = 0;
-        req.body.pause();
-        req.body.on('data', (c: Buffer) => (n += c.length));
-        req.body.on('end', () => {
-          res.end('done');
-          resolve(n);
-        });
-        resume = () => req.body.resume();
-      }).then(({ port }) => {
-        const client = net.connect({ port, host: '127.0.0.1' }, () => {
-          client.write(`POST / HTTP/1.1\r\nHost: a\r\nContent-Length: ${total}\r\n\r\n`);
-          client.write(Buffer.alloc(total, 'x'));
-        });
-        client.resume();
+    const upload = largeUpload((req, res, done) => {
+      let n = 0;
+      req.body.pause();
+      req.body.on('data', (c: Buffer) => (n += c.length));
+      req.body.on('end', () => {
+        res.end('done');
+        done(n);
       });
+      return () => req.body.resume();
     });
     await new Promise((resolve) => setTimeout(resolve, 300));
     // Kernel buffers hold a few MiB at most: the server stopped reading long before the end.
-    expect(serverSocket?.bytesRead).toBeLessThan(total / 2);
-    resume();
-    expect(await received).toBe(total);
+    expect(upload.serverBytesRead()).toBeLessThan(LARGE_UPLOAD_BYTES / 2);
+    upload.read();
+    expect(await upload.received).toBe(LARGE_UPLOAD_BYTES);
   });
 
   it('delivers a body asked for only after the whole request arrived, chunked or not', async () => {
@@ -174,32 +188,18 @@ describe('Http1Server', () => {
   });
 
   it('holds a body nobody asked for with backpressure, and streams it whole once asked', async () => {
-    const total = 32 * 1024 * 1024;
-    let ask: () => void = () => undefined;
-    let serverSocket: Socket | undefined;
-    const received = new Promise<number>((resolve) => {
-      void start((req, res) => {
-        serverSocket = req.socket;
-        ask = () => {
-          let n = 0;
-          req.body.on('data', (c: Buffer) => (n += c.length));
-          req.body.on('end', () => {
-            res.end('done');
-            resolve(n);
-          });
-        };
-      }).then(({ port }) => {
-        const client = net.connect({ port, host: '127.0.0.1' }, () => {
-          client.write(`POST / HTTP/1.1\r\nHost: a\r\nContent-Length: ${total}\r\n\r\n`);
-          client.write(Buffer.alloc(total, 'x'));
-        });
-        client.resume();
+    const upload = largeUpload((req, res, done) => () => {
+      let n = 0;
+      req.body.on('data', (c: Buffer) => (n += c.length));
+      req.body.on('end', () => {
+        res.end('done');
+        done(n);
       });
     });
     await new Promise((resolve) => setTimeout(resolve, 300));
-    expect(serverSocket?.bytesRead).toBeLessThan(total / 2);
-    ask();
-    expect(await received).toBe(total);
+    expect(upload.serverBytesRead()).toBeLessThan(LARGE_UPLOAD_BYTES / 2);
+    upload.read();
+    expect(await upload.received).toBe(LARGE_UPLOAD_BYTES);
   });
 
   it('fails a body asked for after the client went away in the middle of it', async () => {

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
+import { getThrough } from '@trellis/testing';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { BenchError } from './errors';
 import { freePort, killAllSync, PROXY_CPU, startProcess, waitForPort } from './processes';
@@ -13,16 +14,6 @@ const REQUESTS = 5;
 // A stand-in proxy: a node:http server answering every request itself, so only the accepted side is timed.
 const SERVER = `require('node:http').createServer((q, r) => r.end('ok')).listen(Number(process.argv[1]), '127.0.0.1')`;
 
-function get(port: number, agent: http.Agent): Promise<void> {
-  return new Promise((resolve, reject) => {
-    http
-      .get({ host: '127.0.0.1', port, path: '/', agent }, (res) => {
-        res.resume();
-        res.on('end', resolve);
-      })
-      .on('error', reject);
-  });
-}
 
 describe('parseTimeInProxy', () => {
   it('keeps a summary and names the process', () => {
@@ -52,7 +43,7 @@ describe('closeWindow', () => {
     await waitForPort(managed, port);
     await closeWindow([managed], dir);
     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-    for (let i = 0; i < REQUESTS; i++) await get(port, agent);
+    for (let i = 0; i < REQUESTS; i++) await getThrough(port, agent);
     agent.destroy();
     const [window] = await closeWindow([managed], dir);
     expect(window?.process).toBe('timed');
